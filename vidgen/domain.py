@@ -1,0 +1,263 @@
+"""Plain dataclasses shared by the services, the pipeline, the store and the UI.
+
+Everything here is JSON-friendly: `to_dict` gives what the store keeps, `from_dict` reads it back
+(unknown keys are ignored so older records still load).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .errors import VidgenError
+
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}  # length of the short side
+TRANSITIONS = ("fade", "dissolve", "wipe", "slide", "cut")
+MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down", "rotate", "static")
+MOODS = ("joyful", "calm", "sad", "tense", "mysterious", "romantic", "epic", "neutral")
+TIMES_OF_DAY = ("dawn", "day", "dusk", "night")
+QUALITIES = {  # name -> (x264 preset, crf)
+    "draft": ("ultrafast", 26),
+    "standard": ("veryfast", 21),
+    "high": ("medium", 18),
+}
+JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled", "interrupted")
+STAGES = ("parse", "images", "voice", "animation", "music", "assembly")
+
+# Scene timing. Speech starts after the incoming transition plus a breath and is followed by a
+# pause, so no line is ever covered by a transition.
+SPEECH_LEAD_SECONDS = 0.3  # added to the transition length
+SPEECH_TAIL_SECONDS = 0.7
+MIN_SCENE_SECONDS = 3.0
+WORDS_PER_SECOND = 2.6  # the built-in voice speaks ~155 words a minute
+
+
+def estimate_duration(words: int, transition_seconds: float = 0.5) -> float:
+    """Seconds a scene with this many spoken words will last."""
+    speech = words / WORDS_PER_SECOND
+    return round(max(MIN_SCENE_SECONDS, transition_seconds + SPEECH_LEAD_SECONDS + speech + SPEECH_TAIL_SECONDS), 2)
+
+
+@dataclass
+class Line:
+    """One spoken line: narration (speaker None) or a character's dialogue."""
+
+    text: str
+    speaker: str | None = None
+    parenthetical: str = ""  # e.g. "whispering", without brackets
+
+
+@dataclass
+class Scene:
+    number: int
+    heading: str
+    text: str = ""  # the scene's source text, as written
+    lines: list[Line] = field(default_factory=list)
+    visual: str = ""  # what the picture shows (action lines, prose)
+    mood: str = "neutral"
+    duration: float = MIN_SCENE_SECONDS  # estimated from the words; the render uses the speech
+    camera: list[str] = field(default_factory=list)  # directions found in the script (MOTIONS)
+    location: str = ""
+    interior: bool | None = None
+    time_of_day: str = ""  # one of TIMES_OF_DAY or ""
+    characters: list[str] = field(default_factory=list)
+    # Storyboard overrides, "" means automatic / project default.
+    motion: str = ""
+    image: str = ""  # asset id of an image the user supplied
+    transition: str = ""  # transition *into* this scene
+
+
+@dataclass
+class Character:
+    name: str
+    description: str = ""
+    scenes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ParsedScript:
+    title: str
+    form: str  # fountain | headings | markdown | dialogue | prose
+    scenes: list[Scene]
+    characters: list[Character]
+
+
+@dataclass
+class RenderSettings:
+    aspect: str = "16:9"
+    resolution: str = "720p"
+    fps: int = 24
+    transition: str = "fade"
+    transition_seconds: float = 0.5
+    voice: str = "piper:en_US-joe-medium"  # a voice id, or "none" for a silent film
+    music: str = ""  # asset id of a music file, "" for none
+    music_volume: float = 0.3  # linear gain of the music bed before ducking
+    seed: int = 0
+    subtitles: bool = True  # burn them in (the .srt sidecar is always written)
+    quality: str = "standard"
+
+    def validate(self) -> "RenderSettings":
+        def bad(name: str, value: Any, allowed: Any) -> VidgenError:
+            return VidgenError(f"Unknown {name} {value!r}: use one of {', '.join(map(str, allowed))}.")
+
+        if self.aspect not in ASPECTS:
+            raise bad("aspect", self.aspect, ASPECTS)
+        if self.resolution not in RESOLUTIONS:
+            raise bad("resolution", self.resolution, RESOLUTIONS)
+        if self.transition not in TRANSITIONS:
+            raise bad("transition", self.transition, TRANSITIONS)
+        if self.quality not in QUALITIES:
+            raise bad("quality", self.quality, QUALITIES)
+        if not isinstance(self.fps, int) or not 1 <= self.fps <= 60:
+            raise VidgenError(f"fps must be a whole number from 1 to 60, not {self.fps!r}.")
+        if not 0.0 <= self.transition_seconds <= 2.0:
+            raise VidgenError("transition_seconds must be between 0 and 2.")
+        if not 0.0 <= self.music_volume <= 2.0:
+            raise VidgenError("music_volume must be between 0 and 2.")
+        return self
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels, both even as H.264 4:2:0 needs."""
+        aw, ah = ASPECTS[self.aspect]
+        short = RESOLUTIONS[self.resolution]
+        if aw >= ah:
+            w, h = short * aw / ah, short
+        else:
+            w, h = short, short * ah / aw
+        return int(round(w / 2)) * 2, int(round(h / 2)) * 2
+
+
+@dataclass
+class Project:
+    id: str
+    title: str
+    script: str
+    form: str = ""
+    settings: RenderSettings = field(default_factory=RenderSettings)
+    scenes: list[Scene] = field(default_factory=list)
+    characters: list[Character] = field(default_factory=list)
+    created: float = 0.0
+    updated: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)  # video, subtitles, job
+
+
+@dataclass
+class Asset:
+    """A file in the content-addressed asset folder; `id` is the SHA-256 of its bytes."""
+
+    id: str
+    path: str  # relative to the data folder, e.g. "assets/ab/ab12....png"
+    type: str  # image | audio | video | subtitles | script | data
+    size: int = 0
+    created: float = 0.0
+    name: str = ""  # original file name, for display
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepRecord:
+    """One pipeline step of a job: whether it ran or came from the step cache."""
+
+    name: str  # image | voice | animation | music | assembly
+    scene: int | None
+    key: str
+    cached: bool
+    seconds: float
+
+
+@dataclass
+class Job:
+    id: str
+    project_id: str
+    kind: str = "render"
+    status: str = "pending"
+    stage: str = ""
+    progress: float = 0.0  # 0..1 over the whole job
+    message: str = ""
+    created: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    error: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+    pid: int = 0
+    host: str = ""
+    cancel_requested: bool = False
+    attempts: int = 0
+
+
+@dataclass
+class ProgressEvent:
+    stage: str
+    fraction: float  # within the stage, 0..1
+    overall: float  # over the whole job, 0..1
+    message: str = ""
+    scene: int | None = None
+
+
+@dataclass
+class Cue:
+    """A subtitle cue; times in seconds."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+@dataclass
+class SceneMedia:
+    """What the assembler needs of one scene."""
+
+    clip: str  # video at the output size and fps, `duration` seconds long
+    duration: float
+    speech: str = ""  # mono WAV, starts `speech_offset` seconds into the scene
+    speech_offset: float = 0.0
+    cues: list[Cue] = field(default_factory=list)  # times relative to the scene start
+    transition: str = "fade"  # transition into this scene (ignored for the first)
+
+
+@dataclass
+class AssemblyResult:
+    video: str
+    subtitles: str  # the .srt sidecar
+    duration: float
+
+
+T = TypeVar("T")
+
+
+def to_dict(obj: Any) -> Any:
+    return dataclasses.asdict(obj)
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a dataclass (nested ones too) from a dict; unknown keys are dropped."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return from_dict(tp, value)
+    if origin is list and args:
+        return [_convert(args[0], v) for v in value]
+    if origin in (typing.Union, types.UnionType):
+        for a in args:
+            if a is not type(None) and dataclasses.is_dataclass(a) and isinstance(value, dict):
+                return from_dict(a, value)
+        return value
+    return value

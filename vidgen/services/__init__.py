@@ -1,0 +1,1 @@
+"""Capabilities (script, images, animation, voice, music, assembly). None imports gradio."""
