@@ -1,0 +1,270 @@
+"""Command line: `python -m vidgen render|parse|resume|jobs|projects|cancel ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+from .domain import ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, ProgressEvent, RenderSettings
+from .errors import Cancelled, VidgenError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not a usage dump
+        cmd = self.prog.replace("vidgen", "python -m vidgen", 1)
+        self.exit(2, f"error: {message} (see `{cmd} --help`)\n")
+
+
+class StageBars:
+    """A progress bar per stage on stderr, fed by the job's progress events."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.stage = ""
+        self.bar: Any = None
+
+    def __call__(self, ev: ProgressEvent) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if ev.stage != self.stage:
+            self.close()
+            self.stage = ev.stage
+            self.bar = tqdm(total=100, desc=f"{ev.stage:<9}", file=sys.stderr, leave=True,
+                            bar_format="{desc} |{bar:30}| {percentage:3.0f}% {elapsed} {postfix}")
+        self.bar.n = round(ev.fraction * 100)
+        self.bar.set_postfix_str(ev.message[:60], refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _store(args: argparse.Namespace):
+    from .store import Store
+
+    store = Store.open(Settings.from_env(args.data))
+    store.mark_interrupted()
+    return store
+
+
+def _copy_out(src: str, dest: Path) -> Path:
+    from .media import atomic_output
+
+    with atomic_output(dest) as tmp:
+        try:
+            shutil.copyfile(src, tmp)
+        except OSError as e:
+            if e.errno == 28:
+                raise VidgenError(f"Disk full while writing {dest}: free some space and run again.") from e
+            raise VidgenError(f"Cannot write {dest}: {e.strerror}.") from e
+    return dest
+
+
+def _deliver(job_result: dict[str, Any], output: str | None) -> tuple[str, str]:
+    video, srt = job_result["video"], job_result["subtitles"]
+    if output:
+        out = Path(output)
+        if out.suffix.lower() != ".mp4":
+            raise VidgenError(f"The output {out} must end in .mp4.")
+        video = str(_copy_out(video, out))
+        srt = str(_copy_out(srt, out.with_suffix(".srt")))
+    return video, srt
+
+
+def _print_done(job, store, video: str, srt: str) -> None:
+    r = job.result
+    secs = (job.finished or time.time()) - (job.started or time.time())
+    print(f"video:     {video}  ({r['duration']:.1f} s, {r['scenes']} scenes, rendered in {secs:.1f} s)")
+    print(f"subtitles: {srt}")
+    print(f"project:   {r['project']}  (job {job.id}; store {store.settings.db_path})")
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .pipeline import create_project, render
+    from .services.music import check_music_file
+    from .services.script import read_script_file
+    from .services.voice import check_voice
+
+    settings = RenderSettings(aspect=args.aspect, resolution=args.resolution, fps=args.fps,
+                              transition=args.transition, voice=check_voice(args.voice), seed=args.seed,
+                              quality=args.quality, subtitles=not args.no_burn_subtitles).validate()
+    if args.output and Path(args.output).suffix.lower() != ".mp4":
+        raise VidgenError(f"The output {args.output} must end in .mp4.")
+    store = _store(args)
+    text = read_script_file(args.script, store.settings.max_script_bytes)
+    if args.music and args.music.lower() != "none":
+        check_music_file(args.music)
+        settings.music = store.add_file(args.music, type="audio", name=Path(args.music).name).id
+    project = create_project(store, text, title=args.title, settings=settings)
+    bars = StageBars(not args.quiet)
+    try:
+        job = render(store, project.id, on_event=bars)
+    finally:
+        bars.close()
+    output = args.output or str(Path("out") / f"{Path(args.script).stem}.mp4")
+    video, srt = _deliver(job.result, output)
+    _print_done(job, store, video, srt)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .pipeline import resume
+
+    store = _store(args)
+    bars = StageBars(not args.quiet)
+    try:
+        job = resume(store, args.job_id, on_event=bars)
+    finally:
+        bars.close()
+    video, srt = _deliver(job.result, args.output)
+    _print_done(job, store, video, srt)
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from .services.script import parse_script, read_script_file
+
+    settings = Settings.from_env(args.data)
+    parsed = parse_script(read_script_file(args.script, settings.max_script_bytes), title=args.title,
+                          max_bytes=settings.max_script_bytes, max_scenes=settings.max_scenes)
+    if args.json:
+        print(json.dumps(asdict(parsed), indent=2, ensure_ascii=False))
+        return 0
+    total = sum(s.duration for s in parsed.scenes)
+    print(f"{parsed.title}  ({parsed.form}, {len(parsed.scenes)} scenes, ~{total:.0f} s)")
+    for s in parsed.scenes:
+        who = ", ".join(s.characters) or "narration"
+        cam = f" camera: {', '.join(s.camera)}" if s.camera else ""
+        print(f"  {s.number:>3}. {s.heading[:48]:<48} {s.mood:<10} {s.duration:5.1f} s  {who}{cam}")
+    if parsed.characters:
+        print("characters: " + ", ".join(f"{c.name} (scenes {', '.join(map(str, c.scenes))})"
+                                         for c in parsed.characters))
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    store = _store(args)
+    jobs = store.list_jobs()
+    if args.json:
+        print(json.dumps([asdict(j) for j in jobs], indent=2, ensure_ascii=False))
+        return 0
+    if not jobs:
+        print("No jobs yet: render a script with `python -m vidgen render SCRIPT`.")
+    for j in jobs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(j.created))
+        took = f"{j.finished - j.started:6.1f} s" if j.finished and j.started else "       -"
+        print(f"{j.id}  {when}  {j.status:<11} {j.stage:<9} {j.progress * 100:5.1f}%  {took}  "
+              f"project {j.project_id}  {j.error or j.message}"[:200])
+    return 0
+
+
+def cmd_projects(args: argparse.Namespace) -> int:
+    store = _store(args)
+    projects = store.list_projects()
+    if args.json:
+        print(json.dumps([asdict(p) for p in projects], indent=2, ensure_ascii=False))
+        return 0
+    if not projects:
+        print("No projects yet: render a script with `python -m vidgen render SCRIPT`.")
+    for p in projects:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.updated))
+        video = p.outputs.get("video", "")
+        print(f"{p.id}  {when}  {p.title[:40]:<40} {len(p.scenes):>3} scenes  {video or 'not rendered'}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from .jobs import request_cancel
+
+    job = request_cancel(_store(args), args.job_id)
+    print(f"{job.id}: {job.status}{' (cancel requested)' if job.cancel_requested else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="vidgen", description="Turn a written script into a finished video.")
+    p.add_argument("--version", action="version", version=f"vidgen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--data", metavar="DIR", help="data folder (default ./data, env VIDGEN_DATA)")
+
+    r = sub.add_parser("render", help="render a script to an MP4 with the built-in backends")
+    r.add_argument("script", help="script file (.txt, .fountain, .md)")
+    r.add_argument("-o", "--output", metavar="OUT.mp4", help="where to write the video (default out/<script>.mp4)")
+    r.add_argument("--title")
+    r.add_argument("--aspect", default="16:9", choices=list(ASPECTS))
+    r.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
+    r.add_argument("--fps", type=int, default=24)
+    r.add_argument("--transition", default="fade", choices=list(TRANSITIONS))
+    r.add_argument("--voice", default=RenderSettings.voice,
+                   help="piper:en_US-joe-medium (default), none, or piper:/path/to/voice.onnx")
+    r.add_argument("--music", metavar="FILE|none", help="background music file (looped, ducked under speech)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--quality", default="standard", choices=list(QUALITIES))
+    r.add_argument("--no-burn-subtitles", action="store_true", help="only write the .srt sidecar")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    common(r)
+    r.set_defaults(func=cmd_render)
+
+    pa = sub.add_parser("parse", help="print the scenes and characters found in a script")
+    pa.add_argument("script")
+    pa.add_argument("--title")
+    pa.add_argument("--json", action="store_true")
+    common(pa)
+    pa.set_defaults(func=cmd_parse)
+
+    re_ = sub.add_parser("resume", help="finish an interrupted render (finished steps are reused)")
+    re_.add_argument("job_id")
+    re_.add_argument("-o", "--output", metavar="OUT.mp4")
+    re_.add_argument("-q", "--quiet", action="store_true")
+    common(re_)
+    re_.set_defaults(func=cmd_resume)
+
+    for name, fn, text in (("jobs", cmd_jobs, "list render jobs"), ("projects", cmd_projects, "list projects")):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("--json", action="store_true")
+        common(sp)
+        sp.set_defaults(func=fn)
+
+    c = sub.add_parser("cancel", help="ask a running render to stop")
+    c.add_argument("job_id")
+    common(c)
+    c.set_defaults(func=cmd_cancel)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Cancelled as e:
+        print(f"cancelled: {e}", file=sys.stderr)
+        return 3
+    except VidgenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:  # outside a job (the job runner words its own)
+        reason = "the disk is full" if e.errno == 28 else (e.strerror or str(e))
+        print(f"error: cannot write {e.filename or 'a file'}: {reason}.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: resume with `python -m vidgen resume JOB_ID` (see `python -m vidgen jobs`)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

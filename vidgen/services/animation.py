@@ -1,0 +1,265 @@
+"""Built-in animation backend: a camera move over a still (the "Ken Burns camera").
+
+Every frame is one affine warp of the still computed in floating point, so the move is sub-pixel
+smooth; ffmpeg's zoompan rounds the crop window to whole pixels each frame, which is the jitter
+this module exists to avoid. The view never leaves the cover-fitted still: zoom >= 1 everywhere,
+pans travel only within the margin the zoom creates, rotation carries the zoom that hides corners.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import random
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..domain import MOTIONS, Scene
+from ..errors import VidgenError
+from ..media import VideoWriter, atomic_output, check_cancel
+
+ZOOM = 1.15  # zoom_in / zoom_out travel
+PAN_ZOOM = 1.12  # fixed zoom during pans; the margin it creates is the pan's travel
+ROTATE_DEGREES = 2.5  # rotate swings from -2.5 to +2.5 degrees
+STATIC_ZOOM = 1.02  # a slow drift so a "static" shot is not frozen
+SAFETY = 0.995  # stay this fraction inside the margin so rounding never shows an edge
+CANCEL_EVERY = 4  # frames between cancel checks
+OVERSAMPLE = 2.0  # source resolution over the output's, beyond the zoom (see _load_cover)
+MAX_SOURCE_PIXELS = 24_000_000  # caps the oversampled source (~72 MB) for very large outputs
+
+# Weights of the automatic choice: zooms and horizontal pans mostly, rotate rarely, never static.
+AUTO_WEIGHTS = {"zoom_in": 4, "zoom_out": 3, "pan_left": 3, "pan_right": 3, "pan_up": 1, "pan_down": 1,
+                "rotate": 0.4}
+
+
+def choose_motion(scene: Scene, previous: str | None = None, *, seed: int = 0) -> str:
+    """The camera move for `scene`: its override, else its first script direction, else a varied pick."""
+    allowed = ", ".join(MOTIONS)
+    if scene.motion:
+        if scene.motion not in MOTIONS:
+            raise VidgenError(f"Scene {scene.number}: unknown motion {scene.motion!r}: use one of {allowed}.")
+        return scene.motion
+    if scene.camera:
+        first = scene.camera[0]
+        if first not in MOTIONS:
+            raise VidgenError(f"Scene {scene.number}: unknown camera direction {first!r}: use one of {allowed}.")
+        return first
+    # A string seed keeps the pick stable across processes (random.Random hashes it with SHA-512).
+    rng = random.Random(f"vidgen-motion:{seed}:{scene.number}")
+    names = [m for m in AUTO_WEIGHTS if m != previous]
+    return rng.choices(names, weights=[AUTO_WEIGHTS[m] for m in names])[0]
+
+
+def ease(t: float) -> float:
+    """Cosine ease-in-out: zero speed at both ends, so cuts and crossfades meet a still camera."""
+    t = min(1.0, max(0.0, t))
+    return 0.5 - 0.5 * math.cos(math.pi * t)
+
+
+def rotate_zoom(theta: float, w: int, h: int) -> float:
+    """Smallest zoom at which a view rotated by `theta` radians stays inside a w x h frame."""
+    c, s = math.cos(abs(theta)), math.sin(abs(theta))
+    return max(c + (h / w) * s, c + (w / h) * s)
+
+
+def camera_at(motion: str, e: float, w: int, h: int) -> tuple[float, float, float, float]:
+    """(zoom, dx, dy, theta) of the view at eased time e in [0, 1].
+
+    dx, dy move the view centre in output pixels of the cover-fitted still (+x right, +y down);
+    theta is the view's rotation in radians.
+    """
+    if motion == "zoom_in":
+        return 1.0 + (ZOOM - 1.0) * e, 0.0, 0.0, 0.0
+    if motion == "zoom_out":
+        return ZOOM - (ZOOM - 1.0) * e, 0.0, 0.0, 0.0
+    if motion in ("pan_left", "pan_right", "pan_up", "pan_down"):
+        z = PAN_ZOOM
+        mx = (w / 2) * (1 - 1 / z) * SAFETY
+        my = (h / 2) * (1 - 1 / z) * SAFETY
+        d = 2 * e - 1  # -1 .. 1
+        if motion == "pan_right":  # the camera moves right: the view centre goes left -> right
+            return z, mx * d, 0.0, 0.0
+        if motion == "pan_left":
+            return z, -mx * d, 0.0, 0.0
+        if motion == "pan_down":
+            return z, 0.0, my * d, 0.0
+        return z, 0.0, -my * d, 0.0
+    if motion == "rotate":
+        theta = math.radians(ROTATE_DEGREES) * (2 * e - 1)
+        base = rotate_zoom(math.radians(ROTATE_DEGREES), w, h) / SAFETY
+        return base + 0.03 * e, 0.0, 0.0, theta
+    if motion == "static":
+        return 1.0 + (STATIC_ZOOM - 1.0) * e, 0.0, 0.0, 0.0
+    raise VidgenError(f"Unknown motion {motion!r}: use one of {', '.join(MOTIONS)}.")
+
+
+def max_zoom(motion: str, w: int, h: int) -> float:
+    return max(camera_at(motion, e, w, h)[0] for e in (0.0, 1.0))
+
+
+def render_camera_motion(image: str | Path, motion: str, duration: float, fps: int, size: tuple[int, int],
+                         out_path: str | Path, *, preset: str = "ultrafast", crf: int = 16,
+                         progress: Callable[[float], None] | None = None,
+                         cancel: Callable[[], None] | None = None) -> Path:
+    """Write an H.264 MP4 (yuv420p, no audio) of round(duration * fps) frames moving over `image`.
+
+    `cancel` is called every few frames and may raise (Cancelled); then nothing is left at
+    `out_path` (an earlier file there is kept). `progress` gets the fraction of frames done.
+    """
+    w, h = _check_args(motion, duration, fps, size, crf)
+    n = max(1, int(round(duration * fps)))
+    check_cancel(cancel)
+    src = _load_cover(image, w, h, max_zoom(motion, w, h))
+    out = Path(out_path)
+    with atomic_output(out, suffix=".mp4") as tmp:
+        with VideoWriter(tmp, w, h, fps, preset=preset, crf=crf) as writer, _Pipe(writer) as pipe:
+            for i, frame in enumerate(_frames(src, motion, n, w, h)):
+                if i % CANCEL_EVERY == 0:
+                    check_cancel(cancel)
+                pipe.put(frame)
+                if progress is not None:
+                    progress((i + 1) / n)
+    return out
+
+
+def motion_frames(still: np.ndarray, motion: str, n: int, size: tuple[int, int]) -> Iterator[np.ndarray]:
+    """The n frames (H x W x 3 uint8) of `motion` over an RGB array, unencoded."""
+    w, h = _check_args(motion, 1.0, 1, size, 0)
+    return _frames(_cover(np.ascontiguousarray(still[..., :3]), w, h, max_zoom(motion, w, h)), motion, n, w, h)
+
+
+def _frames(src: np.ndarray, motion: str, n: int, w: int, h: int) -> Iterator[np.ndarray]:
+    import cv2
+
+    sx, sy = src.shape[1] / w, src.shape[0] / h  # source pixels per output pixel at zoom 1
+    for i in range(n):
+        e = ease(i / (n - 1)) if n > 1 else 0.0
+        m = _inverse_affine(camera_at(motion, e, w, h), w, h, sx, sy)
+        # Bilinear from the 2x oversampled source: cubic quality at bilinear speed.
+        yield cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REFLECT101)
+
+
+class _Pipe:
+    """Feeds frames to the encoder from a second thread, so warping overlaps the pipe writes.
+
+    cv2 and the pipe write both release the GIL. An encoder error is re-raised in the caller.
+    """
+
+    def __init__(self, writer: VideoWriter, depth: int = 3):
+        self.writer = writer
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.abandoned = False  # the producer failed: drop what is queued, the file is discarded
+        self.thread = threading.Thread(target=self._run, name="vidgen-encode", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            frame = self.queue.get()
+            if frame is None:
+                return
+            if self.error is None and not self.abandoned:
+                try:
+                    self.writer.write(frame)
+                except BaseException as e:  # handed to the producer below
+                    self.error = e
+
+    def put(self, frame: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(frame)
+
+    def __enter__(self) -> "_Pipe":
+        self.thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.abandoned = exc_type is not None
+        self.queue.put(None)
+        self.thread.join()
+        if exc_type is None and self.error is not None:
+            raise self.error
+
+
+def _check_args(motion: str, duration: float, fps: int, size: tuple[int, int], crf: int) -> tuple[int, int]:
+    if motion not in MOTIONS:
+        raise VidgenError(f"Unknown motion {motion!r}: use one of {', '.join(MOTIONS)}.")
+    if not isinstance(fps, int) or not 1 <= fps <= 120:
+        raise VidgenError(f"fps must be a whole number from 1 to 120, not {fps!r}.")
+    if not (isinstance(duration, (int, float)) and math.isfinite(duration) and 0 < duration <= 3600):
+        raise VidgenError(f"Clip duration must be between 0 and 3600 seconds, not {duration!r}.")
+    try:
+        w, h = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise VidgenError(f"Video size must be (width, height), not {size!r}.") from None
+    if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
+        raise VidgenError(f"Video size {w}x{h} is not usable: both sides must be even, 16 to 4096 pixels.")
+    if not 0 <= crf <= 51:
+        raise VidgenError(f"crf must be 0 to 51, not {crf!r}.")
+    return w, h
+
+
+def _load_cover(image: str | Path, w: int, h: int, zmax: float) -> np.ndarray:
+    """The still, cover-fitted to the output aspect, at `zmax` x OVERSAMPLE the output size.
+
+    At `zmax` the tight end of a zoom stays sharp; the extra 2x (a one-off cubic resample) makes
+    the per-frame bilinear warp as clean as a cubic one, since linear interpolation between
+    oversampled samples of a smooth image is nearly exact.
+    """
+    from PIL import ImageOps
+
+    from .images import open_image  # same checks and messages as the image service
+
+    im = open_image(image)
+    try:
+        rgb = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    finally:
+        im.close()
+    return _cover(rgb, w, h, zmax)
+
+
+def _cover(rgb: np.ndarray, w: int, h: int, zmax: float) -> np.ndarray:
+    import cv2
+
+    ih, iw = rgb.shape[:2]
+    k = zmax * min(OVERSAMPLE, math.sqrt(MAX_SOURCE_PIXELS / (w * h * zmax * zmax)))
+    tw, th = int(math.ceil(w * k)), int(math.ceil(h * k))
+    # Centre crop box of the output aspect in the still's own pixels.
+    if iw * h > ih * w:
+        bw, bh = ih * w / h, float(ih)
+    else:
+        bw, bh = float(iw), iw * h / w
+    x0, y0 = (iw - bw) / 2, (ih - bh) / 2
+    shrinking = bw > tw
+    if all(abs(v - round(v)) < 1e-6 for v in (x0, y0, bw, bh)):  # whole-pixel crop: plain resize
+        crop = rgb[int(round(y0)):int(round(y0 + bh)), int(round(x0)):int(round(x0 + bw))]
+        return cv2.resize(crop, (tw, th), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
+    # Fractional crop: one affine resample maps the box onto the target exactly.
+    a = np.array([[bw / tw, 0, x0 + 0.5 * bw / tw - 0.5], [0, bh / th, y0 + 0.5 * bh / th - 0.5]], np.float64)
+    if shrinking:  # pre-blur a little so the downscale does not alias
+        sigma = 0.5 * (bw / tw)
+        rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    return cv2.warpAffine(rgb, a, (tw, th), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REFLECT101)
+
+
+def _inverse_affine(cam: tuple[float, float, float, float], w: int, h: int, sx: float, sy: float) -> np.ndarray:
+    """2x3 matrix taking output pixel indices to source pixel indices (cv2 WARP_INVERSE_MAP).
+
+    Continuous coordinates: output pixel i has centre i + 0.5; the view centre sits at
+    (w/2 + dx, h/2 + dy) in the cover-fitted still, rotated by theta and scaled by 1/zoom.
+    """
+    z, dx, dy, theta = cam
+    c, s = math.cos(theta), math.sin(theta)
+    rot = np.array([[c, -s], [s, c]]) / z  # output offset -> still offset
+    lin = np.diag([sx, sy]) @ rot
+    centre_src = np.array([sx * (w / 2 + dx), sy * (h / 2 + dy)])
+    # src_index = lin @ (dst_index + 0.5 - (w/2, h/2)) + centre_src - 0.5
+    off = centre_src - 0.5 + lin @ np.array([0.5 - w / 2, 0.5 - h / 2])
+    return np.hstack([lin, off[:, None]]).astype(np.float64)
+
+
+__all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom"]
