@@ -82,9 +82,9 @@ def test_timeline_cues_are_absolute_split_ordered_and_non_overlapping():
     pieces = texts[2:]
     assert len(pieces) >= 2 and all(len(p) <= 84 for p in pieces)
     assert " ".join(pieces) == " ".join(LONG.split())
-    assert cues[2].start == pytest.approx(3.0) and cues[-1].end == pytest.approx(8.0)
+    assert cues[2].start == pytest.approx(3.0) and cues[-1].end == pytest.approx(8.0 + assembly.LINGER_SECONDS)
     # Piece lengths drive their durations.
-    durs = [c.end - c.start for c in cues[2:]]
+    durs = [c.end - c.start for c in cues[2:-1]] + [cues[-1].end - assembly.LINGER_SECONDS - cues[-1].start]
     assert durs[0] / durs[1] == pytest.approx((len(pieces[0]) + 1) / (len(pieces[1]) + 1), rel=0.05)
     for a, b in zip(cues, cues[1:]):
         assert a.start < a.end <= b.start < b.end
@@ -188,7 +188,7 @@ def test_sidecar_srt_matches_the_lines(film):
     assert texts[1] == INJECTION  # written literally, and ffmpeg did not choke on it
     long_pieces = texts[3:]
     assert len(long_pieces) >= 2 and " ".join(long_pieces) == " ".join(LONG.split())
-    assert subs[0].start == 800 and subs[0].end == 2300
+    assert subs[0].start == 800 and subs[0].end == 2300 + 1000 * assembly.LINGER_SECONDS
     assert subs[1].start == 3300  # scene 2 starts at 2.5 s
     for a, b in zip(subs, subs[1:]):
         assert a.start < a.end <= b.start
@@ -286,3 +286,33 @@ def test_cancel_during_the_video_pass_leaves_no_file(material, tmp_path):
                  cancel=cancel, work_dir=tmp_path / "work")
     assert not out.exists() and not out.with_suffix(".srt").exists()
     assert list(out.parent.iterdir()) == []  # no temp file left behind
+
+
+def test_short_sentences_merge_and_every_cue_stays_readable():
+    scenes = [scene(9, cues=[Cue(0.5, 0.8, "So."), Cue(1.0, 1.6, "You play?"), Cue(2.1, 2.5, "I did."),
+                             Cue(4.0, 4.3, "Once.", "Ana"), Cue(4.4, 4.6, "Really?", "Ben")])]
+    cues = timeline_cues(scenes, [0.0])
+    assert [(c.text, c.speaker) for c in cues] == [("So. You play? I did.", None), ("Once.", "Ana"),
+                                                    ("Really?", "Ben")]
+    assert cues[0].start == pytest.approx(0.5) and cues[0].end == pytest.approx(2.8)  # + linger
+    assert cues[1].end == pytest.approx(4.4)  # held until the next speaker, not past
+    assert cues[2].end - cues[2].start == pytest.approx(1.0)  # the minimum, room permitting
+    for a, b in zip(cues, cues[1:]):
+        assert a.start < a.end <= b.start
+
+
+def test_long_films_are_joined_in_chunks_with_exact_timing(material, tmp_path, monkeypatch):
+    d, clips, speech = material
+    monkeypatch.setattr(assembly, "MAX_INPUTS", 2)  # 4 scenes -> 2 chunks, joined by the final pass
+    transitions = ["fade", "fade", "cut", "fade"]
+    scenes = [SceneMedia(clips[i], 3.0, speech[i], 0.8, [Cue(0.8, 2.3, f"Line {i}.")], transitions[i])
+              for i in range(4)]
+    result = assemble(scenes, tmp_path / "long.mp4", size=(W, H), fps=FPS, quality="draft",
+                      work_dir=tmp_path / "work")
+    starts = scene_starts(scenes, 0.5)  # 0, 2.5, 5.5 (cut), 8.0 (fade across the chunk boundary)
+    assert media.probe(result.video).duration == pytest.approx(starts[-1] + 3.0, abs=0.1)
+    for i, mid in enumerate([1.5, 4.0, 6.75, 9.5]):
+        assert close(body_colour(frame_at(result.video, mid)), COLOURS[i]), i
+    blend = body_colour(frame_at(result.video, 8.25))  # mid-fade from blue into yellow
+    assert close(blend, (np.array(COLOURS[2]) + np.array(COLOURS[3])) / 2, tol=30)
+    assert not list((tmp_path / "work").glob("asm-chunk*"))  # intermediates cleaned

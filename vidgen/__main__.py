@@ -29,6 +29,7 @@ class StageBars:
     def __init__(self, enabled: bool = True):
         self.enabled = enabled
         self.stage = ""
+        self.shown: tuple[int, str] = (-1, "")
         self.bar: Any = None
 
     def __call__(self, ev: ProgressEvent) -> None:
@@ -39,11 +40,15 @@ class StageBars:
         if ev.stage != self.stage:
             self.close()
             self.stage = ev.stage
+            self.shown = (-1, "")
             self.bar = tqdm(total=100, desc=f"{ev.stage:<9}", file=sys.stderr, leave=True,
                             bar_format="{desc} |{bar:30}| {percentage:3.0f}% {elapsed} {postfix}")
-        self.bar.n = round(ev.fraction * 100)
-        self.bar.set_postfix_str(ev.message[:60], refresh=False)
-        self.bar.refresh()
+        shown = (round(ev.fraction * 100), ev.message[:60])
+        if shown != self.shown:  # per-frame events would flood a log
+            self.shown = shown
+            self.bar.n = shown[0]
+            self.bar.set_postfix_str(shown[1], refresh=False)
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:

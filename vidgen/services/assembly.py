@@ -29,6 +29,10 @@ from ..errors import VidgenError
 XFADE = {"fade": "fade", "dissolve": "dissolve", "wipe": "wipeleft", "slide": "slideleft"}
 MAX_CUE_CHARS = 84  # two lines of 42
 LINE_CHARS = 42
+# Readability: short sentences of one speaker share a cue, and a cue stays up a moment after the
+# words end and at least MIN_CUE_SECONDS when the next one leaves room (a 0.3 s flash is unreadable).
+MERGE_GAP_SECONDS, MAX_CUE_SECONDS = 0.6, 6.0
+MIN_CUE_SECONDS, LINGER_SECONDS = 1.0, 0.3
 EDGE_FADE_SECONDS = 0.4  # from black at the start, to black at the end
 MUSIC_FADE_IN, MUSIC_FADE_OUT = 1.5, 2.5
 AUDIO_RATE = 48000
@@ -37,6 +41,10 @@ LIMIT_DBFS = -2.0  # sample-peak ceiling; leaves room for inter-sample peaks und
 KEY_LEVEL_DBFS = -18.0  # the ducking key is scaled so speech reads at this RMS
 # Every clip is an input with its own decoder; a few threads each keep memory bounded on long films.
 DECODER_THREADS = 2
+# Inputs one video pass decodes at once: longer films are first joined in chunks of this many
+# scenes (near-lossless, ultrafast), which bounds memory whatever the scene count.
+MAX_INPUTS = 16
+CHUNK_PRESET, CHUNK_CRF = "ultrafast", 14
 AUDIO_SHARE = 0.06  # of the progress bar; the video pass takes the rest
 
 # Ducking: with the key at KEY_LEVEL_DBFS the compressor sees ~12 dB over threshold -> 10-15 dB less
@@ -105,15 +113,30 @@ def _split_text(text: str, limit: int = MAX_CUE_CHARS) -> list[str]:
     return _wrap(words, limit)
 
 
+def _merge_short(cues: list[Cue]) -> list[Cue]:
+    """Join consecutive sentences of one speaker into one cue while it stays two lines and short."""
+    out: list[Cue] = []
+    for c in cues:
+        text = c.text.strip()
+        if not text:
+            continue
+        prev = out[-1] if out else None
+        if (prev is not None and prev.speaker == c.speaker and 0 <= c.start - prev.end <= MERGE_GAP_SECONDS
+                and len(prev.text) + 1 + len(text) <= MAX_CUE_CHARS and c.end - prev.start <= MAX_CUE_SECONDS):
+            out[-1] = Cue(prev.start, c.end, f"{prev.text} {text}", prev.speaker)
+        else:
+            out.append(Cue(c.start, c.end, text, c.speaker))
+    return out
+
+
 def timeline_cues(scenes: list[SceneMedia], starts: list[float]) -> list[Cue]:
-    """Cues on the film's timeline: long ones split, ordered, non-overlapping, in whole ms."""
+    """Cues on the film's timeline: short ones merged, long ones split, ordered, non-overlapping,
+    held for reading where the next cue leaves room, in whole ms."""
     total_ms = round(_film_duration(scenes, starts) * 1000)
     raw: list[tuple[int, int, str, str | None]] = []
     for scene, start in zip(scenes, starts):
-        for cue in scene.cues:
-            text = cue.text.strip()
-            if not text:
-                continue
+        for cue in _merge_short(scene.cues):
+            text = cue.text
             a, b = (start + cue.start) * 1000, (start + cue.end) * 1000
             pieces = _split_text(text)
             weights = [len(p) + 1 for p in pieces]
@@ -134,7 +157,12 @@ def timeline_cues(scenes: list[SceneMedia], starts: list[float]) -> list[Cue]:
         b = min(b, total_ms)
         if b > a:
             out.append(Cue(a / 1000, b / 1000, text, speaker))
-    return out
+    held = []
+    for i, c in enumerate(out):
+        limit = out[i + 1].start if i + 1 < len(out) else total_ms / 1000
+        end = min(limit, max(c.end + LINGER_SECONDS, c.start + MIN_CUE_SECONDS))
+        held.append(Cue(c.start, round(max(c.end, end), 3), c.text, c.speaker))
+    return held
 
 
 # --- subtitles -----------------------------------------------------------------------------
@@ -382,7 +410,7 @@ def _build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd
 # --- video ---------------------------------------------------------------------------------
 
 def _video_graph(scenes: list[SceneMedia], starts: list[float], total: float, fps: int,
-                 transition_seconds: float, subtitles: str | None) -> str:
+                 transition_seconds: float, subtitles: str | None, edges: bool = True) -> str:
     parts = []
     for i, s in enumerate(scenes):
         # Same frame rate, timebase and SAR on every input: xfade and concat need them (all cheap).
@@ -405,11 +433,49 @@ def _video_graph(scenes: list[SceneMedia], starts: list[float], total: float, fp
         parts.append("".join(f"[{g}]" for g in groups) + f"concat=n={len(groups)}:v=1:a=0[joined]")
         cur = "joined"
     fade = min(EDGE_FADE_SECONDS, total / 4)
-    tail = f"fade=t=in:st=0:d={_num(fade)},fade=t=out:st={_num(total - fade)}:d={_num(fade)}"
+    tail = [f"fade=t=in:st=0:d={_num(fade)},fade=t=out:st={_num(total - fade)}:d={_num(fade)}"] if edges else []
     if subtitles:
-        tail += f",ass={subtitles}:fontsdir=asm-fonts"  # names we chose, relative to the work folder
-    parts.append(f"[{cur}]{tail}[vout]")
+        tail.append(f"ass={subtitles}:fontsdir=asm-fonts")  # names we chose, relative to the work folder
+    parts.append(f"[{cur}]{','.join(tail) or 'null'}[vout]")
     return ";".join(parts)
+
+
+def _inputs(scenes: list[SceneMedia]) -> list[str]:
+    args: list[str] = []
+    for s in scenes:
+        if DECODER_THREADS:
+            args += ["-threads", str(DECODER_THREADS)]
+        args += ["-i", str(Path(s.clip).resolve())]
+    return args
+
+
+def _join_in_chunks(scenes: list[SceneMedia], transition_seconds: float, fps: int, wd: Path,
+                    cancel: Callable[[], None] | None, progress: Callable[[float], None]) -> list[SceneMedia]:
+    """Pre-join runs of MAX_INPUTS scenes so the final pass never decodes more than that at once.
+
+    A chunk keeps the transition into its first scene, so the final pass joins chunks exactly as
+    it would have joined those scenes and every start time stays the same.
+    """
+    total = _film_duration(scenes, scene_starts(scenes, transition_seconds))
+    done = 0.0
+    level = 0
+    while len(scenes) > MAX_INPUTS:
+        chunks = []
+        for k in range(0, len(scenes), MAX_INPUTS):
+            group = scenes[k:k + MAX_INPUTS]
+            starts = scene_starts(group, transition_seconds)
+            duration = _film_duration(group, starts)
+            out = wd / f"asm-chunk{level}-{k // MAX_INPUTS}.mp4"
+            graph = _video_graph(group, starts, duration, fps, transition_seconds, None, edges=False)
+            media.run_ffmpeg([*_inputs(group), "-filter_complex", graph, "-map", "[vout]", "-an", "-c:v", "libx264",
+                              "-preset", CHUNK_PRESET, "-crf", str(CHUNK_CRF), "-pix_fmt", "yuv420p", "-r", str(fps),
+                              "-t", _num(duration), str(out)],
+                             duration=duration, cwd=wd, cancel=cancel, what="a run of scenes",
+                             progress=lambda f, base=done, d=duration: progress(min(1.0, (base + f * d) / total)))
+            done += duration
+            chunks.append(SceneMedia(clip=str(out), duration=duration, transition=group[0].transition))
+        scenes, level = chunks, level + 1
+    return scenes
 
 
 def _link_fonts(wd: Path) -> None:
@@ -427,7 +493,7 @@ def _link_fonts(wd: Path) -> None:
 def _clean(wd: Path) -> None:
     """Remove this module's intermediates from a caller's work folder (after success only)."""
     names = ("asm-speech.wav", "asm-mix.wav", "asm-audio.m4a", "asm-subs.srt", "asm-subs.ass", "asm-fonts")
-    for p in (wd / n for n in names):
+    for p in [*(wd / n for n in names), *wd.glob("asm-chunk*.mp4")]:
         if not (p.exists() or p.is_symlink()):
             continue
         with contextlib.suppress(OSError):
@@ -473,13 +539,16 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
         burn = burn_subtitles and bool(cues)
         if burn:
             _link_fonts(wd)
+        video_share = 1 - AUDIO_SHARE
+        if len(scenes) > MAX_INPUTS:  # long film: bounded memory for one extra fast encode
+            scenes = _join_in_chunks(scenes, transition_seconds, fps, wd, cancel,
+                                     lambda f: report(AUDIO_SHARE + 0.3 * video_share * f))
+            starts = scene_starts(scenes, transition_seconds)
+            report(AUDIO_SHARE + 0.3 * video_share)
+            video_share *= 0.7
+        base = 1 - video_share
         graph = _video_graph(scenes, starts, total, fps, transition_seconds, "asm-subs.ass" if burn else None)
-        inputs: list[str] = []
-        for s in scenes:
-            if DECODER_THREADS:
-                inputs += ["-threads", str(DECODER_THREADS)]
-            inputs += ["-i", str(Path(s.clip).resolve())]
-        inputs += ["-i", str(audio)]
+        inputs = [*_inputs(scenes), "-i", str(audio)]
         with media.atomic_output(out_path) as tmp:
             media.run_ffmpeg(
                 [*inputs, "-filter_complex", graph, "-map", "[vout]", "-map", f"{len(scenes)}:a",
@@ -487,7 +556,7 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
                  "-r", str(fps), "-c:a", "copy", "-t", _num(total), "-f", "mp4", "-movflags", "+faststart",
                  str(Path(tmp).resolve())],
                 duration=total, cwd=wd, cancel=cancel, what="the film",
-                progress=lambda f: report(AUDIO_SHARE + (1 - AUDIO_SHARE) * f))
+                progress=lambda f: report(base + video_share * f))
         with media.atomic_output(srt_dest) as tmp:
             shutil.copyfile(wd / "asm-subs.srt", tmp)
         if work_dir is not None:
