@@ -99,3 +99,37 @@ def test_silent_film_keeps_estimated_timing_and_captions(store):
     assert not any(s.name == "voice" for s in job.steps)
     info = probe(job.result["video"])
     assert info.audio is not None and info.duration > 9
+
+
+def test_a_scene_uses_the_users_own_picture(store, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from tests.media_checks import frame_at
+    from vidgen.services.assembly import scene_starts
+    from vidgen.domain import SceneMedia
+
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(np.full((300, 400, 3), (200, 30, 200), np.uint8)).save(photo)
+    project = create_project(store, SCRIPT, settings=small_settings(), scene_images={2: str(photo)})
+    assert project.scenes[1].image and not project.scenes[0].image
+    job = render(store, project.id)
+    clips = [s for s in job.steps if s.name == "animation"]
+    durations = [probe(store.asset_path(store.get_step(s.key)["outputs"]["clip"])).duration for s in clips]
+    starts = scene_starts([SceneMedia("", d) for d in durations], project.settings.transition_seconds)
+    middle = frame_at(job.result["video"], starts[1] + durations[1] / 2)[:200]
+    assert np.abs(middle.reshape(-1, 3).mean(axis=0) - (200, 30, 200)).max() < 25
+    other = frame_at(job.result["video"], starts[0] + durations[0] / 2)[:200]
+    assert np.abs(other.reshape(-1, 3).mean(axis=0) - (200, 30, 200)).max() > 40
+
+
+def test_bad_scene_images_save_nothing(store, tmp_path):
+    from vidgen.errors import VidgenError
+
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(VidgenError, match="No scene 7"):
+        create_project(store, SCRIPT, scene_images={7: str(text)})
+    with pytest.raises(VidgenError, match="not a readable image"):
+        create_project(store, SCRIPT, scene_images={1: str(text)})
+    assert store.list_projects() == [] and store.list_assets() == []

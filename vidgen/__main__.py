@@ -96,6 +96,13 @@ def _print_done(job, store, video: str, srt: str) -> None:
     print(f"project:   {r['project']}  (job {job.id}; store {store.settings.db_path})")
 
 
+def _scene_image(value: str) -> tuple[int, str]:
+    number, sep, path = value.partition("=")
+    if not sep or not number.strip().isdigit() or not path:
+        raise argparse.ArgumentTypeError(f"expected SCENE=FILE (e.g. 2=photo.jpg), not {value!r}")
+    return int(number), path
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .pipeline import create_project, render
     from .services.music import check_music_file
@@ -112,7 +119,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.music and args.music.lower() != "none":
         check_music_file(args.music)
         settings.music = store.add_file(args.music, type="audio", name=Path(args.music).name).id
-    project = create_project(store, text, title=args.title, settings=settings)
+    project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []))
     bars = StageBars(not args.quiet)
     try:
         job = render(store, project.id, on_event=bars)
@@ -217,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--voice", default=RenderSettings.voice,
                    help="piper:en_US-joe-medium (default), none, or piper:/path/to/voice.onnx")
     r.add_argument("--music", metavar="FILE|none", help="background music file (looped, ducked under speech)")
+    r.add_argument("--image", action="append", type=_scene_image, metavar="SCENE=FILE",
+                   help="use your own picture for a scene instead of painting it (repeatable)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--quality", default="standard", choices=list(QUALITIES))
     r.add_argument("--no-burn-subtitles", action="store_true", help="only write the .srt sidecar")

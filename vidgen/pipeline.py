@@ -36,14 +36,25 @@ def step_key(name: str, **inputs: Any) -> str:
 # --- projects ------------------------------------------------------------------------------
 
 def create_project(store: Store, text: str, *, title: str | None = None,
-                   settings: RenderSettings | None = None) -> Project:
-    """Parse a script and save it as a new project."""
+                   settings: RenderSettings | None = None, scene_images: dict[int, str] | None = None) -> Project:
+    """Parse a script and save it as a new project; `scene_images` maps scene numbers to the
+    user's own pictures (used instead of painting). Everything is checked before anything is saved."""
+    from .services.images import check_image
     from .services.script import parse_script
 
     settings = (settings or RenderSettings()).validate()
     parsed = parse_script(text, title=title, max_bytes=store.settings.max_script_bytes,
                           transition_seconds=settings.transition_seconds,
                           max_scenes=store.settings.max_scenes)
+    for number, path in (scene_images or {}).items():
+        if not 1 <= number <= len(parsed.scenes):
+            raise VidgenError(f"No scene {number} for the image {Path(path).name}: the script has "
+                              f"{len(parsed.scenes)} scenes (`python -m vidgen parse SCRIPT` lists them).")
+        if not Path(path).is_file():
+            raise VidgenError(f"Image {path} not found.")
+        check_image(path)
+    for number, path in (scene_images or {}).items():
+        parsed.scenes[number - 1].image = store.add_file(path, type="image", name=Path(path).name).id
     project = Project(id=uuid.uuid4().hex[:12], title=parsed.title, script=text, form=parsed.form,
                       settings=settings, scenes=parsed.scenes, characters=parsed.characters)
     return store.save_project(project)

@@ -1,0 +1,163 @@
+"""Screen directions inside the text: camera moves, time of day, sluglines, transitions, names.
+
+Also the Markdown stripping every reader applies before text is spoken or shown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .common import _WORD, _Raw
+
+
+_BRACKETS = re.compile(r"\[([^\[\]\n]{0,300})\]")
+_CAMERA_PARENS = re.compile(r"\(\s*(camera\b[^()\n]{0,300})\)", re.I)
+_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)")
+
+
+def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
+    """Split bracketed directions off spoken text: (clean text, camera directions, other stage text)."""
+    camera: list[str] = []
+    stage: list[str] = []
+    text = _LINK.sub(r"\1", text)
+
+    def bracket(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        if re.match(r"(?i)cam(era)?\b", inner) or _camera_moves(inner, inner):
+            camera.append(re.sub(r"(?i)^cam(era)?\s*:?\s*", "", inner))
+        elif inner:
+            stage.append(inner)
+        return " "
+
+    text = _BRACKETS.sub(bracket, text)
+    text = _CAMERA_PARENS.sub(lambda m: camera.append(m.group(1)) or " ", text)
+    return " ".join(text.split()), camera, stage
+
+
+def _strip_md(s: str) -> str:
+    # Linear on purpose: no paired-emphasis regex, so a line of 100k asterisks is still fast.
+    s = s.replace("**", "").replace("*", "").replace("~~", "").replace("`", "")
+    s = re.sub(r"(?<!\w)_+|_+(?!\w)", "", s)
+    return s
+
+
+def _display_name(name: str) -> str:
+    """SARAH -> Sarah, DR. JONES -> Dr. Jones, ZOË -> Zoë; mixed case is kept as written."""
+    name = " ".join(name.split()).strip(" :")
+    if name == name.upper() or name == name.lower():
+        name = re.sub(r"(?<=\w)['’]S\b", lambda m: m.group(0).lower(), name.title())
+    return name
+
+
+_STRICT_MOVES = [
+    ("zoom_in", r"\bzoom(?:s|ed|ing)?\s+in(?:to)?\b|\bpush(?:es|ed|ing)?\s+in\b|\bdoll(?:y|ies|ying|ied)\s+in\b"),
+    ("zoom_out", r"\bzoom(?:s|ed|ing)?\s+out\b|\bdoll(?:y|ies|ying|ied)\s+out\b|\bwide\s+reveal\b"
+                 r"|\bpull(?:s|ing)?\s+(?:back|out)\s+to\s+reveal\b"),
+    ("pan_left", r"\bpan(?:s|ned|ning)?\s+(?:to\s+the\s+)?left\b"),
+    ("pan_right", r"\bpan(?:s|ned|ning)?\s+(?:to\s+the\s+)?right\b"),
+    ("pan_up", r"\btilt(?:s|ed|ing)?\s+up\b|\bcran(?:e|es|ed|ing)\s+up\b|\bpan(?:s|ned|ning)?\s+up\b"),
+    ("pan_down", r"\btilt(?:s|ed|ing)?\s+down\b|\bpan(?:s|ned|ning)?\s+down\b|\bcran(?:e|es|ed|ing)\s+down\b"),
+    ("static", r"\blocked[\s-]+off\b"),
+]
+# Everyday words ("the waves roll", "hold on!", "radio static") only count in camera directions.
+_CAMERA_ONLY_MOVES = [
+    ("zoom_in", r"\bclos(?:e|es|ing)\s+in\b"),
+    ("zoom_out", r"\bpull(?:s|ed|ing)?\s+(?:back|out)\b"),
+    ("rotate", r"\brotat\w*|\bspin(?:s|ning)?\b|\bspun\b|\broll(?:s|ed|ing)?\b"),
+    ("static", r"\bstatic\b|\bhold(?:s|ing)?\s+on\b|\bstill\s+frame\b"),
+]
+_STRICT_RE = [(m, re.compile(p, re.I)) for m, p in _STRICT_MOVES]
+_CAMERA_ONLY_RE = [(m, re.compile(p, re.I)) for m, p in _CAMERA_ONLY_MOVES]
+
+
+def _camera_moves(camera_text: str, other_text: str) -> list[str]:
+    """Motions in order of appearance: all patterns in camera directions, strict ones elsewhere."""
+    found: list[tuple[int, int, str]] = []
+    # Sentences that talk about the camera count as directions ("the camera slowly rotates").
+    extra = " ".join(s for s in re.split(r"(?<=[.!?])\s+", other_text) if re.search(r"(?i)\bcamera\b", s))
+    for src, text, table in ((0, camera_text, _STRICT_RE + _CAMERA_ONLY_RE), (1, other_text, _STRICT_RE),
+                             (2, extra, _CAMERA_ONLY_RE)):
+        for motion, rx in table:
+            m = rx.search(text)
+            if m:
+                found.append((src, m.start(), motion))
+    out: list[str] = []
+    for _src, _pos, motion in sorted(found):
+        if motion not in out:
+            out.append(motion)
+    return out
+
+
+_TIME_WORDS = {
+    "night": "night", "nights": "night", "midnight": "night", "moon": "night", "moonlight": "night",
+    "moonlit": "night", "nighttime": "night", "starlight": "night",
+    "dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn",
+    "sunset": "dusk", "dusk": "dusk", "twilight": "dusk", "evening": "dusk", "nightfall": "dusk",
+    "noon": "day", "midday": "day", "morning": "day", "sunny": "day", "afternoon": "day",
+    "daylight": "day", "daytime": "day", "sunshine": "day",
+}
+
+
+def _words_time(text: str) -> str:
+    """Time of day named by the text's words: the most frequent, the earliest on a tie."""
+    counts: dict[str, list[int]] = {}
+    for pos, w in enumerate(_WORD.findall(text.lower())):
+        t = _TIME_WORDS.get(w)
+        if t:
+            c = counts.setdefault(t, [0, pos])
+            c[0] += 1
+    if not counts:
+        return ""
+    return min(counts, key=lambda t: (-counts[t][0], counts[t][1]))
+
+
+_SLUG = re.compile(r"^(int\.?\s*/\s*ext|ext\.?\s*/\s*int|int|ext|i\s*/\s*e|est)(?:\.|\s)\s*(.*)$", re.I)
+
+
+_SCENE_NUMBER = re.compile(r"\s*#[^#\s]{1,12}#\s*$")
+
+
+def _apply_slug(sc: _Raw, prefix: str, rest: str) -> None:
+    p = re.sub(r"[\s.]", "", prefix.lower())
+    sc.interior = {"int": True, "ext": False, "est": False}.get(p)  # INT./EXT. and I/E stay None
+    sc.location, sc.time = _split_time(_SCENE_NUMBER.sub("", rest))
+
+
+def _split_time(rest: str) -> tuple[str, str]:
+    """'BEACH - DUSK' -> ('BEACH', 'dusk'); time is "inherit" for CONTINUOUS / LATER."""
+    parts = [p.strip() for p in re.split(r"\s+[-–—]+\s+|\s*[-–—]{2,}\s*", rest.strip())]
+    time = ""
+    if len(parts) > 1:
+        t = _slug_time(parts[-1])
+        if t:
+            time = t
+            parts = parts[:-1]
+    location = " - ".join(p for p in parts if p).strip(" .-–—")
+    return location, time
+
+
+def _slug_time(word: str) -> str:
+    tokens = set(re.findall(r"[A-Z]+", word.upper()))
+    if tokens & {"CONTINUOUS", "LATER", "SAME", "CONT"}:
+        return "inherit"
+    if tokens & {"NIGHT", "MIDNIGHT", "NIGHTTIME"}:
+        return "night"
+    if tokens & {"EVENING", "DUSK", "SUNSET", "TWILIGHT", "NIGHTFALL"} or "MAGIC HOUR" in word.upper():
+        return "dusk"
+    if tokens & {"DAWN", "SUNRISE", "DAYBREAK"}:
+        return "dawn"
+    if tokens & {"DAY", "MORNING", "AFTERNOON", "NOON", "MIDDAY", "DAYTIME"}:
+        return "day"
+    return ""
+
+
+def _transition_kind(s: str) -> str:
+    u = s.upper()
+    for word, kind in (("DISSOLVE", "dissolve"), ("WIPE", "wipe"), ("FADE", "fade"), ("CUT", "cut")):
+        if word in u:
+            return kind
+    return "cut"
+
+
+def _is_narrator(name: str) -> bool:
+    return name.strip().lower().rstrip(".") in {"narrator", "narration", "vo", "v.o", "voiceover", "voice-over"}

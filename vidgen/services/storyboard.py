@@ -1,0 +1,428 @@
+"""The procedural storyboard painter: what a user without a GPU sees.
+
+It draws a composed frame rather than noise: a sky for the time of day, a setting silhouette picked
+from the scene's words, hazy depth layers, small figures for the characters, a mood grade, a
+vignette and a storyboard caption. Everything is computed in float32 with numpy (cv2 only for
+anti-aliased polygons and blurs), relative to the frame size, and seeded so a scene, size and seed
+always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..domain import MOODS, TIMES_OF_DAY, Scene
+from .storyboard_canvas import Canvas, lerp, smoothstep
+from .storyboard_settings import SettingsMixin
+
+SUBTITLE_ZONE = 0.22  # bottom fraction kept free of important detail
+CAPTION_INSET = 0.115  # caption box starts this far in from the top and left (and ends as far from the right)
+
+# Sky gradients: (position from top 0 to horizon 1, RGB).
+SKIES: dict[str, list[tuple[float, tuple[int, int, int]]]] = {
+    "dawn": [(0.0, (52, 66, 124)), (0.5, (176, 132, 156)), (0.85, (246, 178, 150)), (1.0, (255, 212, 164))],
+    "day": [(0.0, (54, 110, 192)), (0.55, (118, 168, 224)), (1.0, (204, 226, 242))],
+    "dusk": [(0.0, (28, 30, 82)), (0.4, (118, 62, 112)), (0.78, (228, 108, 82)), (1.0, (252, 172, 92))],
+    "night": [(0.0, (3, 5, 18)), (0.65, (12, 20, 48)), (1.0, (28, 42, 82))],
+}
+# Multiplier for lit surfaces (land, walls) by time of day.
+LIGHT = {"dawn": (0.80, 0.70, 0.72), "day": (1.0, 1.0, 1.0), "dusk": (0.66, 0.50, 0.52),
+         "night": (0.26, 0.30, 0.44)}
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A mood's colour grade: channel tint, saturation, contrast, brightness; and the caption accent."""
+
+    tint: tuple[float, float, float]
+    saturation: float
+    contrast: float
+    brightness: float
+    accent: tuple[int, int, int]
+
+
+GRADES = {
+    "joyful": Grade((1.06, 1.03, 0.92), 1.18, 1.05, 1.06, (255, 200, 70)),
+    "calm": Grade((0.96, 1.00, 1.05), 0.88, 0.94, 1.00, (140, 210, 220)),
+    "sad": Grade((0.92, 0.96, 1.07), 0.55, 0.90, 0.86, (150, 170, 200)),
+    "tense": Grade((1.07, 0.94, 0.90), 0.85, 1.22, 0.88, (235, 80, 60)),
+    "mysterious": Grade((0.90, 0.97, 1.10), 0.80, 1.10, 0.80, (170, 130, 230)),
+    "romantic": Grade((1.08, 0.94, 1.00), 1.05, 0.95, 1.02, (250, 140, 170)),
+    "epic": Grade((1.08, 1.00, 0.88), 1.20, 1.22, 1.00, (255, 170, 60)),
+    "neutral": Grade((1.0, 1.0, 1.0), 1.0, 1.0, 1.0, (230, 230, 230)),
+}
+assert set(GRADES) == set(MOODS)
+
+# Setting keywords, in priority order for ties.
+SETTING_WORDS: dict[str, tuple[str, ...]] = {
+    "space": ("space", "spaceship", "starship", "space station", "orbit", "galaxy", "planet", "mars",
+              "martian", "red planet", "asteroid", "nebula", "cosmos", "astronaut", "zero gravity"),
+    "room": ("room", "kitchen", "office", "cafe", "café", "coffee shop", "shop", "store", "house",
+             "apartment", "bedroom", "living room", "bar", "pub", "restaurant", "library",
+             "classroom", "hall", "studio", "lab", "laboratory", "hospital", "interior", "indoors",
+             "inside", "diner", "hotel", "attic", "basement", "corridor", "hallway", "cockpit",
+             "bathroom", "cell", "home", "flat"),
+    "sea": ("sea", "ocean", "beach", "harbor", "harbour", "lighthouse", "coast", "shore", "bay",
+            "pier", "dock", "port", "island", "waves", "boat", "ship", "sail", "seaside", "cove"),
+    "city": ("city", "street", "town", "downtown", "skyline", "rooftop", "alley", "avenue",
+             "metropolis", "buildings", "skyscraper", "skyscrapers", "traffic", "neon", "square",
+             "market", "crosswalk", "boulevard", "sidewalk"),
+    "forest": ("forest", "woods", "wood", "pine", "pines", "trees", "jungle", "grove", "woodland",
+               "clearing", "cabin", "rainforest"),
+    "mountain": ("mountain", "mountains", "peak", "peaks", "summit", "cliff", "cliffs", "ridge",
+                 "valley", "alps", "glacier", "snow", "pass"),
+    "desert": ("desert", "dune", "dunes", "sand", "sahara", "oasis", "wasteland", "canyon", "mesa"),
+    "field": ("field", "fields", "meadow", "hills", "hill", "farm", "countryside", "prairie",
+              "garden", "park", "grass", "village"),
+}
+TIME_WORDS = {
+    "night": ("night", "midnight", "moon", "moonlight", "moonlit", "stars", "starlit", "starry",
+              "dark", "darkness", "nighttime"),
+    "dawn": ("dawn", "sunrise", "daybreak", "morning", "first light", "early morning"),
+    "dusk": ("dusk", "sunset", "evening", "twilight", "golden hour", "nightfall"),
+    "day": ("day", "noon", "midday", "afternoon", "sunny", "daylight", "daytime", "continuous"),
+}
+
+
+def render(scene: Scene, w: int, h: int, *, seed: int = 0, total_scenes: int | None = None,
+           caption: bool = True) -> np.ndarray:
+    """The painted frame as an h x w x 3 uint8 array; inputs are checked by the image service."""
+    p = _Painter(scene, w, h, seed)
+    p.paint()
+    p.grade()
+    if caption:
+        p.caption(total_scenes)
+    return p.quantise()
+
+
+def _stable_int(*parts: object) -> int:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def _has(text: str, word: str) -> bool:
+    return re.search(r"(?<![\w])" + re.escape(word) + r"(?![\w])", text) is not None
+
+
+def _score(words: dict[str, tuple[str, ...]], weighted: list[tuple[str, float]]) -> dict[str, float]:
+    scores = {k: 0.0 for k in words}
+    for text, weight in weighted:
+        if not text:
+            continue
+        for key, kws in words.items():
+            scores[key] += weight * sum(1 for kw in kws if _has(text, kw))
+    return scores
+
+
+def _texts(scene: Scene) -> list[tuple[str, float]]:
+    # Not scene.text: it holds the dialogue, and editing a line should not repaint the picture.
+    return [(scene.location.lower(), 3.0), (scene.heading.lower(), 3.0), (scene.visual.lower(), 1.0)]
+
+
+def guess_time_of_day(scene: Scene) -> str:
+    if scene.time_of_day in TIMES_OF_DAY:
+        return scene.time_of_day
+    scores = _score(TIME_WORDS, _texts(scene))
+    best = max(scores, key=lambda k: scores[k])
+    return best if scores[best] > 0 else "day"
+
+
+def guess_setting(scene: Scene) -> str:
+    """One of SETTING_WORDS' keys, from the scene's location, heading and visual words."""
+    scores = _score(SETTING_WORDS, _texts(scene))
+    if scene.interior is True:
+        scores["room"] += 4.0
+    elif scene.interior is False:
+        scores["room"] = 0.0
+    best = max(scores, key=lambda k: scores[k])  # ties keep dict (priority) order
+    return best if scores[best] > 0 else "field"
+
+
+def _mentions(scene: Scene, *words: str) -> bool:
+    text = " ".join(t for t, _ in _texts(scene))
+    return any(_has(text, w) for w in words)
+
+
+@functools.lru_cache(maxsize=16)
+def _font(bold: bool, px: int):
+    from PIL import ImageFont
+
+    from ..assets import FONT_BOLD, FONT_REGULAR
+
+    return ImageFont.truetype(str(FONT_BOLD if bold else FONT_REGULAR), px)
+
+
+# --- the painter -----------------------------------------------------------------------------
+
+class _Painter(SettingsMixin, Canvas):
+    """One frame: sky and light here, the setting from SettingsMixin, drawing on Canvas."""
+
+    def __init__(self, scene: Scene, w: int, h: int, seed: int):
+        super().__init__(w, h)
+        self.scene = scene
+        self.time = guess_time_of_day(scene)
+        self.setting = guess_setting(scene)
+        self.mood = scene.mood if scene.mood in GRADES else "neutral"
+        self.grade_spec = GRADES[self.mood]
+        # Details depend on seed and scene number only, so editing a heading keeps the picture.
+        self.rng = np.random.default_rng(_stable_int("vidgen-storyboard", seed, scene.number, self.setting))
+        self.horizon = h * (0.60 if w >= h else 0.58)
+        self.light = np.array(LIGHT[self.time], np.float32)
+        self.side = 1 if self.rng.random() < 0.5 else -1  # which side the sun / feature sits on
+        self.mars = self.setting == "space" and _mentions(scene, "mars", "martian", "red planet")
+        self.lighthouse = self.setting == "sea" and _mentions(scene, "lighthouse")
+        self.foot_y = h * (1 - SUBTITLE_ZONE) - 0.01 * h
+        self.sun_pos: tuple[float, float] | None = None  # set by celestial(); the sea reflects them
+        self.moon_pos: tuple[float, float] | None = None
+
+    def sky_color(self, t: float) -> np.ndarray:
+        stops = SKIES[self.time]
+        for (p0, c0), (p1, c1) in zip(stops, stops[1:]):
+            if t <= p1:
+                f = (t - p0) / max(p1 - p0, 1e-6)
+                return lerp(np.array(c0, np.float32), np.array(c1, np.float32), float(np.clip(f, 0, 1)))
+        return np.array(stops[-1][1], np.float32)
+
+    def haze(self, color, depth: float) -> np.ndarray:
+        """A surface colour lit for the time of day, hazed toward the horizon with distance (0 near, 1 far)."""
+        lit = np.asarray(color, np.float32) * self.light
+        return lerp(lit, self.sky_color(0.97), depth)
+
+    # -- the frame --
+
+    def paint(self) -> None:
+        if self.setting == "space":
+            self.space_sky()
+        else:
+            self.sky()
+            self.celestial()
+            self.clouds()
+        getattr(self, f"paint_{self.setting}")()
+        if self.mood in ("mysterious", "sad") and self.setting != "room":
+            self.mist()
+        self.figures()
+
+    def sky(self, horizon: float | None = None) -> None:
+        hy = self.horizon if horizon is None else horizon
+        t = np.clip((np.arange(self.h, dtype=np.float32) + 0.5) / hy, 0, 1)
+        stops = SKIES[self.time]
+        pos = np.array([p for p, _ in stops], np.float32)
+        cols = np.array([c for _, c in stops], np.float32)
+        col = np.stack([np.interp(t, pos, cols[:, k]) for k in range(3)], axis=1)
+        self.img[:] = col[:, None, :]
+        if self.time == "night":
+            self.stars(hy)
+
+    def stars(self, bottom: float, density: float = 1.0) -> None:
+        n = int(min(6000, density * self.w * bottom / 900))
+        xs = self.rng.uniform(0, self.w - 1, n)
+        ys = self.rng.uniform(0, bottom, n)
+        b = self.rng.uniform(0.15, 1.0, n) ** 3
+        fade = np.clip(1.2 - ys / max(bottom, 1), 0, 1)  # fewer near the horizon glow
+        xi, yi = xs.astype(int), np.minimum(ys.astype(int), self.h - 1)
+        val = (b * fade * 255)[:, None] * np.array([0.9, 0.95, 1.0], np.float32)
+        np.add.at(self.img, (yi, xi), val.astype(np.float32))
+        # A few brighter stars with a soft halo.
+        k = max(3, n // 60)
+        for x, y, bb in zip(xs[:k], ys[:k], b[:k]):
+            r = max(1.0, self.s * 0.0022)
+            m, y0 = self.disk(x, y, r)
+            self.add(m * (0.5 + bb), (200, 210, 255), y0)
+
+    def celestial(self) -> None:
+        w, h, s = self.w, self.h, self.s
+        cx = w * (0.5 + self.side * self.rng.uniform(0.18, 0.3))
+        if self.time == "night":
+            r = s * 0.045
+            cy = max(h * self.rng.uniform(0.12, 0.22), self.below_caption(r))
+            self.add(self.radial(cx, cy, r * 3) * 0.35, (120, 140, 190))
+            moon, y0 = self.disk(cx, cy, r)
+            bite, _ = self.disk(cx + self.side * r * 0.55, cy - r * 0.25, r * 0.92, (y0, y0 + moon.shape[0]))
+            self.blend(moon * (1 - bite * 0.93), (236, 232, 212), y0)
+            self.moon_pos = (cx, cy)
+            return
+        if self.time == "day":
+            r, col, glow = s * 0.045, (255, 250, 230), (255, 240, 200)
+            cy = max(h * 0.16, self.below_caption(r))
+        else:
+            cy, r = self.horizon - s * 0.09, s * 0.07
+            col, glow = ((255, 236, 190), (255, 170, 110)) if self.time == "dawn" else ((255, 214, 150), (255, 130, 70))
+        wide = 0.3 if self.time == "day" else 0.55
+        self.add(self.radial(cx, cy, r * 5) * wide, glow)
+        self.add(self.radial(cx, cy, r * 1.6) * 0.45, glow)
+        m, y0 = self.disk(cx, cy, r)
+        self.blend(m, col, y0)
+        self.sun_pos = (cx, cy)
+
+    def below_caption(self, r: float) -> float:
+        """Lowest centre height that keeps a disc of radius r clear of the caption band."""
+        return self.h * CAPTION_INSET + self.s * 0.085 + r * 1.6
+
+    def clouds(self) -> None:
+        import cv2
+
+        if self.time == "night" and self.rng.random() < 0.5:
+            return
+        sw, sh = max(8, self.w // 8), max(8, self.h // 8)
+        m = np.zeros((sh, sw), np.uint8)
+        for _ in range(int(self.rng.integers(3, 7))):
+            cx = self.rng.uniform(0, sw)
+            cy = self.rng.uniform(0.08, 0.45) * self.horizon / 8
+            for _ in range(int(self.rng.integers(3, 7))):
+                ax = self.rng.uniform(0.04, 0.1) * sw
+                ay = ax * self.rng.uniform(0.25, 0.45)
+                centre = (int(cx + self.rng.uniform(-1, 1) * sw * 0.08), int(cy + self.rng.uniform(-0.5, 0.5) * ay))
+                cv2.ellipse(m, centre, (max(1, int(ax)), max(1, int(ay))), 0, 0, 360, 255, -1, cv2.LINE_AA)
+        m = cv2.GaussianBlur(m.astype(np.float32) / 255.0, (0, 0), max(1.0, sw * 0.012))
+        m = cv2.resize(m, (self.w, self.h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+        col = {"day": (250, 250, 252), "dawn": (255, 196, 196), "dusk": (236, 140, 140),
+               "night": (60, 70, 100)}[self.time]
+        self.blend(m * 0.6, col)
+
+    def space_sky(self) -> None:
+        import cv2
+
+        t = ((np.arange(self.h, dtype=np.float32) + 0.5) / self.h)[:, None]
+        self.img[:] = lerp(np.array((2, 3, 12), np.float32), np.array((14, 12, 38), np.float32), t)[:, None, :]
+        # Nebula: blurred low-res colour noise tinted by the mood accent.
+        sw, sh = max(8, self.w // 16), max(8, self.h // 16)
+        neb = self.rng.random((sh, sw)).astype(np.float32)
+        neb = cv2.GaussianBlur(neb, (0, 0), max(1.5, sw * 0.08))
+        neb = (neb - neb.min()) / max(1e-6, float(np.ptp(neb)))
+        neb = cv2.resize(neb, (self.w, self.h), interpolation=cv2.INTER_CUBIC).clip(0, 1) ** 2.5
+        accent = np.array(self.grade_spec.accent, np.float32) * 0.35 + np.array((60, 40, 110), np.float32) * 0.65
+        self.add(neb * 0.6, accent * 0.6)
+        self.stars(self.h, density=3.0)
+        if self.time != "night":
+            cx = self.w * (0.5 + self.side * 0.32)
+            cy = max(self.h * 0.14, self.below_caption(self.s * 0.018))
+            self.add(self.radial(cx, cy, self.s * 0.12) * 0.6, (255, 230, 200))
+            m, y0 = self.disk(cx, cy, self.s * 0.018)
+            self.blend(m, (255, 252, 240), y0)
+
+    def mist(self) -> None:
+        hy = self.horizon
+        ys = np.arange(self.h, dtype=np.float32) + 0.5
+        band = np.exp(-((ys - hy) / (self.h * 0.06)) ** 2) * 0.45
+        self.blend(np.repeat(band[:, None], self.w, axis=1), self.sky_color(0.9) * 0.9 + 20)
+
+    def figures(self) -> None:
+        n = min(3, len(self.scene.characters))
+        if n == 0:
+            return
+        h, w = self.h, self.w
+        fh = 0.17 * min(h, 1.3 * w)
+        centre = 0.5 + self.side * -0.12 * self.rng.uniform(0.3, 1.0)
+        gap = fh * 0.42
+        polys, circles = [], []
+        for i in range(n):
+            x = centre * w + (i - (n - 1) / 2) * gap + self.rng.uniform(-0.08, 0.08) * gap
+            y = self.foot_y + self.rng.uniform(-0.01, 0.01) * h
+            H = fh * self.rng.uniform(0.88, 1.04)
+            sh, hip = H * 0.13, H * 0.5
+            head_r = H * 0.075
+            neck = y - H + head_r * 2.1
+            body = [(x - sh, neck + H * 0.03), (x + sh, neck + H * 0.03), (x + sh * 0.75, y - hip),
+                    (x - sh * 0.75, y - hip)]
+            legs = [(x - sh * 0.75, y - hip), (x - sh * 0.05, y - hip), (x - sh * 0.12, y), (x - sh * 0.7, y)], \
+                   [(x + sh * 0.05, y - hip), (x + sh * 0.75, y - hip), (x + sh * 0.7, y), (x + sh * 0.12, y)]
+            arms = [(x - sh, neck + H * 0.04), (x - sh * 0.78, neck + H * 0.05), (x - sh * 1.05, y - hip * 0.95),
+                    (x - sh * 1.3, y - hip * 0.95)], \
+                   [(x + sh * 0.78, neck + H * 0.05), (x + sh, neck + H * 0.04), (x + sh * 1.3, y - hip * 0.95),
+                    (x + sh * 1.05, y - hip * 0.95)]
+            polys += [body, *legs, *arms]
+            circles += [(x, y - H + head_r, head_r), (x, neck + H * 0.035, sh)]
+        m = self.poly_mask(polys, circles)
+        # Dark silhouettes, tinted by the light so they sit in the scene; a soft ground shadow.
+        self.blend(self.ground_shadow(n, centre, gap, fh), (0, 0, 0))
+        col = np.array((28, 26, 30), np.float32) * (0.6 + 0.4 * self.light)
+        self.blend(m, col)
+
+    def ground_shadow(self, n: int, centre: float, gap: float, fh: float) -> np.ndarray:
+        ys = np.arange(self.h, dtype=np.float32) + 0.5
+        xs = np.arange(self.w, dtype=np.float32) + 0.5
+        gy = np.exp(-((ys - self.foot_y) / (fh * 0.03)) ** 2)
+        span = (n - 1) * gap / 2 + fh * 0.2
+        gx = smoothstep((span - np.abs(xs - centre * self.w)) / (fh * 0.15))
+        return gy[:, None] * gx[None, :] * 0.35
+
+    # -- finishing --
+
+    def caption(self, total: int | None) -> None:
+        from PIL import Image, ImageDraw
+
+        h, w = self.h, self.w
+        px = max(9, int(round(min(h, w) * 0.034)))
+        bold, reg = _font(True, px), _font(False, px)
+        label = f"SCENE {self.scene.number}" + (f" / {total}" if total else "")
+        # Inset past the title-safe 10%, so no camera move (pans crop up to 10.7% of a side) cuts into it.
+        x0, y0 = int(round(w * CAPTION_INSET)), int(round(h * CAPTION_INSET))
+        pad = max(3, int(round(px * 0.55)))
+        gap = int(round(px * 0.9))
+        max_w = int(w * (1 - CAPTION_INSET)) - x0 - 2 * pad
+        label_w = int(np.ceil(bold.getlength(label)))
+        head = " ".join(self.scene.heading.split())
+        avail = max_w - label_w - gap
+        head = _truncate(head, reg, avail) if avail > px * 2 else ""
+        band_w = 2 * pad + label_w + (gap + int(np.ceil(reg.getlength(head))) if head else 0)
+        band_h = 2 * pad + int(round(px * 1.25))
+        band_w, band_h = min(band_w, w - x0), min(band_h, h - y0)  # tiny frames: clip rather than fail
+        region = Image.fromarray(np.clip(self.img[y0:y0 + band_h, x0:x0 + band_w], 0, 255).astype(np.uint8))
+        overlay = Image.new("RGBA", region.size, (0, 0, 0, 0))
+        d = ImageDraw.Draw(overlay)
+        d.rounded_rectangle((0, 0, band_w - 1, band_h - 1), radius=max(2, pad // 2), fill=(12, 12, 16, 150))
+        d.rectangle((0, 0, max(2, pad // 3), band_h - 1), fill=(*self.grade_spec.accent, 255))  # accent tab
+        ty = band_h / 2
+        d.text((pad, ty), label, font=bold, fill=(*self.grade_spec.accent, 255), anchor="lm")
+        if head:
+            d.text((pad + label_w + gap, ty), head, font=reg, fill=(245, 245, 245, 255), anchor="lm")
+        out = Image.alpha_composite(region.convert("RGBA"), overlay).convert("RGB")
+        self.img[y0:y0 + band_h, x0:x0 + band_w] = np.asarray(out, np.float32)
+
+    def grade(self) -> None:
+        h, w = self.h, self.w
+        img = self.img
+        g = self.grade_spec
+        # Mood grade: saturation, tint, contrast, brightness.
+        luma = img @ np.array([0.299, 0.587, 0.114], np.float32)
+        img = luma[..., None] + (img - luma[..., None]) * g.saturation
+        img *= np.array(g.tint, np.float32) * g.brightness
+        pivot = float(luma.mean())  # pivot on the frame's own mean so night frames keep their shadows
+        img = (img - pivot) * g.contrast + pivot
+        # Vignette (separable, so it costs two 1-D exps).
+        vx = np.exp(-(((np.arange(w, dtype=np.float32) + 0.5) / w - 0.5) * 2.0) ** 2 * 0.6)
+        vy = np.exp(-(((np.arange(h, dtype=np.float32) + 0.5) / h - 0.5) * 2.0) ** 2 * 0.6)
+        img *= (0.5 + 0.5 * vy[:, None] * vx[None, :])[..., None] / (0.5 + 0.5 * np.exp(-0.0))
+        self.img = img
+
+    def quantise(self) -> np.ndarray:
+        h, w = self.h, self.w
+        # Dither with a fixed tile of triangular noise before quantising: no banding in the sky.
+        self.img += np.tile(_dither_tile(), (h // 64 + 1, w // 64 + 1))[:h, :w, None]
+        return np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
+
+
+
+@functools.lru_cache(maxsize=1)
+def _dither_tile() -> np.ndarray:
+    rng = np.random.default_rng(1234)
+    return (rng.random((64, 64), np.float32) - rng.random((64, 64), np.float32)).astype(np.float32)
+
+
+
+def _truncate(text: str, font, width: float) -> str:
+    if font.getlength(text) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix that fits with an ellipsis
+        mid = (lo + hi + 1) // 2
+        if font.getlength(text[:mid].rstrip() + "…") <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return (text[:lo].rstrip() + "…") if lo > 0 else ""
