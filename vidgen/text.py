@@ -24,7 +24,8 @@ def split_sentences(text: str) -> list[str]:
         nxt = text[m.end() : m.end() + 1]
         if nxt.islower():
             continue  # "Wait... then what?", "e.g. the boat"
-        if m.group(1) == "." and _ends_abbreviation(text[start : m.start()]):
+        # A bounded look back keeps a run of "Dr. Dr. Dr. ..." linear; no abbreviation is that long.
+        if m.group(1) == "." and _ends_abbreviation(text[max(start, m.start() - 32) : m.start()]):
             continue
         out.append(text[start : m.end()].strip())
         start = m.end()

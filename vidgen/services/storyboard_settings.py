@@ -11,9 +11,9 @@ from .storyboard_canvas import lerp, noise1d, rect, smoothstep, trap
 
 
 class SettingsMixin:
-    """Mixed into the painter, which supplies the Canvas primitives, the seeded `rng`, the scene's
-    `time`, `mood`, `light`, `horizon`, `side`, `foot_y`, `mars`, `lighthouse`, `sun_pos`/`moon_pos`,
-    and `sky_color()` / `haze()`.
+    """Mixed into the painter, which supplies the Canvas primitives, `scene`, the seeded `rng`, `time`,
+    `mood`, `light`, `horizon`, `side`, `foot_y`, `mars`, `lighthouse`, `sun_pos`/`moon_pos`,
+    `sky_color()` and `haze()`.
     """
 
     def ridge(self, base: float, amp: float, period: float, octaves: int = 5, ridged: bool = False) -> np.ndarray:

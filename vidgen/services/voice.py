@@ -18,14 +18,13 @@ import numpy as np
 from ..domain import Cue, Line
 from ..errors import VidgenError
 from ..media import write_wav
+from ..text import split_sentences as text_sentences
 
 BUILTIN_VOICE = "piper:en_US-joe-medium"
 NO_VOICE = "none"
 SENTENCE_PAUSE = 0.22  # seconds between sentences of one line
 LINE_PAUSE = 0.45  # seconds between lines (a change of turn)
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+\S)")
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc", "no", "mt", "capt", "lt", "col", "gen"}
 _STAGE_DIRECTION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
@@ -35,10 +34,6 @@ class VoiceResult:
     duration: float
     sample_rate: int
     cues: list[Cue] = field(default_factory=list)  # relative to the start of the WAV
-
-
-def voice_choices() -> list[str]:
-    return [BUILTIN_VOICE, NO_VOICE, "piper:/path/to/voice.onnx"]
 
 
 def check_voice(voice: str) -> str:
@@ -59,17 +54,8 @@ def check_voice(voice: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of the speakable text; inline stage directions like "(beat)" are dropped."""
-    text = " ".join(_STAGE_DIRECTION.sub(" ", text).split())
-    out, begin = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        word = text[begin:m.start()].rsplit(" ", 1)[-1].lower()
-        if m.group(0) == "." and (word in _ABBREVIATIONS or len(word) == 1):
-            continue  # "Dr. Jones", "J. R. R."
-        out.append(text[begin:m.end()].strip())
-        begin = m.end()
-    out.append(text[begin:].strip())
-    return [s for s in out if any(ch.isalnum() for ch in s)]
+    """Sentences to speak and caption; inline stage directions like "(beat)" are dropped."""
+    return text_sentences(" ".join(_STAGE_DIRECTION.sub(" ", text).split()))
 
 
 def _voice_files(voice: str) -> tuple[str, str]:

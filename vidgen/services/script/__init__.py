@@ -3,11 +3,12 @@
 Five forms are recognised (`detect_form`): Fountain screenplays, `Scene N:` storyboards,
 Markdown headings, `NAME: line` dialogue and plain prose. Each form has its own reader that fills
 a `_Raw` scene; `_finish` turns those into `domain.Scene`s the same way for every form.
+Every regex runs on one line at a time and long lines skip the fancy ones, so a 256 KiB
+adversarial input stays linear.
+
 Modules: `fountain`, `storyboard` and `prose` hold the readers, `body` the `Key: value` text and
 preamble they share, `directions` camera/time/slugline words, `mood` the classifier, `detect` the
 form test, `finish` the last step, `common` the records.
-Every regex runs on one line at a time and long lines skip the fancy ones, so a 256 KiB
-adversarial input stays linear.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .finish import _characters, _clean_title, _fallback_title, _finish
 from .fountain import _read_fountain
 from .mood import classify_mood
 from .prose import _read_prose
-from .storyboard import _read_dialogue, _read_headings, _read_markdown
+from .headings import _read_dialogue, _read_headings, _read_markdown
 
 __all__ = ["DEFAULT_MAX_BYTES", "FORMS", "classify_mood", "detect_form", "parse_script", "read_script_file"]
 

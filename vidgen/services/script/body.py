@@ -20,14 +20,10 @@ from .directions import (
 )
 from .mood import _mood_word
 
-
 _SPEAKER_LINE = re.compile(
     r"^([^\W\d_][\w .'’\-]{0,40}?)\s*(?:\(([^()]{0,60})\))?\s*:(?!//)\s*(.*)$"
 )
-
-
-# --------------------------------------------------------------------------- keyed body text
-# Shared by the `Scene N:`, Markdown and dialogue readers.
+_KEY_LINE = re.compile(r"^([^\W\d_][\w .'’\-]{0,30}?)\s*(?:\(([^()]{0,60})\))?\s*:(?!//)\s*(.*)$")
 
 _VISUAL_KEYS = {"visual", "visuals", "image", "picture", "shot", "action", "on screen", "description", "scene"}
 _NARRATION_KEYS = {"narrator", "narration", "vo", "v.o", "v.o.", "voiceover", "voice-over", "voice over", "voice"}
@@ -77,10 +73,6 @@ def _plausible_name(name: str) -> bool:
     if name == name.upper() or (len(words) == 1 and name == name.lower()):
         return True
     return all(w[0].isupper() or w.lower() in _NAME_PARTICLES for w in words)
-
-
-
-_KEY_LINE = re.compile(r"^([^\W\d_][\w .'’\-]{0,30}?)\s*(?:\(([^()]{0,60})\))?\s*:(?!//)\s*(.*)$")
 
 
 class _Body:
@@ -208,16 +200,19 @@ def _read_body(sc: _Raw, lines: list[str]) -> None:
         body.line(raw_line)
 
 
-
 def _unlist(s: str) -> str:
     """Drop a Markdown bullet, number or quote marker from the start of a line."""
     return re.sub(r"^(?:>\s*)+|^(?:[-*+•]|\d{1,3}[.)])\s+", "", s)
 
 
-# --------------------------------------------------------------------------- preamble (title, cast)
-
-_CAST_HEAD = re.compile(r"^(?:#{1,6}\s*)?[*_]*(characters|cast|cast of characters|dramatis personae)[*_]*\s*:?\s*[*_]*$", re.I)
-_META_KEYS = {"title", "author", "by", "logline", "genre", "format", "style", "written by", "date", "draft", "duration", "length", "synopsis", "summary"}
+# The preamble: title, cast list and metadata above the first scene.
+_CAST_HEAD = re.compile(
+    r"^(?:#{1,6}\s*)?[*_]*(characters|cast|cast of characters|dramatis personae)[*_]*\s*:?\s*[*_]*$", re.I
+)
+_META_KEYS = {
+    "title", "author", "by", "logline", "genre", "format", "style", "written by", "date", "draft", "duration",
+    "length", "synopsis", "summary",
+}
 
 
 def _read_preamble(lines: list[str], doc: _Doc, top_only: bool = False) -> list[str]:

@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 
 from ...domain import Line
 
-
 _MAX_HEAD_LEN = 200  # longer lines are never headings, cues or speakers
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-
-
 _MD_HEAD = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
 
 
@@ -56,6 +53,7 @@ def _first_words(text: str, n: int = 6) -> str:
 
 
 def _blank_groups(lines: list[str]) -> list[list[str]]:
+    """Runs of non-blank lines."""
     groups: list[list[str]] = [[]]
     for ln in lines:
         if ln.strip():

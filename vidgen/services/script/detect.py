@@ -5,7 +5,7 @@ from __future__ import annotations
 from .body import _speaker_of
 from .common import _MAX_HEAD_LEN, _MD_HEAD, _normalise
 from .directions import _SLUG
-from .storyboard import _scene_heading
+from .headings import _scene_heading
 
 
 def detect_form(text: str) -> str:

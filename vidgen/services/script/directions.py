@@ -9,7 +9,6 @@ import re
 
 from .common import _WORD, _Raw
 
-
 _BRACKETS = re.compile(r"\[([^\[\]\n]{0,300})\]")
 _CAMERA_PARENS = re.compile(r"\(\s*(camera\b[^()\n]{0,300})\)", re.I)
 _LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)")
@@ -112,8 +111,6 @@ def _words_time(text: str) -> str:
 
 
 _SLUG = re.compile(r"^(int\.?\s*/\s*ext|ext\.?\s*/\s*int|int|ext|i\s*/\s*e|est)(?:\.|\s)\s*(.*)$", re.I)
-
-
 _SCENE_NUMBER = re.compile(r"\s*#[^#\s]{1,12}#\s*$")
 
 

@@ -28,7 +28,8 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
         if not visual:
             visual = r.location or r.heading
             if speakers:
-                visual = f"{visual}: {' and '.join(speakers)} talking" if visual else f"{' and '.join(speakers)} talking"
+                talking = f"{' and '.join(speakers)} talking"
+                visual = f"{visual}: {talking}" if visual else talking
         if r.time == "inherit":
             time = prev_time
         else:

@@ -18,7 +18,6 @@ from .directions import (
     _transition_kind,
 )
 
-
 _TITLE_KEY = re.compile(
     r"^(title|credit|author|authors|source|draft date|date|contact|copyright|notes|revision|episode|series)"
     r"\s*:\s*(.*)$",
@@ -28,8 +27,6 @@ _TRANSITION_WORDS = re.compile(
     r"^(?:FADE (?:IN|OUT)|FADE TO BLACK|FADE TO WHITE|CUT TO BLACK|SMASH CUT|MATCH CUT|JUMP CUT|"
     r"IRIS (?:IN|OUT)|DISSOLVE|WIPE)[.:]?$"
 )
-
-
 _CUE = re.compile(r"^(.*?)\s*((?:\([^()]*\)\s*)*)$")
 
 

@@ -7,7 +7,6 @@ import functools
 from ...domain import MOODS
 from .common import _WORD
 
-
 _MOOD_LEXICON_TEXT = {
     "tense": "danger dangerous chase gun pistol rifle scream run fear afraid storm threat panic alarm attack "
              "explode explosion blood escape trap hunt knife crash siren urgent warning pursue shoot bomb enemy "
@@ -86,6 +85,7 @@ def classify_mood(text: str) -> str:
     return best if scores[best] >= 0.5 else "neutral"
 
 
+# Words a `Mood:` line may use for one of domain.MOODS.
 _MOOD_SYNONYMS = {
     "happy": "joyful", "cheerful": "joyful", "upbeat": "joyful", "playful": "joyful", "fun": "joyful",
     "peaceful": "calm", "serene": "calm", "gentle": "calm", "relaxed": "calm", "ambient": "calm",

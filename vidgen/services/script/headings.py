@@ -9,7 +9,6 @@ from .common import _MAX_HEAD_LEN, _MD_HEAD, _WORD, _blank_groups, _Doc, _Raw
 from .directions import _SLUG, _apply_slug, _strip_md
 from .prose import _read_prose
 
-
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty"
