@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from vidgen.domain import MOODS, MOTIONS, TIMES_OF_DAY, ParsedScript, estimate_duration
 from vidgen.errors import VidgenError
@@ -566,42 +568,29 @@ def test_pathological_lines_stay_fast():
         assert time.perf_counter() - start < 5, text[:20]
 
 
-try:
-    import hypothesis
-    from hypothesis import strategies as st
-except ImportError:  # a dev dependency; the other tests still run without it
-    hypothesis = None
+_PIECES = st.sampled_from([
+    "INT. ", "EXT. ", "I/E ", ".", "@", ">", "<", "# ", "## ", "=", "/*", "*/", "[[", "]]", "(", ")",
+    "[camera: ", "]", "Scene 1: ", "Scene 2", "Title: ", "Characters:", "- ", "Narrator: ", "Visual: ",
+    "Camera: zoom in", "Mood: tense", "SARAH", "ZOË", "(V.O.)", "CUT TO:", "FADE OUT.", " - NIGHT",
+    "Bob: ", "---", "\n", "\n\n", "\r\n", " ", "word", "Hello.", "10:30", "http://x", "*", "_", "\t", "é",
+])
 
-
-if hypothesis is None:
-
-    def test_fuzz_parse_script_returns_or_raises_vidgen_error():
-        pytest.skip("install hypothesis to run the parse_script fuzz test")
-
-else:
-    _PIECES = st.sampled_from([
-        "INT. ", "EXT. ", "I/E ", ".", "@", ">", "<", "# ", "## ", "=", "/*", "*/", "[[", "]]", "(", ")",
-        "[camera: ", "]", "Scene 1: ", "Scene 2", "Title: ", "Characters:", "- ", "Narrator: ", "Visual: ",
-        "Camera: zoom in", "Mood: tense", "SARAH", "ZOË", "(V.O.)", "CUT TO:", "FADE OUT.", " - NIGHT",
-        "Bob: ", "---", "\n", "\n\n", "\r\n", " ", "word", "Hello.", "10:30", "http://x", "*", "_", "\t", "é",
-    ])
-
-    @hypothesis.settings(max_examples=400, deadline=None)
-    @hypothesis.given(st.one_of(st.text(max_size=400), st.lists(_PIECES, max_size=60).map("".join)))
-    def test_fuzz_parse_script_returns_or_raises_vidgen_error(text):
-        try:
-            ps = parse_script(text)
-        except VidgenError as e:
-            assert str(e) and "\n" not in str(e)
-            return
-        assert ps.form in ("fountain", "headings", "markdown", "dialogue", "prose")
-        assert ps.title and ps.scenes
-        for i, sc in enumerate(ps.scenes, 1):
-            assert sc.number == i and sc.heading
-            assert sc.mood in MOODS and set(sc.camera) <= set(MOTIONS)
-            assert sc.time_of_day in TIMES_OF_DAY + ("",)
-            assert sc.duration >= 3.0
-            assert all(ln.text.strip() for ln in sc.lines)
-        names = {c.name for c in ps.characters}
-        assert names == {n for sc in ps.scenes for n in sc.characters}
-        assert classify_mood(text) in MOODS and detect_form(text) == ps.form
+@hypothesis.settings(max_examples=400, deadline=None)
+@hypothesis.given(st.one_of(st.text(max_size=400), st.lists(_PIECES, max_size=60).map("".join)))
+def test_fuzz_parse_script_returns_or_raises_vidgen_error(text):
+    try:
+        ps = parse_script(text)
+    except VidgenError as e:
+        assert str(e) and "\n" not in str(e)
+        return
+    assert ps.form in ("fountain", "headings", "markdown", "dialogue", "prose")
+    assert ps.title and ps.scenes
+    for i, sc in enumerate(ps.scenes, 1):
+        assert sc.number == i and sc.heading
+        assert sc.mood in MOODS and set(sc.camera) <= set(MOTIONS)
+        assert sc.time_of_day in TIMES_OF_DAY + ("",)
+        assert sc.duration >= 3.0
+        assert all(ln.text.strip() for ln in sc.lines)
+    names = {c.name for c in ps.characters}
+    assert names == {n for sc in ps.scenes for n in sc.characters}
+    assert classify_mood(text) in MOODS and detect_form(text) == ps.form

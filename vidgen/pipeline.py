@@ -24,7 +24,7 @@ from .jobs import EventFn, JobContext, new_job, run_job
 from .store import Store
 
 # Bump a step's version when its code changes what it produces: old cache entries then miss.
-STEP_VERSIONS = {"image": 1, "voice": 1, "animation": 1, "assembly": 1}
+STEP_VERSIONS = {"image": 2, "voice": 1, "animation": 1, "assembly": 1}
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 
 

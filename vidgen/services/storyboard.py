@@ -58,10 +58,14 @@ GRADES = {
 }
 assert set(GRADES) == set(MOODS)
 
+# A red world rather than open space (surface words carry it when the scene never says "Mars").
+MARS_WORDS = ("mars", "martian", "red planet", "crater", "lander", "rover", "red dust", "rusty ground", "red air")
+
 # Setting keywords, in priority order for ties.
 SETTING_WORDS: dict[str, tuple[str, ...]] = {
     "space": ("space", "spaceship", "starship", "space station", "orbit", "galaxy", "planet", "mars",
-              "martian", "red planet", "asteroid", "nebula", "cosmos", "astronaut", "zero gravity"),
+              "martian", "red planet", "asteroid", "nebula", "cosmos", "astronaut", "zero gravity",
+              *("crater", "lander", "rover", "red dust", "rusty ground", "red air")),
     "room": ("room", "kitchen", "office", "cafe", "café", "coffee shop", "shop", "store", "house",
              "apartment", "bedroom", "living room", "bar", "pub", "restaurant", "library",
              "classroom", "hall", "studio", "lab", "laboratory", "hospital", "interior", "indoors",
@@ -174,7 +178,7 @@ class _Painter(SettingsMixin, Canvas):
         self.horizon = h * (0.60 if w >= h else 0.58)
         self.light = np.array(LIGHT[self.time], np.float32)
         self.side = 1 if self.rng.random() < 0.5 else -1  # which side the sun / feature sits on
-        self.mars = self.setting == "space" and _mentions(scene, "mars", "martian", "red planet")
+        self.mars = self.setting == "space" and _mentions(scene, *MARS_WORDS)
         self.lighthouse = self.setting == "sea" and _mentions(scene, "lighthouse")
         self.foot_y = h * (1 - SUBTITLE_ZONE) - 0.01 * h
         self.sun_pos: tuple[float, float] | None = None  # set by celestial(); the sea reflects them
