@@ -1,4 +1,4 @@
-"""Command line: `python -m vidgen render|parse|resume|jobs|projects|cancel ...`."""
+"""Command line: `python -m vidgen render|parse|resume|jobs|projects|cancel|serve ...`."""
 
 from __future__ import annotations
 
@@ -205,6 +205,13 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui.serve import serve
+
+    serve(args)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="vidgen", description="Turn a written script into a finished video.")
     p.add_argument("--version", action="version", version=f"vidgen {__version__}")
@@ -257,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("job_id")
     common(c)
     c.set_defaults(func=cmd_cancel)
+
+    from .ui.serve import add_arguments  # argparse only: gradio is imported when serving
+
+    sv = add_arguments(sub.add_parser("serve", help="open the web studio (Gradio)"))
+    sv.set_defaults(func=cmd_serve)
     return p
 
 

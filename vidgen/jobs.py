@@ -51,10 +51,12 @@ def request_cancel(store: Store, job_id: str) -> Job:
 
 
 class JobContext:
-    def __init__(self, store: Store, job: Job, on_event: EventFn | None = None):
+    def __init__(self, store: Store, job: Job, on_event: EventFn | None = None,
+                 weights: dict[str, float] | None = None):
         self.store = store
         self.job = job
         self._on_event = on_event
+        self._weights = weights or STAGE_WEIGHTS  # stage -> share of the whole job
         self._cancel = _cancel_event(job.id)
         self._stage = ""
         self._stage_base = 0.0
@@ -63,15 +65,15 @@ class JobContext:
 
     # progress ---------------------------------------------------------------------------
     def begin_stage(self, stage: str, message: str = "") -> None:
-        if stage not in STAGE_WEIGHTS:
+        if stage not in self._weights:
             raise ValueError(f"unknown stage {stage}")
         self._stage = stage
-        self._stage_base = sum(STAGE_WEIGHTS[s] for s in STAGES[: STAGES.index(stage)])
+        self._stage_base = sum(self._weights.get(s, 0.0) for s in STAGES[: STAGES.index(stage)])
         self.progress(0.0, message or stage.capitalize(), force=True)
 
     def progress(self, fraction: float, message: str = "", scene: int | None = None, *, force: bool = False) -> None:
         fraction = min(1.0, max(0.0, fraction))
-        overall = min(1.0, self._stage_base + STAGE_WEIGHTS.get(self._stage, 0.0) * fraction)
+        overall = min(1.0, self._stage_base + self._weights.get(self._stage, 0.0) * fraction)
         event = ProgressEvent(self._stage, fraction, overall, message, scene)
         if self._on_event is not None:
             self._on_event(event)
@@ -108,6 +110,9 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
 
     VidgenError and Cancelled end the job with their message; they are re-raised so a CLI can
     exit non-zero. Anything else is logged to the data folder and reported as an internal error.
+    A work function with a `stage_weights` attribute (stage -> share) spreads the job's overall
+    progress over its own stages (e.g. a one-scene preview has no assembly). Callers that share
+    the GPU hold the lane (`vidgen.gpu`) around this call, so `started` is when the work began.
     """
     job = store.get_job(job_id)
     if job.status == "running":
@@ -119,7 +124,7 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
         job_id, status="running", started=time.time(), finished=None, error="", cancel_requested=False,
         pid=os.getpid(), host=socket.gethostname(), attempts=job.attempts + 1, message="Starting",
     )
-    ctx = JobContext(store, job, on_event)
+    ctx = JobContext(store, job, on_event, getattr(work, "stage_weights", None))
 
     def finish(**fields: Any) -> None:
         # Reporting must not hide the failure being reported (e.g. the disk is full).
@@ -161,4 +166,4 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
         with _cancel_lock:
             _cancel_events.pop(job_id, None)
     return store.update_job(job_id, status="completed", finished=time.time(), progress=1.0,
-                            stage="assembly", message="Done", result=result)
+                            stage=ctx._stage or "assembly", message="Done", result=result)

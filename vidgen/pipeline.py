@@ -20,6 +20,7 @@ from typing import Any, Callable
 from .domain import (SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, MIN_SCENE_SECONDS,
                      WORDS_PER_SECOND, Cue, Job, Project, RenderSettings, Scene, SceneMedia)
 from .errors import VidgenError
+from .gpu import gpu_lane
 from .jobs import EventFn, JobContext, new_job, run_job
 from .store import Store
 
@@ -64,7 +65,8 @@ def render(store: Store, project_id: str, *, on_event: EventFn | None = None) ->
     """Render a project as a new job; returns the finished job (raises on failure)."""
     store.get_project(project_id)
     job = new_job(store, project_id)
-    return run_job(store, job.id, RenderWork(store, project_id), on_event)
+    with gpu_lane(job.id):
+        return run_job(store, job.id, RenderWork(store, project_id), on_event)
 
 
 def resume(store: Store, job_id: str, *, on_event: EventFn | None = None) -> Job:
@@ -72,7 +74,8 @@ def resume(store: Store, job_id: str, *, on_event: EventFn | None = None) -> Job
     job = store.get_job(job_id)
     if job.status not in ("interrupted", "failed", "cancelled", "pending"):
         raise VidgenError(f"Job {job_id} is {job.status}; only an interrupted, failed or cancelled job can be resumed.")
-    return run_job(store, job_id, RenderWork(store, job.project_id), on_event)
+    with gpu_lane(job_id):
+        return run_job(store, job_id, RenderWork(store, job.project_id), on_event)
 
 
 # --- the render ------------------------------------------------------------------------------
@@ -141,91 +144,106 @@ class RenderWork:
         hit = self.store.get_step(key)
         if hit is not None:
             ctx.record_step(name, scene, key, True, time.monotonic() - t0)
-            return hit
+            return {**hit, "cached": True}
         files, data = produce()
         outputs = {role: self.store.add_file(path, type=kind, move=True).id for role, (path, kind) in files.items()}
         self.store.put_step(key, name, outputs, data)
         ctx.record_step(name, scene, key, False, time.monotonic() - t0)
-        return {"key": key, "name": name, "outputs": outputs, "data": data}
+        return {"key": key, "name": name, "outputs": outputs, "data": data, "cached": False}
 
     def _images(self, ctx: JobContext, project: Project, work_dir: Path) -> list[str]:
-        from .services.images import fit_user_image, paint_storyboard
-
-        s = project.settings
         ctx.begin_stage("images", "Painting the storyboard")
         out = []
         n = len(project.scenes)
         for i, scene in enumerate(project.scenes):
-            path = work_dir / f"image-{scene.number}.png"
-            if scene.image:
-                src = self.store.asset_path(scene.image)
-                key = step_key("image", backend="user", asset=scene.image, size=s.size)
-                produce = lambda src=src, path=path: ({"image": (fit_user_image(src, s.size, path), "image")}, {})
-            else:
-                key = step_key("image", backend="painter", size=s.size, seed=s.seed, total=n,
-                               scene=_visual_fields(scene))
-                produce = lambda scene=scene, path=path: (
-                    {"image": (paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=n), "image")}, {})
-            out.append(self._step(ctx, "image", scene.number, key, produce)["outputs"]["image"])
+            out.append(self.scene_image(ctx, project, scene, work_dir)["image"])
             ctx.progress((i + 1) / n, f"Scene {scene.number}/{n}: image", scene.number)
         return out
 
     def _voices(self, ctx: JobContext, project: Project, work_dir: Path) -> list[dict[str, Any]]:
-        """Per scene: {"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start}."""
-        from .services.voice import NO_VOICE, estimated_cues, synthesize_lines
-
-        s = project.settings
         ctx.begin_stage("voice", "Speaking the lines")
         out = []
         n = len(project.scenes)
         for i, scene in enumerate(project.scenes):
-            lines = [line for line in scene.lines if line.text.strip()]
-            words = sum(len(line.text.split()) for line in lines)
-            if s.voice == NO_VOICE or not lines:
-                seconds = words / WORDS_PER_SECOND
-                out.append({"speech": "", "seconds": seconds,
-                            "cues": [asdict(c) for c in estimated_cues(lines, seconds)]})
-            else:
-                key = step_key("voice", voice=s.voice, lines=[asdict(line) for line in lines])
-                path = work_dir / f"voice-{scene.number}.wav"
-
-                def produce(lines=lines, path=path):
-                    r = synthesize_lines(lines, path, voice=s.voice, cancel=ctx.check_cancel)
-                    return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues]}
-
-                hit = self._step(ctx, "voice", scene.number, key, produce)
-                out.append({"speech": hit["outputs"]["speech"], **hit["data"]})
+            out.append(self.scene_voice(ctx, project, scene, work_dir))
             ctx.progress((i + 1) / n, f"Scene {scene.number}/{n}: voice", scene.number)
         return out
 
     def _animation(self, ctx: JobContext, project: Project, images: list[str],
                    voices: list[dict[str, Any]], work_dir: Path) -> list[dict[str, Any]]:
-        from .services.animation import choose_motion, render_camera_motion
-
-        s = project.settings
         ctx.begin_stage("animation", "Moving the camera")
         out = []
-        previous = None
         n = len(project.scenes)
-        for i, (scene, image, voice) in enumerate(zip(project.scenes, images, voices)):
-            duration = scene_duration(voice["seconds"], s)
-            motion = choose_motion(scene, previous, seed=s.seed)
-            previous = motion
-            key = step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
-                           fps=s.fps, size=s.size)
-            path = work_dir / f"clip-{scene.number}.mp4"
-            prog = ctx.sub_progress(i / n, (i + 1) / n, f"Scene {scene.number}/{n}: {motion.replace('_', ' ')}",
-                                    scene.number)
-
-            def produce(image=image, motion=motion, duration=duration, path=path, prog=prog):
-                clip = render_camera_motion(self.store.asset_path(image), motion, duration, s.fps, s.size, path,
-                                            preset=CLIP_PRESET, crf=CLIP_CRF, progress=prog, cancel=ctx.check_cancel)
-                return {"clip": (clip, "video")}, {}
-
-            clip = self._step(ctx, "animation", scene.number, key, produce)["outputs"]["clip"]
-            out.append({"clip": clip, "duration": duration, "motion": motion})
-            ctx.progress((i + 1) / n, f"Scene {scene.number}/{n}: {motion.replace('_', ' ')}", scene.number)
+        motions = scene_motions(project)
+        for i, (scene, image, voice, motion) in enumerate(zip(project.scenes, images, voices, motions)):
+            message = f"Scene {scene.number}/{n}: {motion.replace('_', ' ')}"
+            prog = ctx.sub_progress(i / n, (i + 1) / n, message, scene.number)
+            out.append(self.scene_clip(ctx, project, scene, image, voice, motion, work_dir, prog))
+            ctx.progress((i + 1) / n, message, scene.number)
         return out
+
+    # One scene's steps. A full render and a one-scene preview (SceneWork) share them, and so
+    # their step keys: what a preview made, the next render finds in the cache.
+
+    def scene_image(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path) -> dict[str, Any]:
+        """{"image": asset id, "cached": bool}"""
+        from .services.images import fit_user_image, paint_storyboard
+
+        s = project.settings
+        n = len(project.scenes)
+        path = work_dir / f"image-{scene.number}.png"
+        if scene.image:
+            src = self.store.asset_path(scene.image)
+            key = step_key("image", backend="user", asset=scene.image, size=s.size)
+            produce = lambda: ({"image": (fit_user_image(src, s.size, path), "image")}, {})
+        else:
+            key = step_key("image", backend="painter", size=s.size, seed=s.seed, total=n,
+                           scene=_visual_fields(scene))
+            produce = lambda: ({"image": (paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=n),
+                                          "image")}, {})
+        hit = self._step(ctx, "image", scene.number, key, produce)
+        return {"image": hit["outputs"]["image"], "cached": hit["cached"]}
+
+    def scene_voice(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path) -> dict[str, Any]:
+        """{"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start,
+        "cached": bool or None (None: nothing to speak, no step)}"""
+        from .services.voice import NO_VOICE, estimated_cues, synthesize_lines
+
+        s = project.settings
+        lines = [line for line in scene.lines if line.text.strip()]
+        words = sum(len(line.text.split()) for line in lines)
+        if s.voice == NO_VOICE or not lines:
+            seconds = words / WORDS_PER_SECOND
+            return {"speech": "", "seconds": seconds, "cues": [asdict(c) for c in estimated_cues(lines, seconds)],
+                    "cached": None}
+        key = step_key("voice", voice=s.voice, lines=[asdict(line) for line in lines])
+        path = work_dir / f"voice-{scene.number}.wav"
+
+        def produce():
+            r = synthesize_lines(lines, path, voice=s.voice, cancel=ctx.check_cancel)
+            return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues]}
+
+        hit = self._step(ctx, "voice", scene.number, key, produce)
+        return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}
+
+    def scene_clip(self, ctx: JobContext, project: Project, scene: Scene, image: str, voice: dict[str, Any],
+                   motion: str, work_dir: Path, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """{"clip": asset id, "duration": s, "motion": str, "cached": bool}; `motion` from `scene_motions`."""
+        from .services.animation import render_camera_motion
+
+        s = project.settings
+        duration = scene_duration(voice["seconds"], s)
+        key = step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
+                       fps=s.fps, size=s.size)
+        path = work_dir / f"clip-{scene.number}.mp4"
+
+        def produce():
+            clip = render_camera_motion(self.store.asset_path(image), motion, duration, s.fps, s.size, path,
+                                        preset=CLIP_PRESET, crf=CLIP_CRF, progress=progress, cancel=ctx.check_cancel)
+            return {"clip": (clip, "video")}, {}
+
+        hit = self._step(ctx, "animation", scene.number, key, produce)
+        return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
 
     def _assemble(self, ctx: JobContext, project: Project, clips: list[dict[str, Any]],
                   voices: list[dict[str, Any]], music: str, work_dir: Path) -> tuple[str, str, float]:
@@ -262,6 +280,69 @@ class RenderWork:
         video = self.store.get_asset(hit["outputs"]["video"]).path
         srt = self.store.get_asset(hit["outputs"]["subtitles"]).path
         return video, srt, hit["data"]["duration"]
+
+
+class SceneWork:
+    """The work function of a one-scene preview job (kind "scene"): that scene's image, voice and
+    clip through the same cached steps as a full render, without music or assembly."""
+
+    stage_weights = {"parse": 0.05, "images": 0.3, "voice": 0.3, "animation": 0.35}
+
+    def __init__(self, store: Store, project_id: str, number: int):
+        self.store = store
+        self.project_id = project_id
+        self.number = number
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        from .services.voice import check_voice
+
+        store = self.store
+        ctx.begin_stage("parse", f"Checking scene {self.number}")
+        project = store.get_project(self.project_id)
+        project.settings.validate()
+        check_voice(project.settings.voice)
+        index = next((i for i, sc in enumerate(project.scenes) if sc.number == self.number), None)
+        if index is None:
+            raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+        scene = project.scenes[index]
+        work = RenderWork(store, project.id)
+        work_dir = store.settings.tmp_dir / ctx.job.id
+        work_dir.mkdir(parents=True, exist_ok=True)
+        label = f"Scene {scene.number}"
+        try:
+            ctx.begin_stage("images", f"{label}: image")
+            image = work.scene_image(ctx, project, scene, work_dir)
+            ctx.progress(1.0, f"{label}: image", scene.number)
+            ctx.begin_stage("voice", f"{label}: voice")
+            voice = work.scene_voice(ctx, project, scene, work_dir)
+            ctx.progress(1.0, f"{label}: voice", scene.number)
+            motion = scene_motions(project)[index]
+            message = f"{label}: {motion.replace('_', ' ')}"
+            ctx.begin_stage("animation", message)
+            clip = work.scene_clip(ctx, project, scene, image["image"], voice, motion, work_dir,
+                                   ctx.sub_progress(0.0, 1.0, message, scene.number))
+            ctx.progress(1.0, message, scene.number)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        return {
+            "project": project.id, "scene": scene.number,
+            "image": str(store.asset_path(image["image"])), "clip": str(store.asset_path(clip["clip"])),
+            "speech": str(store.asset_path(voice["speech"])) if voice["speech"] else "",
+            "duration": clip["duration"], "motion": motion,
+            # True: taken from the step cache (for the voice also: nothing to speak)
+            "cached": {"image": image["cached"], "voice": voice["cached"] is not False,
+                       "animation": clip["cached"]},
+        }
+
+
+def scene_motions(project: Project) -> list[str]:
+    """The camera move of every scene (an automatic pick avoids repeating the previous scene's)."""
+    from .services.animation import choose_motion
+
+    out: list[str] = []
+    for scene in project.scenes:
+        out.append(choose_motion(scene, out[-1] if out else None, seed=project.settings.seed))
+    return out
 
 
 def _visual_fields(scene: Scene) -> dict[str, Any]:

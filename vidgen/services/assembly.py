@@ -400,10 +400,14 @@ def _build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd
     encode(gain)
     progress(0.75)
     if peak + gain > LIMIT_DBFS - 1.0:
-        # The limiter may have shaved peaks and some loudness: measure and correct once.
-        check, _ = _loudness(out, loudness, cancel)
-        if math.isfinite(check) and abs(check - loudness) > 0.2:
-            encode(gain + loudness - check)
+        # The limiter shaved peaks and with them some loudness: measure and correct until on
+        # target (peaky speech can need two rounds, as each gain step feeds the limiter more).
+        for _ in range(3):
+            check, _ = _loudness(out, loudness, cancel)
+            if not math.isfinite(check) or abs(check - loudness) <= 0.2:
+                break
+            gain += loudness - check
+            encode(gain)
     return out
 
 

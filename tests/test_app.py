@@ -1,0 +1,279 @@
+"""The studio served on a free port and driven like a client would: gradio_client and raw HTTP."""
+
+from __future__ import annotations
+
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+from gradio_client import Client, handle_file  # noqa: E402
+
+import requests  # noqa: E402
+
+from vidgen.config import Settings  # noqa: E402
+from vidgen.domain import Job  # noqa: E402
+from vidgen.gpu import LANE  # noqa: E402
+from vidgen.media import probe  # noqa: E402
+from vidgen.studio import Studio  # noqa: E402
+from vidgen.ui import build_app, launch_options  # noqa: E402
+from vidgen.ui.builder import MAX_FILE_SIZE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = {"resolution": "480p", "fps": 12, "quality": "draft"}
+SILENT = {**FAST, "voice": "none"}
+API = ["/parse_script", "/create_project", "/render", "/render_scene", "/list_projects", "/get_project",
+       "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
+       "/set_scene_image"]
+
+
+def tiny_script(tag: str, scenes: int = 2) -> str:
+    return f"Title: Tiny {tag}\n\n" + "\n\n".join(
+        f"Scene {i}: Place {tag} {i}\nVisual: A quiet {tag} street at dusk, number {i}.\nNarrator: Short line {i}."
+        for i in range(1, scenes + 1))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    data = tmp_path_factory.mktemp("studio-data")
+    studio = Studio(Settings.from_env(data), gpu_slots=1)
+    demo = build_app(studio)
+    options = launch_options(data, port=free_port())
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **options)
+    try:
+        yield url.rstrip("/"), studio, data
+    finally:
+        demo.close()
+        studio.shutdown(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    return Client(served[0], verbose=False)
+
+
+def new_project(client, text: str, settings: dict) -> str:
+    return client.predict(text, "", settings, api_name="/create_project")["id"]
+
+
+def holds(job_ids: set[str]) -> list[tuple[str, float, float]]:
+    return sorted((h for h in LANE.history if h[0] in job_ids), key=lambda h: h[1])
+
+
+def test_endpoints_are_named_and_ui_events_private(client):
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert set(API) <= set(named), sorted(set(API) - set(named))
+    assert not [n for n in named if n not in API], "UI-only events must be private"
+    assert [p["parameter_name"] for p in named["/render"]["parameters"]] == ["project_id"]
+
+
+def test_parse_an_example(client):
+    text = (ROOT / "examples" / "mars_storyboard.txt").read_text()
+    parsed = client.predict(text, api_name="/parse_script")
+    assert parsed["title"] == "First Light on Mars" and parsed["form"] == "headings"
+    assert len(parsed["scenes"]) >= 3 and parsed["scenes"][0]["heading"]
+    assert {c["name"] for c in parsed["characters"]} >= {"Ada"}
+
+
+def test_render_example_then_edit_one_scene_rerenders_only_it(client, served):
+    text = (ROOT / "examples" / "coffee_shop.fountain").read_text()
+    project = client.predict(text, "", FAST, api_name="/create_project")
+    assert project["settings"]["resolution"] == "480p" and len(project["scenes"]) >= 2
+    video, srt, job_id = client.predict(project["id"], api_name="/render")
+    info = probe(video)
+    assert (info.video.codec, info.video.width, info.video.height) == ("h264", 854, 480)
+    assert info.audio.codec == "aac" and info.duration > 5
+    assert "-->" in Path(srt).read_text()
+    first = client.predict(job_id, api_name="/get_job")
+    assert first["status"] == "completed" and not any(s["cached"] for s in first["steps"])
+
+    p = client.predict(project["id"], api_name="/get_project")
+    p["scenes"][1]["heading"] = "EXT. HARBOUR - DAWN"  # the painted caption and palette change
+    p["scenes"][1]["visual"] = "Boats rock on grey water under a pale sky."
+    saved = client.predict(p, api_name="/save_project")
+    assert saved["scenes"][1]["heading"] == "EXT. HARBOUR - DAWN"
+    t0 = time.monotonic()
+    _, _, job2 = client.predict(project["id"], api_name="/render")
+    rerender = time.monotonic() - t0
+    steps = client.predict(job2, api_name="/get_job")["steps"]
+    ran = {(s["name"], s["scene"]) for s in steps if not s["cached"]}
+    assert ran == {("image", 2), ("animation", 2), ("assembly", None)}, ran
+    assert any(s["cached"] and s["scene"] == 1 for s in steps)
+    first_seconds = first["finished"] - first["started"]
+    print(f"\nfirst render {first_seconds:.1f} s, re-render after one edit {rerender:.1f} s")
+
+
+def test_render_scene_reports_cached_steps(client):
+    pid = new_project(client, tiny_script("preview"), SILENT)
+    first = client.predict(pid, 1, api_name="/render_scene")
+    assert Path(first["clip"]).is_file() and Path(first["image"]).is_file()
+    again = client.predict(pid, 1, api_name="/render_scene")
+    assert again["cached"]["image"] and again["cached"]["animation"]
+    assert not all(first["cached"].values())
+
+
+def test_list_get_delete_projects(client):
+    pid = new_project(client, tiny_script("listing"), SILENT)
+    assert pid in [p["id"] for p in client.predict(api_name="/list_projects")]
+    assert client.predict(pid, api_name="/get_project")["title"] == "Tiny listing"
+    assert client.predict(pid, api_name="/delete_project") == {"deleted": pid}
+    assert pid not in [p["id"] for p in client.predict(api_name="/list_projects")]
+    with pytest.raises(Exception, match="No project|not found|no project"):
+        client.predict(pid, api_name="/get_project")
+
+
+def test_cancel_a_running_render_stops_it(client, served):
+    text = (ROOT / "examples" / "lighthouse.txt").read_text()
+    pid = new_project(client, text, SILENT)
+    job = client.submit(pid, api_name="/render")
+    deadline = time.monotonic() + 60
+    while not job.outputs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job_id = job.outputs()[0][2]
+    while time.monotonic() < deadline:  # running, with some work done
+        j = client.predict(job_id, api_name="/get_job")
+        if j["status"] == "running" and j["steps"]:
+            break
+        time.sleep(0.1)
+    cancelled = client.predict(job_id, api_name="/cancel_job")
+    assert cancelled["cancel_requested"] or cancelled["status"] == "cancelled"
+    with pytest.raises(Exception, match="cancelled"):
+        job.result(timeout=60)
+    j = client.predict(job_id, api_name="/get_job")
+    assert j["status"] == "cancelled" and j["video"] == ""
+    time.sleep(1.5)
+    later = client.predict(job_id, api_name="/get_job")
+    assert len(later["steps"]) == len(j["steps"]) and later["status"] == "cancelled"
+    assert job_id not in LANE.holders
+    assert not any(s["name"] == "assembly" for s in later["steps"])
+
+
+def test_resume_an_interrupted_job(client, served):
+    _, studio, _ = served
+    pid = new_project(client, tiny_script("resume"), SILENT)
+    job = studio.store.save_job(Job(id="interrupted1", project_id=pid, status="interrupted", created=time.time(),
+                                     started=time.time() - 5, message="Interrupted"))
+    done = client.predict(job.id, api_name="/resume_job")
+    assert done["id"] == job.id and done["status"] == "completed" and done["attempts"] == 1
+    assert probe(done["video"]).video.height == 480
+    with pytest.raises(Exception, match="only an interrupted, failed or cancelled"):
+        client.predict(job.id, api_name="/resume_job")
+
+
+def test_four_clients_render_at_once_one_gpu_lane(served):
+    url, studio, _ = served
+    clients = [Client(url, verbose=False) for _ in range(4)]
+    pids = [new_project(c, tiny_script(f"crowd{i}"), SILENT) for i, c in enumerate(clients)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda cp: cp[0].predict(cp[1], api_name="/render"), zip(clients, pids)))
+    ids = {r[2] for r in results}
+    assert len(ids) == 4 and all(probe(r[0]).video.width == 854 for r in results)
+    jobs = [studio.get_job(j) for j in ids]
+    assert all(j["status"] == "completed" for j in jobs)
+    spans = holds(ids)
+    assert len(spans) == 4
+    for (_, _, end), (_, start, _) in zip(spans, spans[1:]):
+        assert start >= end, "two GPU jobs overlapped"
+    runs = sorted((j["started"], j["finished"]) for j in jobs)
+    for (_, end), (start, _) in zip(runs, runs[1:]):
+        assert start >= end - 1e-3
+
+
+def test_direct_run_post_is_refused(served, client):
+    url, _, _ = served
+    pid = new_project(client, tiny_script("direct"), SILENT)
+    for name in ("render", "list_projects", "parse_script"):
+        r = requests.post(f"{url}/gradio_api/run/{name}", json={"data": [pid]}, timeout=10)
+        assert r.status_code == 404, (name, r.status_code)
+
+
+@pytest.mark.parametrize("path", [
+    "/etc/passwd", "%2Fetc%2Fpasswd", "/ETC/passwd", "//etc/passwd", "../../../../etc/passwd",
+    "..%2F..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/proc/self/environ",
+])
+def test_files_outside_the_data_folder_are_refused(served, path):
+    url, _, _ = served
+    r = requests.get(f"{url}/gradio_api/file={path}", timeout=10)
+    assert r.status_code in (403, 404), (path, r.status_code)
+    assert "root:" not in r.text
+
+
+def test_repository_and_store_files_are_not_served(served):
+    url, _, data = served
+    for p in (ROOT / "README.md", ROOT / "vidgen" / "studio.py", ROOT / "app.py"):
+        r = requests.get(f"{url}/gradio_api/file={p}", timeout=10)
+        assert r.status_code in (403, 404), (p, r.status_code)
+
+
+def test_rendered_files_in_the_data_folder_are_served(served, client):
+    url, _, data = served
+    videos = [p["video"] for p in client.predict(api_name="/list_projects") if p["video"]]
+    assert videos
+    r = requests.get(f"{url}/gradio_api/file={videos[0]}", timeout=10)
+    assert r.status_code == 200 and r.content[4:8] == b"ftyp"
+
+
+def test_upload_over_the_size_limit_gets_413(served):
+    url, _, _ = served
+    big = b"\0" * (MAX_FILE_SIZE + 1024)
+    r = requests.post(f"{url}/gradio_api/upload", files={"files": ("big.png", big, "image/png")}, timeout=60)
+    assert r.status_code == 413, r.status_code
+    ok = requests.post(f"{url}/gradio_api/upload", files={"files": ("small.txt", b"hello", "text/plain")},
+                       timeout=10)
+    assert ok.status_code == 200
+
+
+def test_text_renamed_png_is_rejected_as_scene_image(client, tmp_path):
+    pid = new_project(client, tiny_script("fake"), SILENT)
+    fake = tmp_path / "photo.png"
+    fake.write_text("#!/bin/sh\necho this is not a picture\n")
+    with pytest.raises(Exception) as err:
+        client.predict(pid, 1, handle_file(str(fake)), api_name="/set_scene_image")
+    assert "photo.png" in str(err.value) or "image" in str(err.value).lower()
+    assert client.predict(pid, api_name="/get_project")["scenes"][0]["image"] == ""
+    from PIL import Image
+
+    real = tmp_path / "real.png"
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(real)
+    path, note = client.predict(pid, 1, handle_file(str(real)), api_name="/set_scene_image")
+    assert "your image" in note and client.predict(pid, api_name="/get_project")["scenes"][0]["image"]
+
+
+def test_launch_options_limit_files_and_warn_on_public_share(tmp_path, capsys):
+    opts = launch_options(tmp_path, share=True)
+    warning = capsys.readouterr().err
+    assert "public link" in warning and "--auth" in warning
+    assert opts["allowed_paths"] == [str(tmp_path.resolve())] and opts["max_file_size"] == MAX_FILE_SIZE
+    assert opts["server_name"] == "127.0.0.1" and opts["server_port"] == 7860 and opts["auth"] is None
+    launch_options(tmp_path, share=True, auth="ann:secret")
+    assert capsys.readouterr().err == ""
+    assert launch_options(tmp_path, auth="ann:s1,bob:s2")["auth"] == [("ann", "s1"), ("bob", "s2")]
+    with pytest.raises(ValueError, match="user:password"):
+        launch_options(tmp_path, auth="nopassword")
+
+
+def test_serve_flags_and_no_heavy_imports(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, time; t = time.time(); from vidgen.__main__ import build_parser; "
+            "a = build_parser().parse_args(['serve', '--port', '8001', '--share', '--gpu-slots', '2']); "
+            "assert (a.host, a.port, a.share, a.gpu_slots) == ('127.0.0.1', 8001, True, 2), a; "
+            "assert 'gradio' not in sys.modules; "
+            "from vidgen.ui import build_app; from vidgen.studio import Studio; from vidgen.config import Settings; "
+            f"t = time.time(); build_app(Studio(Settings.from_env({str(tmp_path)!r}))); b = time.time() - t; "
+            "assert not {'torch', 'diffusers', 'transformers', 'piper'} & set(sys.modules), 'heavy import'; "
+            "print(round(b, 2))")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("VIDGEN_", "GRADIO_SERVER"))}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.split()[-1]) < 3.0  # building the UI loads no model

@@ -1,0 +1,753 @@
+"""Everything the studio does, as plain data: the UI's callbacks and the API endpoints call this.
+
+Inputs and outputs are JSON-friendly (str ids, dicts, lists, file paths as str). Every failure a
+user can act on is a `VidgenError` with a one-line message; the UI turns it into `gr.Error`.
+
+Renders run on a background worker (started on the first render), so a render goes on when the
+browser goes away and its result is found later by job id. The worker holds the process's GPU
+lane (`vidgen.gpu`) for each job's whole work, so jobs never overlap on the GPU; waiting callers
+hear about progress through a `threading.Condition`, never a sleep loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+from . import jobs
+from .config import Settings
+from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, ProgressEvent,
+                     RenderSettings, Scene, estimate_duration)
+from .errors import Cancelled, VidgenError
+from .gpu import LANE, GpuLane
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+EventFn = Callable[[ProgressEvent], None]
+ENDED = ("completed", "failed", "cancelled", "interrupted")
+RESUMABLE = ("interrupted", "failed", "cancelled")
+SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera")
+MAX_TITLE = 200
+MAX_SCENE_SECONDS = 3600.0
+EVENTS_PER_JOB = 256  # recent progress events kept per job for waiters
+JOBS_WITH_EVENTS = 64  # jobs whose recent events are kept
+_STORE_POLL = 1.0  # seconds between store reads when waiting on a job run by another process
+_HOST = socket.gethostname()
+
+
+@dataclasses.dataclass
+class _Entry:
+    """A job this studio has queued or is running."""
+
+    project_id: str
+    kind: str
+    work: Callable[[jobs.JobContext], dict[str, Any]]
+    state: str = "queued"  # queued -> starting (dequeued, waiting for the lane) -> running; or cancelling
+
+
+class Studio:
+    def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
+                 lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None) -> None:
+        """`upload_roots`: folders that files given by path (uploads: scripts, images, music) must be
+        in, so an API caller cannot make the studio read any file of the server. Default: the data
+        folder and Gradio's upload folder (GRADIO_TEMP_DIR, default <tmp>/gradio).
+        `lane`: the GPU lane to hold (default: the process's, or a private one with `gpu_slots` slots)."""
+        if not isinstance(gpu_slots, int) or gpu_slots < 1:
+            raise VidgenError(f"gpu_slots must be a whole number >= 1, not {gpu_slots!r}.")
+        if not isinstance(max_queued, int) or max_queued < 1:
+            raise VidgenError(f"max_queued must be a whole number >= 1, not {max_queued!r}.")
+        self.settings = settings
+        self.gpu_slots = gpu_slots
+        self.max_queued = max_queued
+        # One slot: the process's lane, shared with every other GPU path in this process.
+        self.lane = lane or (LANE if gpu_slots == 1 else GpuLane(gpu_slots))
+        if upload_roots is None:
+            # Where Gradio puts uploads (its default, or GRADIO_TEMP_DIR); never all of /tmp.
+            gradio_tmp = os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio"
+            upload_roots = [settings.data_dir, gradio_tmp]
+        self.upload_roots = [Path(r).expanduser().resolve() for r in upload_roots]
+        self.store = Store.open(settings)
+        self.store.mark_interrupted()
+        self._interrupt_orphans()
+        self._cond = threading.Condition()
+        self._queue: deque[str] = deque()  # job ids waiting for a worker, in arrival order
+        self._jobs: dict[str, _Entry] = {}  # queued, starting or running here
+        self._enqueue_lock = threading.Lock()
+        self._cancel_early: set[str] = set()  # cancelled between dequeue and the work's start
+        self._events: OrderedDict[str, deque[tuple[int, ProgressEvent]]] = OrderedDict()
+        self._seq = 0
+        self._workers: list[threading.Thread] = []
+        self._stopping = False
+
+    # --- scripts -------------------------------------------------------------------------------
+
+    def parse_script(self, text: str, title: str = "") -> dict:
+        """Scenes and characters of a script (nothing is saved)."""
+        from .services.script import parse_script
+
+        _need_str(title, "title")
+        parsed = parse_script(text, title=title.strip() or None, max_bytes=self.settings.max_script_bytes,
+                              max_scenes=self.settings.max_scenes)
+        return asdict(parsed)
+
+    def read_script_upload(self, path: str) -> str:
+        """The text of an uploaded script file (.txt, .fountain, .md or any plain text)."""
+        from .services.script import read_script_file
+
+        if not path or not isinstance(path, (str, os.PathLike)):
+            raise VidgenError("No script file given: upload a .txt, .fountain or .md file.")
+        return read_script_file(self._uploaded(path, "script"), self.settings.max_script_bytes)
+
+    # --- projects ------------------------------------------------------------------------------
+
+    def create_project(self, text: str, title: str = "", settings: dict | None = None) -> dict:
+        from .pipeline import create_project
+
+        _need_str(title, "title")
+        rs = self._render_settings(settings, RenderSettings())
+        project = create_project(self.store, text, title=_title(title) if title.strip() else None, settings=rs)
+        return self._project_dict(project)
+
+    def list_projects(self) -> list[dict]:
+        """Newest first: id, title, scenes, updated, status (of the last render, "" if none), video, job."""
+        last: dict[str, Job] = {}
+        for job in self.store.list_jobs():  # newest first
+            if job.kind == "render":
+                last.setdefault(job.project_id, job)
+        out = []
+        for p in self.store.list_projects():
+            job = last.get(p.id)
+            out.append({"id": p.id, "title": p.title, "scenes": len(p.scenes), "updated": p.updated,
+                        "status": job.status if job else "", "video": self._output(p.outputs.get("video")),
+                        "job": job.id if job else ""})
+        return out
+
+    def get_project(self, project_id: str) -> dict:
+        """asdict(Project) plus "video" and "subtitles": absolute paths of the last render ("" if none)."""
+        return self._project_dict(self.store.get_project(_id(project_id, "project")))
+
+    def save_project(self, project: dict) -> dict:
+        """Replace an existing project's title, settings, scenes and characters (keys left out stay
+        as they are; the script, outputs and dates are not changed here). Everything is checked first."""
+        if not isinstance(project, dict):
+            raise VidgenError(f"A project must be a dict (as get_project returns), not {type(project).__name__}.")
+        stored = self.store.get_project(_id(project.get("id"), "project"))
+        if "title" in project:
+            _need_str(project["title"], "title")
+            stored.title = _title(project["title"])
+        if "settings" in project:
+            stored.settings = self._render_settings(project["settings"], stored.settings)
+        if "scenes" in project:
+            stored.scenes = self._scenes(project["scenes"])
+        if "characters" in project:
+            stored.characters = _characters(project["characters"], len(stored.scenes))
+        elif "scenes" in project:  # scenes removed: their numbers leave the characters' lists
+            for c in stored.characters:
+                c.scenes = [n for n in c.scenes if 1 <= n <= len(stored.scenes)]
+        return self._project_dict(self.store.save_project(stored))
+
+    def update_settings(self, project_id: str, settings: dict) -> dict:
+        """Change some render settings of a project; returns the project."""
+        project = self.store.get_project(_id(project_id, "project"))
+        project.settings = self._render_settings(settings, project.settings)
+        return self._project_dict(self.store.save_project(project))
+
+    def update_scene(self, project_id: str, number: int, changes: dict) -> dict:
+        """Edit one scene: heading, visual, narration (text that replaces the narration lines), lines
+        (list of {text, speaker, parenthetical}), duration, motion, transition, mood, camera. Returns the project."""
+        project = self.store.get_project(_id(project_id, "project"))
+        if not isinstance(changes, dict):
+            raise VidgenError(f"Scene changes must be a dict, not {type(changes).__name__}.")
+        unknown = sorted(set(changes) - set(SCENE_CHANGES))
+        if unknown:
+            raise VidgenError(f"Cannot change {', '.join(map(str, unknown))} of a scene: change {', '.join(SCENE_CHANGES)}.")
+        if "narration" in changes and "lines" in changes:
+            raise VidgenError("Give either narration or lines for a scene, not both.")
+        index = _scene_index(project.scenes, number, project.id)
+        data = asdict(project)
+        scene = data["scenes"][index]
+        changes = dict(changes)
+        words_changed = "narration" in changes or "lines" in changes
+        if "narration" in changes:
+            scene["lines"] = _replace_narration(scene["lines"], changes.pop("narration"))
+        scene.update(changes)
+        if words_changed and "duration" not in changes:  # keep the estimate in step with the words
+            lines = scene["lines"] if isinstance(scene["lines"], list) else []
+            words = sum(len(str(ln.get("text", "")).split()) for ln in lines if isinstance(ln, dict))
+            scene["duration"] = estimate_duration(words, project.settings.transition_seconds)
+        return self.save_project({"id": project.id, "scenes": data["scenes"]})
+
+    def set_scene_image(self, project_id: str, number: int, image_path: str | None) -> dict:
+        """Use the user's own picture for a scene (checked by decoding it); None goes back to painting."""
+        from .services.images import check_image
+
+        project = self.store.get_project(_id(project_id, "project"))
+        index = _scene_index(project.scenes, number, project.id)
+        if image_path is None or image_path == "":
+            project.scenes[index].image = ""
+        else:
+            image_path = self._uploaded(image_path, "image")
+            check_image(image_path)
+            project.scenes[index].image = self.store.add_file(image_path, type="image",
+                                                              name=Path(image_path).name).id
+        return self._project_dict(self.store.save_project(project))
+
+    def set_music(self, project_id: str, music_path: str | None) -> dict:
+        """Score the film with the user's music file (checked by decoding it); None removes the music."""
+        from .services.music import check_music_file
+
+        project = self.store.get_project(_id(project_id, "project"))
+        if music_path is None or music_path == "":
+            project.settings.music = ""
+        else:
+            music_path = self._uploaded(music_path, "music")
+            check_music_file(music_path)
+            project.settings.music = self.store.add_file(music_path, type="audio", name=Path(music_path).name).id
+        return self._project_dict(self.store.save_project(project))
+
+    def duplicate_project(self, project_id: str, title: str | None = None) -> dict:
+        project = self.store.get_project(_id(project_id, "project"))
+        if title is not None:
+            _need_str(title, "title")
+        project.title = _title(title) if title and title.strip() else _title(f"Copy of {project.title}"[:MAX_TITLE])
+        project.id = uuid.uuid4().hex[:12]
+        project.created = project.updated = 0.0
+        project.outputs = {}
+        return self._project_dict(self.store.save_project(project))
+
+    def rename_project(self, project_id: str, title: str) -> dict:
+        project = self.store.get_project(_id(project_id, "project"))
+        _need_str(title, "title")
+        project.title = _title(title)
+        return self._project_dict(self.store.save_project(project))
+
+    def delete_project(self, project_id: str) -> None:
+        """Delete a project (its rendered files stay in the asset store); refused while it has a job
+        queued or running."""
+        project = self.store.get_project(_id(project_id, "project"))
+        with self._cond:
+            busy = [jid for jid, e in self._jobs.items() if e.project_id == project.id]
+        busy += [j.id for j in self.store.list_jobs(project.id) if j.status in ("pending", "running")]
+        if busy:
+            raise VidgenError(f"Project '{project.title}' has a render in progress (job {busy[0]}): "
+                              "cancel it or wait until it ends, then delete the project.")
+        self.store.delete_project(project.id)
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def start_render(self, project_id: str) -> str:
+        """Queue a full render of the project; returns the new job's id (status "pending")."""
+        from .pipeline import RenderWork
+
+        project = self.store.get_project(_id(project_id, "project"))
+        return self._enqueue(project.id, "render", RenderWork(self.store, project.id), "Queued")
+
+    def wait(self, job_id: str, on_event: EventFn | None = None, timeout: float | None = None) -> dict:
+        """Block until the job ends, passing its progress events to `on_event` as they come; returns
+        get_job(job_id). A job that has already ended returns at once; after `timeout` seconds the
+        job is returned as it is then (check its status). A waiter that falls far behind skips events."""
+        job = self.store.get_job(_id(job_id, "job"))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seen = 0
+        with self._cond:
+            if job_id not in self._jobs and job.status in ENDED:
+                return self._job_dict(job)
+        while True:
+            with self._cond:
+                while True:
+                    buf = self._events.get(job_id, ())
+                    new = [ev for seq, ev in buf if seq > seen]
+                    if buf:
+                        seen = max(seen, buf[-1][0])
+                    ours = job_id in self._jobs
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if new or not ours or (remaining is not None and remaining <= 0):
+                        break
+                    self._cond.wait(remaining)
+            if on_event is not None:
+                for ev in new:
+                    on_event(ev)
+            if remaining is not None and remaining <= 0:
+                return self.get_job(job_id)
+            if ours:
+                continue
+            job = self.store.get_job(job_id)
+            if job.status in ENDED:
+                return self._job_dict(job)
+            # Queued or running in another process: only the store can tell when it ends.
+            with self._cond:
+                self._cond.wait(_STORE_POLL if remaining is None else min(_STORE_POLL, remaining))
+
+    def render(self, project_id: str, on_event: EventFn | None = None) -> dict:
+        """Render the project and wait for it; returns the job dict (status "completed", or
+        "cancelled"/"interrupted" when stopped). A failed render raises VidgenError with its error."""
+        job = self.wait(self.start_render(project_id), on_event)
+        if job["status"] == "failed":
+            raise VidgenError(job["error"] or job["message"] or f"Render {job['id']} failed.")
+        return job
+
+    def render_scene(self, project_id: str, number: int, on_event: EventFn | None = None) -> dict:
+        """Preview one scene through the same cached steps a render uses (a job of kind "scene", in
+        the same lane as renders). Returns {"image", "clip", "speech" (paths; speech "" when
+        silent), "duration", "motion", "cached": {"image", "voice", "animation"}, "job"}."""
+        from .pipeline import SceneWork
+
+        project = self.store.get_project(_id(project_id, "project"))
+        scene = project.scenes[_scene_index(project.scenes, number, project.id)]
+        job_id = self._enqueue(project.id, "scene", SceneWork(self.store, project.id, scene.number),
+                               f"Queued: preview of scene {scene.number}")
+        job = self.wait(job_id, on_event)
+        if job["status"] != "completed":
+            raise VidgenError(job["error"] or job["message"] or f"The preview of scene {scene.number} {job['status']}.")
+        r = job["result"]
+        return {k: r[k] for k in ("image", "clip", "speech", "duration", "motion", "cached")} | {"job": job_id}
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    def list_jobs(self, project_id: str | None = None, limit: int = 50) -> list[dict]:
+        """Newest first, at most `limit`."""
+        if project_id is not None and project_id != "":
+            project_id = _id(project_id, "project")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise VidgenError(f"limit must be a whole number >= 1, not {limit!r}.")
+        return [self._job_dict(j) for j in self.store.list_jobs(project_id or None)[:limit]]
+
+    def get_job(self, job_id: str) -> dict:
+        """asdict(Job) plus "video" and "subtitles" (absolute paths of a completed render, else "")."""
+        return self._job_dict(self.store.get_job(_id(job_id, "job")))
+
+    def cancel_job(self, job_id: str) -> dict:
+        """Stop a job: a queued one is cancelled at once and never runs; a running one stops at its
+        next step. An ended job is left as it is. Returns the job."""
+        job = self.store.get_job(_id(job_id, "job"))
+        with self._cond:
+            entry = self._jobs.get(job.id)
+            state = entry.state if entry else ""
+            if state == "queued":
+                self._queue.remove(job.id)
+                entry.state = "cancelling"
+            elif state == "starting":
+                self._cancel_early.add(job.id)
+        if state == "queued":
+            try:
+                self.store.update_job(job.id, status="cancelled", finished=time.time(), cancel_requested=True,
+                                      message="Cancelled before it started.")
+            finally:
+                self._forget(job.id)
+        elif state != "cancelling":
+            jobs.request_cancel(self.store, job.id)
+        return self.get_job(job.id)
+
+    def resume_job(self, job_id: str) -> str:
+        """Queue an interrupted, failed or cancelled render again; steps it finished come from the
+        cache. Returns the job id."""
+        job = self.store.get_job(_id(job_id, "job"))
+        if job.kind != "render":
+            raise VidgenError(f"Job {job.id} is a {job.kind} preview, not a render: preview the scene again.")
+        if job.status not in RESUMABLE:
+            raise VidgenError(f"Job {job.id} is {job.status}; only an interrupted, failed or cancelled render can be resumed.")
+        self.store.get_project(job.project_id)
+        from .pipeline import RenderWork
+
+        return self._enqueue(job.project_id, "render", RenderWork(self.store, job.project_id), "Queued (resume)",
+                             job_id=job.id)
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Stop the workers after their current job; jobs still queued become interrupted (resumable)."""
+        with self._cond:
+            self._stopping = True
+            left = list(self._queue)
+            self._queue.clear()
+            for jid in left:
+                self._jobs[jid].state = "cancelling"
+            workers = list(self._workers)
+            self._cond.notify_all()
+        for jid in left:
+            try:
+                self.store.update_job(jid, status="interrupted", finished=time.time(),
+                                      message="The studio stopped before this job started: resume it.")
+            except (OSError, VidgenError) as e:
+                log.warning("Could not mark job %s interrupted: %s", jid, e)
+            finally:
+                self._forget(jid)
+        for t in workers:
+            if t is not threading.current_thread():
+                t.join(timeout)
+
+    # --- the worker ----------------------------------------------------------------------------
+
+    def _enqueue(self, project_id: str, kind: str, work: Callable, message: str, job_id: str | None = None) -> str:
+        # One enqueuer at a time: the queue's order is the order of the jobs' `created` times.
+        with self._enqueue_lock:
+            with self._cond:
+                if self._stopping:
+                    raise VidgenError("The studio is shutting down: start the render again when it is back.")
+                if job_id is not None and job_id in self._jobs:
+                    raise VidgenError(f"Job {job_id} is already queued or running.")
+                if len(self._queue) >= self.max_queued:
+                    raise VidgenError(f"The render queue is full ({len(self._queue)} jobs waiting): "
+                                      "try again when one finishes.")
+            fields = dict(pid=os.getpid(), host=_HOST, message=message, cancel_requested=False)
+            if job_id is None:
+                job = self.store.save_job(Job(id=uuid.uuid4().hex[:12], project_id=project_id, kind=kind,
+                                              created=time.time(), **fields))
+            else:
+                job = self.store.update_job(job_id, status="pending", error="", finished=None, **fields)
+            with self._cond:
+                self._jobs[job.id] = _Entry(project_id, kind, work)
+                self._queue.append(job.id)
+                self._ensure_workers()
+                self._cond.notify_all()
+        return job.id
+
+    def _ensure_workers(self) -> None:  # under self._cond
+        self._workers = [t for t in self._workers if t.is_alive()]
+        while len(self._workers) < self.gpu_slots:
+            t = threading.Thread(target=self._serve, name=f"vidgen-worker-{len(self._workers) + 1}", daemon=True)
+            self._workers.append(t)
+            t.start()
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                job_id = self._queue.popleft()
+                entry = self._jobs[job_id]
+                entry.state = "starting"
+            try:
+                self._run(job_id, entry)
+            except Exception as e:  # the store failed while starting or ending the job: keep serving
+                log.exception("Render worker: job %s", job_id)
+                self._fail_quietly(job_id, e)
+            finally:
+                self._forget(job_id)
+
+    def _run(self, job_id: str, entry: _Entry) -> None:
+        ticket = self.lane.acquire(job_id)
+        try:
+            job = self.store.get_job(job_id)
+            with self._cond:
+                early = job_id in self._cancel_early
+            if early or job.cancel_requested or job.status != "pending":
+                if job.status == "pending":
+                    self.store.update_job(job_id, status="cancelled", finished=time.time(),
+                                          message="Cancelled before it started.")
+                return
+            try:
+                jobs.run_job(self.store, job_id, _Guarded(self, job_id, entry.work),
+                             on_event=functools.partial(self._publish, job_id))
+            except VidgenError:  # includes Cancelled: the job record says what happened
+                pass
+        finally:
+            self.lane.release(ticket)
+
+    def _fail_quietly(self, job_id: str, exc: Exception) -> None:
+        try:
+            if self.store.get_job(job_id).status not in ENDED:
+                msg = f"Internal error: {exc.__class__.__name__}: {exc}"
+                self.store.update_job(job_id, status="failed", finished=time.time(), error=msg, message=msg)
+        except Exception:  # the store itself is failing; the log has the cause
+            log.exception("Render worker: could not mark job %s failed", job_id)
+
+    def _publish(self, job_id: str, event: ProgressEvent) -> None:
+        with self._cond:
+            self._seq += 1
+            buf = self._events.get(job_id)
+            if buf is None:
+                buf = self._events[job_id] = deque(maxlen=EVENTS_PER_JOB)
+                while len(self._events) > JOBS_WITH_EVENTS:
+                    self._events.popitem(last=False)
+            buf.append((self._seq, event))
+            self._cond.notify_all()
+
+    def _forget(self, job_id: str) -> None:
+        with self._cond:
+            self._jobs.pop(job_id, None)
+            self._cancel_early.discard(job_id)
+            self._cond.notify_all()
+
+    def _interrupt_orphans(self) -> None:
+        """Jobs queued by a process of this host that is gone would wait forever: mark them interrupted."""
+        from .store import _pid_alive
+
+        for job in self.store.list_jobs():
+            if (job.status == "pending" and job.pid and job.pid != os.getpid() and job.host in ("", _HOST)
+                    and not _pid_alive(job.pid, job.created)):
+                self.store.update_job(job.id, status="interrupted",
+                                      message="Interrupted: the studio that queued it stopped. Resume it.")
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _uploaded(self, path: Any, what: str) -> str:
+        """The real path of an uploaded file; refused outside the upload folders."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise VidgenError(f"The {what} file must be given as a path, not {type(path).__name__}.")
+        name = Path(path).name
+        try:
+            real = Path(path).expanduser().resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise VidgenError(f"The {what} file {name} was not found: upload it again.") from None
+        if not any(real.is_relative_to(root) for root in self.upload_roots):
+            raise VidgenError(f"The {what} file {name} is not an upload: upload it through the studio.")
+        return str(real)
+
+    def _output(self, rel: str | None) -> str:
+        if not rel:
+            return ""
+        path = self.settings.data_dir / rel
+        return str(path) if path.is_file() else ""
+
+    def _project_dict(self, project) -> dict:
+        d = asdict(project)
+        d["video"] = self._output(project.outputs.get("video"))
+        d["subtitles"] = self._output(project.outputs.get("subtitles"))
+        return d
+
+    def _job_dict(self, job: Job) -> dict:
+        d = asdict(job)
+        done = job.status == "completed" and job.kind == "render"
+        d["video"] = str(job.result.get("video", "")) if done else ""
+        d["subtitles"] = str(job.result.get("subtitles", "")) if done else ""
+        return d
+
+    def _render_settings(self, data: Any, base: RenderSettings) -> RenderSettings:
+        """`base` with the given fields changed, every field checked."""
+        from .services.voice import check_voice
+
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise VidgenError(f"Render settings must be a dict, not {type(data).__name__}.")
+        names = [f.name for f in dataclasses.fields(RenderSettings)]
+        unknown = sorted(set(map(str, data)) - set(names))
+        if unknown:
+            raise VidgenError(f"Unknown render setting {', '.join(unknown)}: use {', '.join(names)}.")
+        values = asdict(base)
+        for name, value in data.items():
+            values[name] = _typed(name, value, type(getattr(RenderSettings(), name)))
+        settings = RenderSettings(**values).validate()
+        check_voice(settings.voice)
+        if settings.music:
+            asset = self.store.get_asset(settings.music)
+            if asset.type != "audio":
+                raise VidgenError(f"The music {settings.music!r} is a {asset.type} file, not audio: upload a music file.")
+        return settings
+
+    def _scenes(self, data: Any) -> list[Scene]:
+        if not isinstance(data, list):
+            raise VidgenError(f"scenes must be a list of scene dicts, not {type(data).__name__}.")
+        if not data:
+            raise VidgenError("A project needs at least one scene.")
+        if len(data) > self.settings.max_scenes:
+            raise VidgenError(f"{len(data)} scenes is over the limit of {self.settings.max_scenes}: "
+                              "split the story into several projects.")
+        scenes = [_scene(d, i + 1, self.settings.max_script_bytes) for i, d in enumerate(data)]
+        for scene in scenes:
+            if scene.image:
+                asset = self.store.get_asset(scene.image)
+                if asset.type != "image":
+                    raise VidgenError(f"Scene {scene.number}: asset {scene.image!r} is a {asset.type} file, "
+                                      "not an image: upload a PNG, JPEG or WebP.")
+        return scenes
+
+
+class _Guarded:
+    """The job's work, refusing to start when it was cancelled between dequeue and start."""
+
+    def __init__(self, studio: Studio, job_id: str, work: Callable):
+        self.studio, self.job_id, self.work = studio, job_id, work
+        self.stage_weights = getattr(work, "stage_weights", None)
+
+    def __call__(self, ctx: jobs.JobContext) -> dict[str, Any]:
+        with self.studio._cond:
+            if self.job_id in self.studio._cancel_early:
+                raise Cancelled()
+            entry = self.studio._jobs.get(self.job_id)
+            if entry is not None:
+                entry.state = "running"  # from now on a cancel reaches the job through jobs.request_cancel
+        return self.work(ctx)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+def _need_str(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise VidgenError(f"The {what} must be text, not {type(value).__name__}.")
+
+
+def _id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise VidgenError(f"A {what} id is needed (text), not {value!r}.")
+    return value.strip()
+
+
+def _title(title: str) -> str:
+    t = " ".join(title.split())
+    if not t:
+        raise VidgenError("The title is empty: give the project a title.")
+    if len(t) > MAX_TITLE:
+        raise VidgenError(f"The title is {len(t)} characters long: use at most {MAX_TITLE}.")
+    return t
+
+
+def _typed(name: str, value: Any, kind: type) -> Any:
+    """`value` as a `kind` (int/float/str/bool), or a VidgenError naming the field."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+    elif kind is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif kind is str:
+        if isinstance(value, str):
+            return value
+    label = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
+    raise VidgenError(f"{name} must be {label}, not {value!r}.")
+
+
+def _scene_index(scenes: list[Scene], number: Any, project_id: str) -> int:
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise VidgenError(f"A scene number is a whole number, not {number!r}.")
+    for i, s in enumerate(scenes):
+        if s.number == number:
+            return i
+    raise VidgenError(f"No scene {number} in project '{project_id}': it has scenes 1 to {len(scenes)}.")
+
+
+_SCENE_FIELDS = {f.name: f for f in dataclasses.fields(Scene)}
+
+
+def _scene(d: Any, expected: int, max_text: int) -> Scene:
+    if not isinstance(d, dict):
+        raise VidgenError(f"Scene {expected} must be a dict, not {type(d).__name__}.")
+    unknown = sorted(set(map(str, d)) - set(_SCENE_FIELDS))
+    if unknown:
+        raise VidgenError(f"Scene {expected}: unknown field {', '.join(unknown)}: use {', '.join(_SCENE_FIELDS)}.")
+    where = f"Scene {expected}"
+    number = _typed(f"{where} number", d.get("number"), int)
+    if number != expected:
+        raise VidgenError(f"Scene numbers must run 1, 2, 3... in order: scene {expected} is numbered {number}.")
+
+    def text(name: str, default: str = "") -> str:
+        value = _typed(f"{where} {name}", d.get(name, default), str)
+        if len(value) > max_text:
+            raise VidgenError(f"{where}: the {name} is {len(value)} characters long: use at most {max_text}.")
+        return value
+
+    def choice(name: str, allowed: tuple[str, ...], empty_ok: bool, default: str = "") -> str:
+        value = text(name, default)
+        if value not in allowed and not (empty_ok and value == ""):
+            raise VidgenError(f"{where}: unknown {name} {value!r}: use one of {', '.join(allowed)}"
+                              f"{' (or empty for automatic)' if empty_ok else ''}.")
+        return value
+
+    def str_list(name: str) -> list[str]:
+        value = d.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise VidgenError(f"{where}: {name} must be a list of text, not {value!r}.")
+        return list(value)
+
+    lines_in = d.get("lines", [])
+    if not isinstance(lines_in, list):
+        raise VidgenError(f"{where}: lines must be a list of {{text, speaker, parenthetical}}, not {lines_in!r}.")
+    lines = [_line(ln, f"{where} line {i + 1}", max_text) for i, ln in enumerate(lines_in)]
+    duration = _typed(f"{where} duration", d.get("duration", Scene.duration), float)
+    if not 0 < duration <= MAX_SCENE_SECONDS:
+        raise VidgenError(f"{where}: duration must be over 0 and at most {MAX_SCENE_SECONDS:.0f} seconds, not {duration}.")
+    camera = str_list("camera")
+    bad = [c for c in camera if c not in MOTIONS]
+    if bad:
+        raise VidgenError(f"{where}: unknown camera direction {bad[0]!r}: use one of {', '.join(MOTIONS)}.")
+    interior = d.get("interior")
+    if interior is not None and not isinstance(interior, bool):
+        raise VidgenError(f"{where}: interior must be true, false or null, not {interior!r}.")
+    return Scene(
+        number=number, heading=text("heading"), text=text("text"), lines=lines, visual=text("visual"),
+        mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
+        location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
+        characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
+        transition=choice("transition", TRANSITIONS, True),
+    )
+
+
+def _line(d: Any, where: str, max_text: int) -> Line:
+    if not isinstance(d, dict):
+        raise VidgenError(f"{where} must be a dict with text, speaker and parenthetical, not {d!r}.")
+    unknown = sorted(set(map(str, d)) - {"text", "speaker", "parenthetical"})
+    if unknown:
+        raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use text, speaker, parenthetical.")
+    text = _typed(f"{where} text", d.get("text", ""), str)
+    if not text.strip():
+        raise VidgenError(f"{where} is empty: write the line or remove it.")
+    if len(text) > max_text:
+        raise VidgenError(f"{where} is {len(text)} characters long: use at most {max_text}.")
+    speaker = d.get("speaker")
+    if speaker is not None:
+        speaker = _typed(f"{where} speaker", speaker, str).strip() or None  # "" means narration
+    paren = _typed(f"{where} parenthetical", d.get("parenthetical", ""), str)
+    return Line(text=text.strip(), speaker=speaker, parenthetical=paren.strip())
+
+
+def _characters(data: Any, n_scenes: int) -> list[Character]:
+    if not isinstance(data, list):
+        raise VidgenError(f"characters must be a list of {{name, description, scenes}}, not {type(data).__name__}.")
+    out, names = [], set()
+    for i, d in enumerate(data):
+        where = f"Character {i + 1}"
+        if not isinstance(d, dict):
+            raise VidgenError(f"{where} must be a dict with name, description and scenes, not {d!r}.")
+        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes"})
+        if unknown:
+            raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use name, description, scenes.")
+        name = " ".join(_typed(f"{where} name", d.get("name", ""), str).split())
+        if not name:
+            raise VidgenError(f"{where} has no name: name it or remove it.")
+        if name.casefold() in names:
+            raise VidgenError(f"Character {name!r} is listed twice: merge the two entries.")
+        names.add(name.casefold())
+        scenes = d.get("scenes", [])
+        if not isinstance(scenes, list):
+            raise VidgenError(f"{name}: scenes must be a list of scene numbers, not {scenes!r}.")
+        scenes = [_typed(f"{name}: scene number", s, int) for s in scenes]
+        bad = [s for s in scenes if not 1 <= s <= n_scenes]
+        if bad:
+            raise VidgenError(f"{name} is listed in scene {bad[0]}, but the project has scenes 1 to {n_scenes}.")
+        out.append(Character(name=name, description=_typed(f"{name}: description", d.get("description", ""), str),
+                             scenes=scenes))
+    return out
+
+
+def _replace_narration(lines: list[dict], narration: Any) -> list[dict]:
+    """The scene's lines with the narration (speaker None) replaced by `narration`'s paragraphs,
+    placed where the first narration line was (or first, when there was none)."""
+    _need_str(narration, "narration")
+    paragraphs = [" ".join(p.split()) for p in narration.replace("\r\n", "\n").split("\n\n")]
+    new = [{"text": p, "speaker": None, "parenthetical": ""} for p in paragraphs if p]
+    at = next((i for i, ln in enumerate(lines) if not ln.get("speaker")), 0)
+    kept = [ln for ln in lines if ln.get("speaker")]
+    before = sum(1 for ln in lines[:at] if ln.get("speaker"))
+    return kept[:before] + new + kept[before:]

@@ -1,0 +1,76 @@
+"""API-only endpoints (no components): JSON in, JSON out, one line into the Studio each.
+
+`/render` and `/resume_job` are the Script and Jobs tabs' own events (they stream progress);
+everything else a client needs is here. File paths in the answers are on the server, inside the
+data folder, and can be fetched from `/gradio_api/file=<path>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from .boundary import shown
+from .common import Shared
+
+
+def build(shared: Shared) -> None:
+    studio = shared.studio
+
+    @shown
+    def parse_script(text: str) -> dict[str, Any]:
+        """Parse a script: title, form, scenes (heading, lines, mood, duration, camera ...) and characters."""
+        return studio.parse_script(text)
+
+    @shown
+    def create_project(text: str, title: str = "", settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Parse a script and save it as a new project with these render settings
+        (aspect, resolution, fps, transition, voice, quality, seed, subtitles ...)."""
+        return studio.create_project(text, title or "", settings or None)
+
+    @shown
+    def render_scene(project_id: str, number: int) -> dict[str, Any]:
+        """Regenerate one scene (image, voice, clip); says which steps came from the cache."""
+        return studio.render_scene(project_id, int(number))
+
+    @shown
+    def list_projects() -> list[dict[str, Any]]:
+        """Projects, newest first: id, title, scenes, updated, status, video, job."""
+        return studio.list_projects()
+
+    @shown
+    def get_project(project_id: str) -> dict[str, Any]:
+        """The whole project: script, settings, scenes, characters, outputs, video, subtitles."""
+        return studio.get_project(project_id)
+
+    @shown
+    def save_project(project: dict[str, Any]) -> dict[str, Any]:
+        """Save an edited project (as returned by /get_project); returns it as stored."""
+        return studio.save_project(project)
+
+    @shown
+    def delete_project(project_id: str) -> dict[str, Any]:
+        """Delete a project; returns {"deleted": project_id}."""
+        studio.delete_project(project_id)
+        return {"deleted": project_id}
+
+    @shown
+    def list_jobs(project_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """Recent jobs, newest first, of one project or of all."""
+        return studio.list_jobs(project_id or None, int(limit))
+
+    @shown
+    def get_job(job_id: str) -> dict[str, Any]:
+        """A job: status, stage, progress, timings, error, steps (with cached flags), video/subtitles when done."""
+        return studio.get_job(job_id)
+
+    @shown
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        """Ask a job to stop at its next step; returns the job (status turns 'cancelled' when it stops)."""
+        return studio.cancel_job(job_id)
+
+    for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
+               list_jobs, get_job, cancel_job):
+        gr.api(fn, api_name=fn.__name__)
+    gr.api(render_scene, api_name="render_scene", **shared.gpu_events)

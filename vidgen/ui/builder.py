@@ -1,0 +1,86 @@
+"""Build the studio (Blocks + queue) and the launch options; nothing heavy happens here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from . import api, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
+from .common import Shared, gpu_options
+
+QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
+MAX_FILE_SIZE = 50 * 1024 * 1024  # uploads (scripts, images, music)
+DELETE_CACHE = (3600, 3600)  # every hour, remove Gradio temp files older than an hour
+DEFAULT_CONCURRENCY = 4  # light events (store reads and writes) at once
+CSS = "#render-status, #storyboard-result {min-height: 1.5em}"
+
+
+def build_app(studio: Any) -> gr.Blocks:
+    """The studio's Blocks for this Studio; queue configured, ready for `launch(**launch_options(...))`."""
+    slots = getattr(studio, "gpu_slots", 1)
+    with gr.Blocks(title="vidgen studio", delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
+        shared = Shared(studio=studio, current=None, gpu_events=gpu_options(slots))  # type: ignore[arg-type]
+        api.build(shared)  # first, so the JSON endpoints own their names
+        gr.Markdown("## vidgen studio\nWrite or upload a script, parse it, render it; edit scenes in the "
+                    "Storyboard and re-render only what changed.")
+        current = gr.Textbox(label="Current project", interactive=False, elem_id="current-project")
+        shared.current = current
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Script", id="script", elem_id="tab-script"):
+                script_tab.build(shared)
+            with gr.Tab("Storyboard", id="storyboard", elem_id="tab-storyboard"):
+                storyboard_tab.build(shared)
+            with gr.Tab("Projects", id="projects", elem_id="tab-projects"):
+                projects = projects_tab.build(shared)
+            with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
+                jobs = jobs_tab.build(shared)
+            with gr.Tab("Models", id="models", elem_id="tab-models"):
+                models_tab.build()
+
+        def tables() -> tuple[list, list]:
+            from .common import job_rows, project_rows
+
+            return project_rows(studio.list_projects()), job_rows(studio.list_jobs())
+
+        demo.load(tables, None, [projects, jobs], api_visibility="private")
+    demo.queue(max_size=QUEUE_MAX, api_open=False, default_concurrency_limit=DEFAULT_CONCURRENCY)
+    return demo
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]] | None:
+    """"user:pass" (several separated by commas) -> Gradio's auth list; None when empty."""
+    if not value:
+        return None
+    pairs = []
+    for item in value.split(","):
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user or not password:
+            raise ValueError("--auth / VIDGEN_AUTH must look like user:password (several separated by commas)")
+        pairs.append((user, password))
+    return pairs
+
+
+def launch_options(data_dir: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+                   auth: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch`: files limited to the data folder, uploads size-limited."""
+    credentials = parse_auth(auth)
+    if share and not credentials:
+        print("warning: --share without --auth: anyone with the public link can use this studio and its "
+              "data folder; add --auth user:password (or set VIDGEN_AUTH).", file=sys.stderr)
+    return {
+        "server_name": host,
+        "server_port": port,
+        "share": share,
+        "auth": credentials,
+        "allowed_paths": [str(Path(data_dir).resolve())],
+        "max_file_size": MAX_FILE_SIZE,
+        "enable_monitoring": False,
+        "show_error": False,
+        "css": CSS,
+        "theme": gr.themes.Soft(),
+        "footer_links": ["api", "gradio"],
+    }

@@ -1,0 +1,126 @@
+"""What the tabs share: the current-project box, the GPU event options, table helpers."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from ..domain import ProgressEvent
+
+GPU = "gpu"  # the concurrency_id of every event that computes on the GPU lane
+
+SCENE_HEADERS = ["number", "heading", "lines", "mood", "duration", "camera"]
+CHARACTER_HEADERS = ["name", "description", "scenes"]
+PROJECT_HEADERS = ["id", "title", "scenes", "last render", "status"]
+JOB_HEADERS = ["id", "project", "status", "stage", "progress", "started", "took", "error / message"]
+
+
+@dataclass
+class Shared:
+    """Components and options every tab may read or update."""
+
+    studio: Any  # vidgen.studio.Studio
+    current: gr.Textbox  # id of the project the tabs show; its .change refreshes them
+    gpu_events: dict[str, Any]  # kwargs for GPU-bound events: one concurrency group, limit = slots
+
+
+def gpu_options(slots: int) -> dict[str, Any]:
+    return {"concurrency_id": GPU, "concurrency_limit": slots}
+
+
+def progress_reporter(progress: Any) -> Callable[[ProgressEvent], None]:
+    """A job's progress events -> a gr.Progress bar showing stage and scene."""
+
+    def on_event(ev: ProgressEvent) -> None:
+        where = f" · scene {ev.scene}" if ev.scene else ""
+        text = f"{ev.stage}{where}" + (f": {ev.message}" if ev.message else "")
+        progress(ev.overall, desc=text)
+
+    return on_event
+
+
+def finished(job: dict[str, Any]) -> dict[str, Any]:
+    """The job dict of a render that completed; a failed or cancelled one raises its message."""
+    from ..errors import VidgenError
+
+    if job["status"] != "completed":
+        reason = job.get("error") or job.get("message") or ""
+        raise VidgenError(f"Job {job['id']} {job['status']}" + (f": {reason}" if reason else "."))
+    return job
+
+
+def when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def scene_rows(scenes: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[s["number"], s["heading"], len(s.get("lines") or []), s.get("mood", ""),
+             round(float(s.get("duration") or 0.0), 1), ", ".join(s.get("camera") or [])] for s in scenes]
+
+
+def character_rows(characters: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[c["name"], c.get("description", ""), ", ".join(map(str, c.get("scenes") or []))] for c in characters]
+
+
+def project_rows(projects: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[p["id"], p.get("title", ""), p.get("scenes", 0), when(p.get("updated")), p.get("status", "")]
+            for p in projects]
+
+
+def job_rows(jobs: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for j in jobs:
+        took = ""
+        if j.get("started") and j.get("finished"):
+            took = f"{j['finished'] - j['started']:.1f} s"
+        rows.append([j["id"], j.get("project_id", ""), j.get("status", ""), j.get("stage", ""),
+                     f"{float(j.get('progress') or 0) * 100:.0f}%", when(j.get("started")), took,
+                     j.get("error") or j.get("message", "")])
+    return rows
+
+
+def row_value(data: Any, index: Any, column: int = 0) -> str:
+    """The cell `column` of the selected row of a Dataframe value (a pandas frame or rows)."""
+    if index is None:
+        return ""
+    row = index[0] if isinstance(index, (list, tuple)) else index
+    rows = data.values.tolist() if hasattr(data, "values") else list(data or [])
+    if not isinstance(row, int) or not 0 <= row < len(rows):
+        return ""
+    return str(rows[row][column])
+
+
+# Storyboard lines as text: one line per spoken line, "NAME: text", "NAME (whispering): text" or
+# narration as plain text.
+_LINE = re.compile(r"^(?P<speaker>[^\s:()][^:()]{0,40}?)\s*(?:\((?P<paren>[^()]*)\))?\s*:\s+(?P<text>\S.*)$")
+
+
+def lines_to_text(lines: list[dict[str, Any]]) -> str:
+    out = []
+    for line in lines or []:
+        who = line.get("speaker")
+        if who:
+            paren = f" ({line['parenthetical']})" if line.get("parenthetical") else ""
+            out.append(f"{who}{paren}: {line['text']}")
+        else:
+            out.append(line["text"])
+    return "\n".join(out)
+
+
+def text_to_lines(text: str) -> list[dict[str, Any]]:
+    out = []
+    for raw in (text or "").splitlines():
+        raw = raw.strip()
+        if not raw:
+            continue
+        m = _LINE.match(raw)
+        if m and m.group("speaker").strip().lower() not in ("narrator", "narration", "voice over"):
+            out.append({"text": m.group("text").strip(), "speaker": m.group("speaker").strip(),
+                        "parenthetical": (m.group("paren") or "").strip()})
+        else:
+            out.append({"text": m.group("text").strip() if m else raw, "speaker": None, "parenthetical": ""})
+    return out

@@ -1,0 +1,138 @@
+"""Script tab: write or upload a script, parse it, pick render settings, render and download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..domain import ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, RenderSettings
+from .boundary import shown
+from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, progress_reporter,
+                     scene_rows)
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+VOICES = ["piper:en_US-joe-medium", "none"]
+
+
+def _examples() -> tuple[list[list[str]], list[str]]:
+    files = sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix in (".txt", ".fountain", ".md")) \
+        if EXAMPLES_DIR.is_dir() else []
+    return [[p.read_text(encoding="utf-8")] for p in files], [p.name for p in files]
+
+
+def build(shared: Shared) -> None:
+    studio = shared.studio
+    defaults = RenderSettings()
+    with gr.Row():
+        with gr.Column(scale=3):
+            title = gr.Textbox(label="Title", placeholder="taken from the script when empty", elem_id="script-title")
+            text = gr.Textbox(label="Script", lines=16, max_lines=40, elem_id="script-text",
+                              max_length=studio.settings.max_script_bytes,
+                              placeholder="Fountain, `Scene N:` storyboard, Markdown headings, NAME: dialogue or prose")
+            examples, labels = _examples()
+            if examples:
+                gr.Examples(examples=examples, inputs=[text], example_labels=labels, label="Examples",
+                            elem_id="script-examples", api_visibility="private")
+            with gr.Row():
+                upload = gr.File(label="Upload a script (.txt, .fountain, .md)", type="filepath",
+                                 file_types=[".txt", ".fountain", ".md"], elem_id="script-upload")
+            parse = gr.Button("Parse", variant="secondary", elem_id="script-parse")
+        with gr.Column(scale=2):
+            gr.Markdown("### Render settings")
+            aspect = gr.Radio(list(ASPECTS), value=defaults.aspect, label="Aspect", elem_id="render-aspect")
+            resolution = gr.Dropdown(list(RESOLUTIONS), value=defaults.resolution, label="Resolution",
+                                     elem_id="render-resolution")
+            fps = gr.Slider(6, 60, value=defaults.fps, step=1, label="Frames per second", elem_id="render-fps")
+            transition = gr.Dropdown(list(TRANSITIONS), value=defaults.transition, label="Transition",
+                                     elem_id="render-transition")
+            voice = gr.Dropdown(VOICES, value=defaults.voice, label="Voice", elem_id="render-voice",
+                                allow_custom_value=True)
+            quality = gr.Dropdown(list(QUALITIES), value=defaults.quality, label="Quality", elem_id="render-quality")
+            music = gr.File(label="Music (optional: looped and ducked under the voice)", type="filepath",
+                            file_types=["audio"], elem_id="render-music")
+    scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes", interactive=False, elem_id="script-scenes",
+                          wrap=True)
+    characters = gr.Dataframe(headers=CHARACTER_HEADERS, label="Characters", interactive=False,
+                              elem_id="script-characters", wrap=True)
+    with gr.Row():
+        render = gr.Button("Render", variant="primary", elem_id="render-button")
+        cancel = gr.Button("Cancel", variant="stop", elem_id="render-cancel")
+        job_id = gr.Textbox(label="Job", interactive=False, elem_id="render-job-id")
+    status = gr.Markdown(elem_id="render-status")
+    video = gr.Video(label="Film", interactive=False, elem_id="render-video")
+    with gr.Row():
+        mp4 = gr.File(label="Download MP4", interactive=False, elem_id="render-mp4")
+        srt = gr.File(label="Download subtitles (.srt)", interactive=False, elem_id="render-srt")
+
+    form = [shared.current, title, text, aspect, resolution, fps, transition, voice, quality, music]
+
+    @shown
+    def load_upload(path: str | None) -> Any:
+        return studio.read_script_upload(path) if path else gr.skip()
+
+    @shown
+    def prepare(current: str, title: str, text: str, aspect: str, resolution: str, fps: float,
+                transition: str, voice: str, quality: str, music: str | None) -> tuple[str, list, list]:
+        """The project for this form: the current one when its script is this text, else a new one."""
+        settings = {"aspect": aspect, "resolution": resolution, "fps": int(fps), "transition": transition,
+                    "voice": voice, "quality": quality}
+        project = None
+        if current:
+            project = studio.get_project(current)
+            if project["script"] != text:
+                project = None
+        if project is None:
+            project = studio.create_project(text, title or "", settings)
+        else:
+            studio.update_settings(project["id"], settings)
+            if title and title != project["title"]:
+                studio.rename_project(project["id"], title)
+        if music or project["settings"].get("music"):
+            studio.set_music(project["id"], music or None)
+        project = studio.get_project(project["id"])
+        return project["id"], scene_rows(project["scenes"]), character_rows(project["characters"])
+
+    @shown
+    def run_render(project_id: str, progress: gr.Progress = gr.Progress()) -> Any:
+        """Render the project; yields the job id at once (cancel it with /cancel_job), then the files."""
+        job = studio.start_render(project_id)
+        yield None, None, job
+        progress(0.0, desc="queued")
+        done = finished(studio.wait(job, on_event=progress_reporter(progress)))
+        yield done["video"], done["subtitles"], job
+
+    def show(mp4_path: str | None, srt_path: str | None, job: str) -> tuple[Any, str]:
+        if not mp4_path:
+            return None, ""
+        return gr.Video(value=mp4_path, subtitles=srt_path), f"Rendered by job `{job}`."
+
+    @shown
+    def cancel_current(job: str) -> str:
+        if not job:
+            return "Nothing is rendering."
+        j = studio.cancel_job(job)
+        return f"Job `{job}`: {j['status']}" + (" (stopping at the next step)" if j.get("cancel_requested") else "")
+
+    upload.upload(load_upload, upload, text, api_visibility="private")
+    parse.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
+    (render.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
+     .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
+     .success(show, [mp4, srt, job_id], [video, status], api_visibility="private"))
+    cancel.click(cancel_current, job_id, status, api_visibility="private")
+
+    @shown
+    def refresh(project_id: str) -> tuple[Any, ...]:
+        if not project_id:
+            return tuple([[], []] + [gr.skip()] * 11)
+        p = studio.get_project(project_id)
+        s = p["settings"]
+        film = gr.Video(value=p["video"], subtitles=p.get("subtitles") or None) if p.get("video") else None
+        return (scene_rows(p["scenes"]), character_rows(p["characters"]), p["title"], p["script"],
+                s["aspect"], s["resolution"], s["fps"], s["transition"], s["voice"], s["quality"],
+                film, p.get("video") or None, p.get("subtitles") or None)
+
+    shared.current.change(refresh, shared.current,
+                          [scenes, characters, title, text, aspect, resolution, fps, transition, voice, quality,
+                           video, mp4, srt], api_visibility="private")

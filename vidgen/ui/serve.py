@@ -1,0 +1,44 @@
+"""`python app.py` and `python -m vidgen serve`: the same flags, the same launch."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--host", default=os.environ.get("VIDGEN_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("VIDGEN_PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860), help="default 7860")
+    p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
+    p.add_argument("--auth", metavar="USER:PASS", default=None,
+                   help="require a login (several: a,b separated by commas; env VIDGEN_AUTH)")
+    p.add_argument("--data", metavar="DIR", help="data folder (default ./data, env VIDGEN_DATA)")
+    p.add_argument("--gpu-slots", type=int, default=int(os.environ.get("VIDGEN_GPU_SLOTS", "1")), metavar="N",
+                   help="GPU jobs at once (default 1)")
+    return p
+
+
+def serve(args: argparse.Namespace, **launch_kwargs: Any):
+    """Open the store, build the studio and launch it (blocks unless prevent_thread_lock is passed)."""
+    from ..config import Settings
+    from ..errors import VidgenError
+    from ..studio import Studio
+    from .builder import build_app, launch_options
+
+    if args.gpu_slots < 1:
+        raise VidgenError(f"--gpu-slots must be 1 or more, not {args.gpu_slots}.")
+    settings = Settings.from_env(args.data)
+    try:
+        options = launch_options(settings.data_dir, host=args.host, port=args.port, share=args.share,
+                                 auth=args.auth if args.auth is not None else os.environ.get("VIDGEN_AUTH"))
+    except ValueError as e:
+        raise VidgenError(str(e)) from e
+    studio = Studio(settings, gpu_slots=args.gpu_slots)
+    demo = build_app(studio)
+    try:
+        return demo.launch(**{**options, **launch_kwargs})
+    finally:
+        if not launch_kwargs.get("prevent_thread_lock"):
+            studio.shutdown()

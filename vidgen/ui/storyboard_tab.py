@@ -1,0 +1,155 @@
+"""Storyboard tab: a card per scene; edit one, regenerate just that scene, or give it your own image."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gradio as gr
+
+from ..domain import MOODS, MOTIONS, TRANSITIONS
+from .boundary import shown
+from .common import Shared, lines_to_text, text_to_lines
+
+AUTO = "auto"  # the dropdown choice for "" (automatic / the project's default)
+
+
+def _choice(value: str) -> str:
+    return value or AUTO
+
+
+def _value(choice: str | None) -> str:
+    return "" if choice in (None, AUTO) else choice
+
+
+def _label(scene: dict[str, Any]) -> str:
+    return f"{scene['number']}. {scene['heading']}"[:80]
+
+
+def build(shared: Shared) -> None:
+    studio = shared.studio
+    previews = gr.State({})  # "project:number" -> {"image", "clip"} made by "Regenerate scene" in this session
+    gallery = gr.Gallery(label="Scenes", columns=4, height=320, allow_preview=False, interactive=False,
+                         elem_id="storyboard-gallery")
+    scene = gr.Dropdown([], label="Scene", interactive=True, allow_custom_value=True, elem_id="storyboard-scene")
+    with gr.Row():
+        with gr.Column(scale=2):
+            image = gr.Image(label="Image", type="filepath", interactive=False, elem_id="storyboard-image")
+            clip = gr.Video(label="Clip preview", interactive=False, elem_id="storyboard-clip")
+        with gr.Column(scale=3):
+            heading = gr.Textbox(label="Heading", elem_id="storyboard-heading")
+            visual = gr.Textbox(label="Visual description (what the picture shows)", lines=3,
+                                elem_id="storyboard-visual")
+            lines = gr.Textbox(label="Narration and dialogue (one line each; NAME: text for dialogue)", lines=5,
+                               elem_id="storyboard-lines")
+            with gr.Row():
+                duration = gr.Number(label="Duration (s, from the words)", interactive=False,
+                                     elem_id="storyboard-duration")
+                mood = gr.Dropdown(list(MOODS), label="Mood", elem_id="storyboard-mood")
+                motion = gr.Dropdown([AUTO, *MOTIONS], value=AUTO, label="Camera motion", elem_id="storyboard-motion")
+                transition = gr.Dropdown([AUTO, *TRANSITIONS], value=AUTO, label="Transition into the scene",
+                                         elem_id="storyboard-transition")
+            with gr.Row():
+                save = gr.Button("Save scene", elem_id="storyboard-save")
+                regenerate = gr.Button("Regenerate scene", variant="primary", elem_id="storyboard-regenerate")
+                upload = gr.UploadButton("Upload image for scene", file_types=["image"], type="filepath",
+                                         elem_id="storyboard-upload")
+                painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
+            result = gr.Markdown(elem_id="storyboard-result")
+
+    editor = [heading, visual, lines, duration, mood, motion, transition]
+
+    def user_image(scene: dict[str, Any]) -> str | None:
+        return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
+
+    def cards(project: dict[str, Any], made: dict[str, Any]) -> list[tuple[str, str]]:
+        out = []
+        for s in project["scenes"]:
+            path = (made.get(f"{project['id']}:{s['number']}") or {}).get("image") or user_image(s)
+            if path:
+                out.append((path, _label(s)))
+        return out
+
+    @shown
+    def load(project_id: str, made: dict[str, Any]) -> tuple[Any, ...]:
+        if not project_id:
+            return [], gr.Dropdown(choices=[], value=None)
+        p = studio.get_project(project_id)
+        choices = [(_label(s), s["number"]) for s in p["scenes"]]
+        return cards(p, made), gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+
+    @shown
+    def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
+        if not project_id or number is None:
+            return (None, None, "", "", "", None, None, AUTO, AUTO, "")
+        p = studio.get_project(project_id)
+        s = next(x for x in p["scenes"] if x["number"] == int(number))
+        m = made.get(f"{project_id}:{s['number']}") or {}
+        return (m.get("image") or user_image(s), m.get("clip"), s["heading"], s.get("visual", ""),
+                lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
+                _choice(s.get("motion", "")), _choice(s.get("transition", "")), "")
+
+    def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
+                transition: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
+                               "motion": _value(motion), "transition": _value(transition)}
+        if mood:
+            out["mood"] = mood
+        return out
+
+    def need(project_id: str, number: Any) -> int:
+        if not project_id or number is None:
+            raise gr.Error("Open a project and pick a scene first (Script tab: Parse, or Projects tab: Open).")
+        try:
+            return int(number)
+        except (TypeError, ValueError):
+            raise gr.Error(f"A scene number is a whole number, not {number!r}.") from None
+
+    @shown
+    def save_scene(project_id: str, number: Any, *fields: Any) -> str:
+        n = need(project_id, number)
+        studio.update_scene(project_id, n, changes(*fields))
+        return f"Scene {n} saved."
+
+    @shown
+    def regenerate_scene(project_id: str, number: Any, made: dict[str, Any], *fields: Any) -> tuple[Any, ...]:
+        n = need(project_id, number)
+        studio.update_scene(project_id, n, changes(*fields))
+        t0 = time.monotonic()
+        r = studio.render_scene(project_id, n)
+        seconds = time.monotonic() - t0
+        cached = r.get("cached") or {}
+        ran = [k for k, v in cached.items() if not v]
+        reused = [k for k, v in cached.items() if v]
+        note = f"Scene {n} ready in {seconds:.1f} s (job `{r.get('job', '')}`). "
+        note += f"Ran: {', '.join(ran) or 'nothing (all cached)'}; from the cache: {', '.join(reused) or 'none'}."
+        made = {**made, f"{project_id}:{n}": {"image": r.get("image"), "clip": r.get("clip")}}
+        p = studio.get_project(project_id)
+        return r.get("image"), r.get("clip"), note, made, cards(p, made)
+
+    @shown
+    def use_image(project_id: str, number: Any, path: str | None) -> tuple[Any, str]:
+        """Use your own picture for a scene (checked by decoding it); returns its stored path and a note."""
+        n = need(project_id, number)
+        p = studio.set_scene_image(project_id, n, path)
+        s = next(x for x in p["scenes"] if x["number"] == n)
+        what = "your image" if path else "the painted image"
+        return user_image(s), f"Scene {n} now uses {what}: press Regenerate scene to see it move."
+
+    shared.current.change(load, [shared.current, previews], [gallery, scene], api_visibility="private")
+    scene.change(pick, [shared.current, scene, previews], [image, clip, *editor, result], api_visibility="private")
+
+    def select_card(project_id: str, evt: gr.SelectData) -> Any:
+        if not project_id or evt.index is None:
+            return gr.skip()
+        caption = (evt.value or {}).get("caption") or ""
+        number = caption.split(".", 1)[0]
+        return int(number) if number.isdigit() else gr.skip()
+
+    gallery.select(select_card, shared.current, scene, api_visibility="private")
+    save.click(save_scene, [shared.current, scene, *editor], result, api_visibility="private")
+    regenerate.click(regenerate_scene, [shared.current, scene, previews, *editor],
+                     [image, clip, result, previews, gallery], api_visibility="private", **shared.gpu_events)
+    upload.upload(use_image, [shared.current, scene, upload], [image, result], api_name="set_scene_image")
+    painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
+                  api_visibility="private")
