@@ -209,7 +209,10 @@ def test_files_outside_the_data_folder_are_refused(served, path):
 
 def test_repository_and_store_files_are_not_served(served):
     url, _, data = served
-    for p in (ROOT / "README.md", ROOT / "vidgen" / "studio.py", ROOT / "app.py"):
+    store = Path(data) / "vidgen.json"
+    assert store.is_file()
+    for p in (ROOT / "README.md", ROOT / "vidgen" / "studio.py", ROOT / "app.py", store,
+              Path(data) / "vidgen.json.bak"):
         r = requests.get(f"{url}/gradio_api/file={p}", timeout=10)
         assert r.status_code in (403, 404), (p, r.status_code)
 
@@ -252,7 +255,8 @@ def test_launch_options_limit_files_and_warn_on_public_share(tmp_path, capsys):
     opts = launch_options(tmp_path, share=True)
     warning = capsys.readouterr().err
     assert "public link" in warning and "--auth" in warning
-    assert opts["allowed_paths"] == [str(tmp_path.resolve())] and opts["max_file_size"] == MAX_FILE_SIZE
+    assert opts["allowed_paths"] == [str(tmp_path.resolve() / "assets"), str(tmp_path.resolve() / "renders")]
+    assert opts["max_file_size"] == MAX_FILE_SIZE
     assert opts["server_name"] == "127.0.0.1" and opts["server_port"] == 7860 and opts["auth"] is None
     launch_options(tmp_path, share=True, auth="ann:secret")
     assert capsys.readouterr().err == ""

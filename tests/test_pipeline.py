@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,19 @@ def test_bad_scene_images_save_nothing(store, tmp_path):
     with pytest.raises(VidgenError, match="not a readable image"):
         create_project(store, SCRIPT, scene_images={1: str(text)})
     assert store.list_projects() == [] and store.list_assets() == []
+
+
+def test_cached_scene_media_shows_what_the_cache_holds(store):
+    from vidgen.pipeline import cached_scene_media
+
+    project = create_project(store, SCRIPT, settings=small_settings())
+    assert all(m["image"] == m["clip"] == "" for m in cached_scene_media(store, project))
+    render(store, project.id)
+    project = store.get_project(project.id)
+    media = cached_scene_media(store, project)
+    assert [m["number"] for m in media] == [1, 2, 3]
+    assert all(Path(m["image"]).is_file() and Path(m["clip"]).is_file() for m in media)
+    project.scenes[1].lines = [Line("Something else entirely is said here now.")]
+    after = cached_scene_media(store, project)
+    assert after[1]["image"] == media[1]["image"] and after[1]["clip"] == ""  # new words: new timing
+    assert after[0] == media[0] and after[2] == media[2]

@@ -7,6 +7,7 @@ Everything here is JSON-friendly: `to_dict` gives what the store keeps, `from_di
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -236,9 +237,14 @@ def to_dict(obj: Any) -> Any:
     return dataclasses.asdict(obj)
 
 
+@functools.lru_cache(maxsize=None)
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)  # slow (evaluates annotations): once per class
+
+
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build a dataclass (nested ones too) from a dict; unknown keys are dropped."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name in data:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import re
 import shutil
 import time
 import uuid
@@ -109,9 +111,11 @@ class RenderWork:
             video, srt, duration = self._assemble(ctx, project, clips, voices, music, work_dir)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
-        project.outputs = {"video": video, "subtitles": srt, "job": ctx.job.id}
-        store.save_project(project)
         data = store.settings.data_dir
+        video, srt = (_named_copy(data, data / rel, ctx.job.id, project.title) for rel in (video, srt))
+        latest = store.get_project(project.id)  # keep edits made while this job ran
+        latest.outputs = {"video": video, "subtitles": srt, "job": ctx.job.id}
+        store.save_project(latest)
         return {"project": project.id, "video": str(data / video), "subtitles": str(data / srt),
                 "duration": duration, "scenes": len(project.scenes)}
 
@@ -192,13 +196,11 @@ class RenderWork:
         s = project.settings
         n = len(project.scenes)
         path = work_dir / f"image-{scene.number}.png"
+        key = image_key(project, scene)
         if scene.image:
             src = self.store.asset_path(scene.image)
-            key = step_key("image", backend="user", asset=scene.image, size=s.size)
             produce = lambda: ({"image": (fit_user_image(src, s.size, path), "image")}, {})
         else:
-            key = step_key("image", backend="painter", size=s.size, seed=s.seed, total=n,
-                           scene=_visual_fields(scene))
             produce = lambda: ({"image": (paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=n),
                                           "image")}, {})
         hit = self._step(ctx, "image", scene.number, key, produce)
@@ -216,7 +218,7 @@ class RenderWork:
             seconds = words / WORDS_PER_SECOND
             return {"speech": "", "seconds": seconds, "cues": [asdict(c) for c in estimated_cues(lines, seconds)],
                     "cached": None}
-        key = step_key("voice", voice=s.voice, lines=[asdict(line) for line in lines])
+        key = voice_key(project, scene)
         path = work_dir / f"voice-{scene.number}.wav"
 
         def produce():
@@ -233,8 +235,7 @@ class RenderWork:
 
         s = project.settings
         duration = scene_duration(voice["seconds"], s)
-        key = step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
-                       fps=s.fps, size=s.size)
+        key = clip_key(project, image, motion, duration)
         path = work_dir / f"clip-{scene.number}.mp4"
 
         def produce():
@@ -342,6 +343,67 @@ def scene_motions(project: Project) -> list[str]:
     out: list[str] = []
     for scene in project.scenes:
         out.append(choose_motion(scene, out[-1] if out else None, seed=project.settings.seed))
+    return out
+
+
+def _named_copy(data_dir: Path, src: Path, job_id: str, title: str) -> str:
+    """A link to an output named after the film (downloads get "the-last-keeper.mp4", not a hash),
+    under renders/<job>/; returns its path relative to the data folder."""
+    slug = re.sub(r"[^\w]+", "-", title.lower()).strip("-")[:60] or "film"
+    dest = data_dir / "renders" / job_id / f"{slug}{src.suffix}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        try:
+            os.link(src, dest)  # same bytes, no copy
+        except OSError:
+            shutil.copyfile(src, dest)
+    return str(dest.relative_to(data_dir))
+
+
+def image_key(project: Project, scene: Scene) -> str:
+    s = project.settings
+    if scene.image:
+        return step_key("image", backend="user", asset=scene.image, size=s.size)
+    return step_key("image", backend="painter", size=s.size, seed=s.seed, total=len(project.scenes),
+                    scene=_visual_fields(scene))
+
+
+def voice_key(project: Project, scene: Scene) -> str:
+    lines = [line for line in scene.lines if line.text.strip()]
+    return step_key("voice", voice=project.settings.voice, lines=[asdict(line) for line in lines])
+
+
+def clip_key(project: Project, image: str, motion: str, duration: float) -> str:
+    s = project.settings
+    return step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
+                    fps=s.fps, size=s.size)
+
+
+def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
+    """Per scene, the image and clip already in the step cache for the project as it stands now
+    ("" where that step has not run yet); nothing is computed."""
+    from .services.voice import NO_VOICE
+
+    out = []
+    for scene, motion in zip(project.scenes, scene_motions(project)):
+        image = store.get_step(image_key(project, scene))
+        entry = {"number": scene.number, "image": "", "clip": ""}
+        if image is None:
+            out.append(entry)
+            continue
+        image_id = image["outputs"]["image"]
+        entry["image"] = str(store.asset_path(image_id))
+        lines = [line for line in scene.lines if line.text.strip()]
+        if project.settings.voice == NO_VOICE or not lines:
+            seconds = sum(len(line.text.split()) for line in lines) / WORDS_PER_SECOND
+        else:
+            voice = store.get_step(voice_key(project, scene))
+            seconds = voice["data"]["seconds"] if voice else None
+        if seconds is not None:
+            clip = store.get_step(clip_key(project, image_id, motion, scene_duration(seconds, project.settings)))
+            if clip is not None:
+                entry["clip"] = str(store.asset_path(clip["outputs"]["clip"]))
+        out.append(entry)
     return out
 
 

@@ -158,6 +158,13 @@ class Studio:
                 c.scenes = [n for n in c.scenes if 1 <= n <= len(stored.scenes)]
         return self._project_dict(self.store.save_project(stored))
 
+    def scene_media(self, project_id: str) -> list[dict]:
+        """Per scene {"number", "image", "clip"}: what the step cache already holds for the
+        project as it stands (paths, "" where not made yet). Computes nothing."""
+        from .pipeline import cached_scene_media
+
+        return cached_scene_media(self.store, self.store.get_project(project_id))
+
     def update_settings(self, project_id: str, settings: dict) -> dict:
         """Change some render settings of a project; returns the project."""
         project = self.store.get_project(_id(project_id, "project"))

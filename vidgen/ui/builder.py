@@ -16,6 +16,7 @@ QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
 MAX_FILE_SIZE = 50 * 1024 * 1024  # uploads (scripts, images, music)
 DELETE_CACHE = (3600, 3600)  # every hour, remove Gradio temp files older than an hour
 DEFAULT_CONCURRENCY = 4  # light events (store reads and writes) at once
+MEDIA_FOLDERS = ("assets", "renders")  # under the data folder: what the studio shows and offers for download
 CSS = "#render-status, #storyboard-result {min-height: 1.5em}"
 
 
@@ -76,7 +77,8 @@ def launch_options(data_dir: str | os.PathLike, *, host: str = "127.0.0.1", port
         "server_port": port,
         "share": share,
         "auth": credentials,
-        "allowed_paths": [str(Path(data_dir).resolve())],
+        # Media only: the store's JSON (scripts, settings, jobs) and logs are never served.
+        "allowed_paths": [str(Path(data_dir).resolve() / sub) for sub in MEDIA_FOLDERS],
         "max_file_size": MAX_FILE_SIZE,
         "enable_monitoring": False,
         "show_error": False,

@@ -15,7 +15,7 @@ GPU = "gpu"  # the concurrency_id of every event that computes on the GPU lane
 
 SCENE_HEADERS = ["number", "heading", "lines", "mood", "duration", "camera"]
 CHARACTER_HEADERS = ["name", "description", "scenes"]
-PROJECT_HEADERS = ["id", "title", "scenes", "last render", "status"]
+PROJECT_HEADERS = ["id", "title", "scenes", "updated", "last render"]
 JOB_HEADERS = ["id", "project", "status", "stage", "progress", "started", "took", "error / message"]
 
 
@@ -59,7 +59,8 @@ def when(ts: float | None) -> str:
 
 def scene_rows(scenes: list[dict[str, Any]]) -> list[list[Any]]:
     return [[s["number"], s["heading"], len(s.get("lines") or []), s.get("mood", ""),
-             round(float(s.get("duration") or 0.0), 1), ", ".join(s.get("camera") or [])] for s in scenes]
+             round(float(s.get("duration") or 0.0), 1),
+             s.get("motion") or ", ".join(s.get("camera") or []) or "auto"] for s in scenes]
 
 
 def character_rows(characters: list[dict[str, Any]]) -> list[list[Any]]:
@@ -67,8 +68,8 @@ def character_rows(characters: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def project_rows(projects: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[p["id"], p.get("title", ""), p.get("scenes", 0), when(p.get("updated")), p.get("status", "")]
-            for p in projects]
+    return [[p["id"], p.get("title", ""), p.get("scenes", 0), when(p.get("updated")),
+             p.get("status") or "not rendered"] for p in projects]
 
 
 def job_rows(jobs: list[dict[str, Any]]) -> list[list[Any]]:

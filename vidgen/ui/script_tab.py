@@ -22,8 +22,16 @@ def _examples() -> tuple[list[list[str]], list[str]]:
     return [[p.read_text(encoding="utf-8")] for p in files], [p.name for p in files]
 
 
+def film(video: str, subtitles: str | None, burned: bool) -> Any:
+    """The player; it shows the .srt track only when the captions are not burned in (else twice)."""
+    return gr.Video(value=video, subtitles=None if burned else (subtitles or None))
+
+
 def build(shared: Shared) -> None:
     studio = shared.studio
+
+    def burned(project_id: str) -> bool:
+        return bool(project_id) and studio.get_project(project_id)["settings"].get("subtitles", True)
     defaults = RenderSettings()
     with gr.Row():
         with gr.Column(scale=3):
@@ -103,10 +111,10 @@ def build(shared: Shared) -> None:
         done = finished(studio.wait(job, on_event=progress_reporter(progress)))
         yield done["video"], done["subtitles"], job
 
-    def show(mp4_path: str | None, srt_path: str | None, job: str) -> tuple[Any, str]:
+    def show(mp4_path: str | None, srt_path: str | None, job: str, burned: bool) -> tuple[Any, str]:
         if not mp4_path:
             return None, ""
-        return gr.Video(value=mp4_path, subtitles=srt_path), f"Rendered by job `{job}`."
+        return film(mp4_path, srt_path, burned), f"Rendered by job `{job}`."
 
     @shown
     def cancel_current(job: str) -> str:
@@ -119,7 +127,8 @@ def build(shared: Shared) -> None:
     parse.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
     (render.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
      .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
-     .success(show, [mp4, srt, job_id], [video, status], api_visibility="private"))
+     .success(lambda m, s_, j, pid: show(m, s_, j, burned(pid)), [mp4, srt, job_id, shared.current],
+              [video, status], api_visibility="private"))
     cancel.click(cancel_current, job_id, status, api_visibility="private")
 
     @shown
@@ -128,10 +137,10 @@ def build(shared: Shared) -> None:
             return tuple([[], []] + [gr.skip()] * 11)
         p = studio.get_project(project_id)
         s = p["settings"]
-        film = gr.Video(value=p["video"], subtitles=p.get("subtitles") or None) if p.get("video") else None
+        shown_film = film(p["video"], p.get("subtitles"), s.get("subtitles", True)) if p.get("video") else None
         return (scene_rows(p["scenes"]), character_rows(p["characters"]), p["title"], p["script"],
                 s["aspect"], s["resolution"], s["fps"], s["transition"], s["voice"], s["quality"],
-                film, p.get("video") or None, p.get("subtitles") or None)
+                shown_film, p.get("video") or None, p.get("subtitles") or None)
 
     shared.current.change(refresh, shared.current,
                           [scenes, characters, title, text, aspect, resolution, fps, transition, voice, quality,

@@ -30,7 +30,7 @@ def build(shared: Shared) -> None:
     studio = shared.studio
     previews = gr.State({})  # "project:number" -> {"image", "clip"} made by "Regenerate scene" in this session
     gallery = gr.Gallery(label="Scenes", columns=4, height=320, allow_preview=False, interactive=False,
-                         elem_id="storyboard-gallery")
+                         object_fit="contain", elem_id="storyboard-gallery")
     scene = gr.Dropdown([], label="Scene", interactive=True, allow_custom_value=True, elem_id="storyboard-scene")
     with gr.Row():
         with gr.Column(scale=2):
@@ -63,9 +63,11 @@ def build(shared: Shared) -> None:
         return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
 
     def cards(project: dict[str, Any], made: dict[str, Any]) -> list[tuple[str, str]]:
+        cached = {m["number"]: m for m in studio.scene_media(project["id"])}
         out = []
         for s in project["scenes"]:
-            path = (made.get(f"{project['id']}:{s['number']}") or {}).get("image") or user_image(s)
+            path = ((made.get(f"{project['id']}:{s['number']}") or {}).get("image")
+                    or cached.get(s["number"], {}).get("image") or user_image(s))
             if path:
                 out.append((path, _label(s)))
         return out
@@ -84,8 +86,9 @@ def build(shared: Shared) -> None:
             return (None, None, "", "", "", None, None, AUTO, AUTO, "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
-        m = made.get(f"{project_id}:{s['number']}") or {}
-        return (m.get("image") or user_image(s), m.get("clip"), s["heading"], s.get("visual", ""),
+        m = made.get(f"{project_id}:{s['number']}") or next(
+            (c for c in studio.scene_media(project_id) if c["number"] == s["number"]), {})
+        return (m.get("image") or user_image(s), m.get("clip") or None, s["heading"], s.get("visual", ""),
                 lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
                 _choice(s.get("motion", "")), _choice(s.get("transition", "")), "")
 
