@@ -281,3 +281,20 @@ def test_serve_flags_and_no_heavy_imports(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert float(out.stdout.split()[-1]) < 3.0  # building the UI loads no model
+
+
+def test_scene_table_edits_become_scene_changes():
+    from vidgen.ui.common import scene_rows, scene_table_changes
+
+    scenes = [{"number": 1, "heading": "Dawn", "lines": [], "mood": "calm", "duration": 4.0, "camera": ["pan_left"],
+               "motion": ""},
+              {"number": 2, "heading": "Storm", "lines": [], "mood": "tense", "duration": 5.0, "camera": [],
+               "motion": "zoom_in"}]
+    rows = scene_rows(scenes)
+    assert [r[5] for r in rows] == ["pan_left", "zoom_in"]
+    assert scene_table_changes(rows, scenes) == {}
+    rows[0][1], rows[0][3] = "Sunrise", "joyful"
+    rows[1][5] = "auto"
+    assert scene_table_changes(rows, scenes) == {1: {"heading": "Sunrise", "mood": "joyful"}, 2: {"motion": ""}}
+    rows[1][5] = "pan right"
+    assert scene_table_changes(rows, scenes)[2] == {"motion": "pan_right"}

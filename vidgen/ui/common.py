@@ -63,6 +63,27 @@ def scene_rows(scenes: list[dict[str, Any]]) -> list[list[Any]]:
              s.get("motion") or ", ".join(s.get("camera") or []) or "auto"] for s in scenes]
 
 
+def scene_table_changes(rows: list[list[Any]], scenes: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Edits made in the Script tab's scene table (heading, mood, camera), per scene number.
+
+    The camera cell shows the scene's override, else its script directions, else "auto";
+    writing a motion there sets the override, writing "auto" clears it."""
+    out: dict[int, dict[str, Any]] = {}
+    for row, scene in zip(rows, scenes):
+        heading, mood, camera = (str(row[i] if row[i] is not None else "").strip() for i in (1, 3, 5))
+        shown = scene_rows([scene])[0][5]
+        changes: dict[str, Any] = {}
+        if heading and heading != scene["heading"]:
+            changes["heading"] = heading
+        if mood and mood != scene.get("mood"):
+            changes["mood"] = mood
+        if camera != shown:
+            changes["motion"] = "" if camera in ("", "auto") else camera.replace(" ", "_")
+        if changes:
+            out[scene["number"]] = changes
+    return out
+
+
 def character_rows(characters: list[dict[str, Any]]) -> list[list[Any]]:
     return [[c["name"], c.get("description", ""), ", ".join(map(str, c.get("scenes") or []))] for c in characters]
 

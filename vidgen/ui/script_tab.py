@@ -10,7 +10,7 @@ import gradio as gr
 from ..domain import ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, RenderSettings
 from .boundary import shown
 from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, progress_reporter,
-                     scene_rows)
+                     scene_rows, scene_table_changes)
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 VOICES = ["piper:en_US-joe-medium", "none"]
@@ -60,8 +60,12 @@ def build(shared: Shared) -> None:
             quality = gr.Dropdown(list(QUALITIES), value=defaults.quality, label="Quality", elem_id="render-quality")
             music = gr.File(label="Music (optional: looped and ducked under the voice)", type="filepath",
                             file_types=["audio"], elem_id="render-music")
-    scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes", interactive=False, elem_id="script-scenes",
+    scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes (edit heading, mood or camera, then save)",
+                          interactive=True, static_columns=[0, 2, 4], type="array", elem_id="script-scenes",
                           wrap=True)
+    with gr.Row():
+        apply = gr.Button("Save table edits", elem_id="script-apply")
+        applied = gr.Markdown(elem_id="script-applied")
     characters = gr.Dataframe(headers=CHARACTER_HEADERS, label="Characters", interactive=False,
                               elem_id="script-characters", wrap=True)
     with gr.Row():
@@ -123,6 +127,17 @@ def build(shared: Shared) -> None:
         j = studio.cancel_job(job)
         return f"Job `{job}`: {j['status']}" + (" (stopping at the next step)" if j.get("cancel_requested") else "")
 
+    @shown
+    def apply_table(project_id: str, rows: list[list[Any]]) -> tuple[list, str]:
+        if not project_id:
+            raise gr.Error("Parse the script first: the table edits belong to a project.")
+        edits = scene_table_changes(rows or [], studio.get_project(project_id)["scenes"])
+        for number, changes in edits.items():
+            studio.update_scene(project_id, number, changes)
+        p = studio.get_project(project_id)
+        return scene_rows(p["scenes"]), f"{len(edits)} scene(s) updated." if edits else "No changes."
+
+    apply.click(apply_table, [shared.current, scenes], [scenes, applied], api_visibility="private")
     upload.upload(load_upload, upload, text, api_visibility="private")
     parse.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
     (render.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
