@@ -27,7 +27,7 @@ FAST = {"resolution": "480p", "fps": 12, "quality": "draft"}
 SILENT = {**FAST, "voice": "none"}
 API = ["/parse_script", "/create_project", "/render", "/render_scene", "/list_projects", "/get_project",
        "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
-       "/set_scene_image"]
+       "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:
@@ -298,3 +298,19 @@ def test_scene_table_edits_become_scene_changes():
     assert scene_table_changes(rows, scenes) == {1: {"heading": "Sunrise", "mood": "joyful"}, 2: {"motion": ""}}
     rows[1][5] = "pan right"
     assert scene_table_changes(rows, scenes)[2] == {"motion": "pan_right"}
+
+
+def test_model_endpoints_list_activate_and_report_storage(client):
+    models = client.predict("", api_name="/list_models")
+    ids = {m["id"] for m in models}
+    assert {"storyboard", "sdxl-turbo", "piper-joe", "musicgen-small"} <= ids
+    assert client.predict("voice", api_name="/list_models") and all(
+        m["kind"] == "voice" for m in client.predict("voice", api_name="/list_models"))
+    active = client.predict("mms-tts-eng", api_name="/activate_model")
+    assert active["id"] == "mms-tts-eng"
+    assert [m for m in client.predict("voice", api_name="/list_models") if m["id"] == "mms-tts-eng"][0]["active"]
+    client.predict("piper-joe", api_name="/activate_model")
+    info = client.predict(api_name="/storage_info")
+    assert "free_disk_bytes" in info and "by_kind" in info
+    with pytest.raises(Exception, match="Unknown model"):
+        client.predict("no-such-model", api_name="/activate_model")

@@ -31,6 +31,7 @@ class GpuLane:
         self._waiting: deque[int] = deque()  # tickets in arrival order
         self._holders: dict[int, tuple[str, float]] = {}  # ticket -> (owner, entered)
         self._history: deque[tuple[str, float, float]] = deque(maxlen=history)
+        self._local = threading.local()  # this thread's hold depth
 
     def acquire(self, owner: str = "", timeout: float | None = None) -> int | None:
         """Wait for a turn; returns the ticket to give to `release`, or None on timeout."""
@@ -68,11 +69,23 @@ class GpuLane:
 
     @contextlib.contextmanager
     def hold(self, owner: str = "") -> Iterator[None]:
+        """Hold the lane; re-entrant on one thread (a job holding it may use the model cache,
+        which holds it too)."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
         ticket = self.acquire(owner)
         assert ticket is not None
+        self._local.depth = 1
         try:
             yield
         finally:
+            self._local.depth = 0
             self.release(ticket)
 
     @property

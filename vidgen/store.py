@@ -715,6 +715,36 @@ class Store:
             self._put("steps", "key", doc, self._get("steps", "key", key))
 
 
+    # --- model state (downloaded / active / user-added models; the registry owns the meaning) ---
+
+    def get_model_state(self, model_id: str) -> dict | None:
+        with self._tx():
+            doc = self._get("models", "id", model_id)
+        return copy.deepcopy(dict(doc)) if doc is not None else None
+
+    def set_model_state(self, model_id: str, **fields: Any) -> dict:
+        """Merge `fields` into a model's state in one atomic read-modify-write; returns the new state."""
+        _need_id(model_id, "model")
+        if "id" in fields:
+            raise TypeError("set_model_state cannot change the id")
+        values = _plain(fields)
+        with self._tx():
+            old = self._get("models", "id", model_id)
+            doc = {**(dict(old) if old is not None else {"id": model_id}), **values, "updated": time.time()}
+            self._put("models", "id", doc, old)
+        return copy.deepcopy(doc)
+
+    def list_model_states(self) -> list[dict]:
+        with self._tx():
+            docs = self._table("models").all()
+        return [copy.deepcopy(dict(d)) for d in docs]
+
+    def delete_model_state(self, model_id: str) -> None:
+        """Forget a model's state; a model with none is not an error."""
+        with self._tx():
+            self._table("models").remove(where("id") == model_id)
+
+
 # --- asset helpers ------------------------------------------------------------------------------
 
 

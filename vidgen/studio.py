@@ -447,8 +447,7 @@ class Studio:
                 self._forget(job_id)
 
     def _run(self, job_id: str, entry: _Entry) -> None:
-        ticket = self.lane.acquire(job_id)
-        try:
+        with self.lane.hold(job_id):
             job = self.store.get_job(job_id)
             with self._cond:
                 early = job_id in self._cancel_early
@@ -462,8 +461,6 @@ class Studio:
                              on_event=functools.partial(self._publish, job_id))
             except VidgenError:  # includes Cancelled: the job record says what happened
                 pass
-        finally:
-            self.lane.release(ticket)
 
     def _fail_quietly(self, job_id: str, exc: Exception) -> None:
         try:

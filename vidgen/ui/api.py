@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from . import models_tab
 from .boundary import shown
 from .common import Shared
 
@@ -70,7 +71,34 @@ def build(shared: Shared) -> None:
         """Ask a job to stop at its next step; returns the job (status turns 'cancelled' when it stops)."""
         return studio.cancel_job(job_id)
 
+    @shown
+    def list_models(kind: str = "") -> list[dict[str, Any]]:
+        """Models the studio knows (kind: llm, image, animation, voice, music, lipsync; "" = all): record,
+        default/active, downloaded, compatibility with this machine ({status: ok|offload|cpu|too_large, reason})."""
+        return models_tab.list_models(studio, kind or "")
+
+    @shown
+    def download_model(model_id: str) -> dict[str, Any]:
+        """Download a model's files into the HF cache (resumable; nothing to do for built-in ones); returns the model."""
+        return models_tab.download_model(studio, model_id)
+
+    @shown
+    def activate_model(model_id: str) -> dict[str, Any]:
+        """Make a model the active one of its kind; the next render uses it (no restart)."""
+        return models_tab.activate_model(studio, model_id)
+
+    @shown
+    def remove_model(model_id: str) -> dict[str, Any]:
+        """Delete a model's downloaded files; returns {"id", "freed": bytes}."""
+        return models_tab.remove_model(studio, model_id)
+
+    @shown
+    def storage_info() -> dict[str, Any]:
+        """Bytes per model and per kind, free disk, cache folder, device, and the model cache's stats."""
+        return models_tab.storage_info(studio)
+
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
-               list_jobs, get_job, cancel_job):
+               list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
+               storage_info):
         gr.api(fn, api_name=fn.__name__)
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)

@@ -40,7 +40,7 @@ def build_app(studio: Any) -> gr.Blocks:
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
                 jobs = jobs_tab.build(shared)
             with gr.Tab("Models", id="models", elem_id="tab-models"):
-                models_tab.build()
+                models_tab.build(shared)
 
         def tables() -> tuple[list, list]:
             from .common import job_rows, project_rows

@@ -1,26 +1,165 @@
-"""Models tab: a placeholder that names the built-in backends in use (a later issue fills it)."""
+"""Models tab: every model the studio knows (registry + what is on disk + whether this machine can run it);
+download with progress, activate (next use, no restart), remove (after a confirmation), storage info.
+
+Nothing here imports torch or diffusers: the table is filled when the page loads (the compatibility
+column asks the device), never while the Blocks are built."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
-BACKENDS = [
-    ("script", "rule parser", "Fountain sluglines, `Scene N:` headings, Markdown, `NAME: line` dialogue, prose; "
-               "mood from a lexicon and VADER sentiment"),
-    ("images", "procedural storyboard painter", "palette from mood and time of day, setting silhouettes, "
-               "caption; or your own uploaded image"),
-    ("animation", "Ken Burns camera", "zoom, pan and slow rotate on the still"),
-    ("voice", "Piper voice", "en_US-joe-medium, a small neural TTS shipped on PyPI, runs on the CPU"),
-    ("music", "user music / none", "your own file, looped and ducked under the voice; no generated music yet"),
-    ("assembly", "ffmpeg assembly", "xfade transitions, burned subtitles, EBU R128 loudness, H.264 + AAC"),
-]
+from .boundary import shown
+from .common import Shared, row_value
+
+MODEL_HEADERS = ["id", "kind", "name", "source", "size", "VRAM", "licence", "default / active", "downloaded",
+                 "compatibility"]
 
 
-def build() -> None:
-    rows = "\n".join(f"| {kind} | {name} | {what} |" for kind, name, what in BACKENDS)
-    gr.Markdown(
-        "### Backends in use\n\nEverything runs offline on the CPU with built-in backends; AI models "
-        "(diffusion, speech, music, lip sync) come in a later release.\n\n"
-        f"| stage | backend | what it does |\n|---|---|---|\n{rows}\n",
-        elem_id="models-list",
-    )
+def registry(studio: Any = None) -> Any:
+    """The registry with the studio's store (activations and user models persist)."""
+    from ..models.registry import Registry
+
+    return Registry(getattr(studio, "store", None))
+
+
+def describe(spec: Any, reg: Any, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One model as a JSON-able dict: its record, active/default, downloaded, compatibility (when info given)."""
+    from ..models import hub
+
+    out = {"id": spec.id, "kind": spec.kind, "name": spec.name, "backend": spec.backend, "source": spec.source,
+           "repo": spec.repo, "revision": spec.revision, "size_gb": spec.size_gb, "vram_gb": spec.vram_gb,
+           "license": spec.license, "languages": list(spec.languages), "default": spec.default,
+           "active": reg.active(spec.kind).id == spec.id, "builtin": spec.builtin, "user": spec.user,
+           "downloaded": hub.is_downloaded(spec)}
+    if info is not None:
+        out["compatibility"] = hub.compatibility(spec, info)
+    return out
+
+
+def list_models(studio: Any, kind: str = "") -> list[dict[str, Any]]:
+    from ..models import hub
+
+    reg, info = registry(studio), hub.device_info()
+    return [describe(s, reg, info) for s in reg.list(kind.strip() or None)]
+
+
+def download_model(studio: Any, model_id: str, progress: Any = None) -> dict[str, Any]:
+    from ..models import hub
+
+    reg = registry(studio)
+    spec = reg.get(model_id.strip())
+    path = hub.download(spec, progress=progress)
+    return {**describe(spec, reg, hub.device_info()), "folder": str(path) if str(path) != "." else ""}
+
+
+def activate_model(studio: Any, model_id: str) -> dict[str, Any]:
+    reg = registry(studio)
+    return describe(reg.activate(model_id.strip()), reg)
+
+
+def remove_model(studio: Any, model_id: str) -> dict[str, Any]:
+    from ..models import hub
+
+    return {"id": model_id.strip(), "freed": hub.remove(registry(studio).get(model_id.strip()))}
+
+
+def storage_info(studio: Any) -> dict[str, Any]:
+    """Files on disk per model and kind, free disk, the device, and the model cache's stats."""
+    from ..models import hub
+
+    info = hub.storage_info(registry(studio))
+    info["device"] = hub.device_info()
+    try:
+        from ..models.cache import get_cache
+    except ImportError:
+        info["cache"] = {"available": False, "reason": "the model cache is not part of this build"}
+    else:
+        info["cache"] = get_cache().stats()
+    return info
+
+
+def size(gb: float) -> str:
+    return f"{gb:.1f} GB" if gb >= 0.1 else ("—" if not gb else f"{gb * 1000:.0f} MB")
+
+
+def model_rows(models: list[dict[str, Any]]) -> list[list[Any]]:
+    def role(m: dict[str, Any]) -> str:
+        return " / ".join(w for w, on in (("default", m["default"]), ("active", m["active"])) if on)
+
+    def compat(m: dict[str, Any]) -> str:
+        c = m.get("compatibility") or {}
+        return f"{c.get('status', '')}: {c.get('reason', '')}".strip(": ")
+
+    return [[m["id"], m["kind"], m["name"], m["repo"] if m["source"] == "hf" else m["source"],
+             "built in" if m["builtin"] else size(m["size_gb"]), size(m["vram_gb"]), m["license"], role(m),
+             "yes" if m["downloaded"] else "no", compat(m)] for m in models]
+
+
+def build(shared: Shared | None = None) -> gr.Dataframe:
+    studio = shared.studio if shared is not None else None
+    gr.Markdown("Models on this machine: download them into the Hugging Face cache (`HF_HOME`), activate one "
+                "per kind (takes effect on the next render, no restart), remove them to free disk. Built-in "
+                "backends need no download and run on the CPU.")
+    with gr.Row():
+        kind = gr.Dropdown(["", "llm", "image", "animation", "voice", "music", "lipsync"], value="", label="Kind",
+                           info="empty = all", elem_id="models-kind")
+        model_id = gr.Textbox(label="Model id", elem_id="models-id")
+    table = gr.Dataframe(headers=MODEL_HEADERS, label="Models", interactive=False, wrap=True,
+                         elem_id="models-table")
+    with gr.Row():
+        refresh = gr.Button("Refresh", elem_id="models-refresh")
+        download = gr.Button("Download", variant="primary", elem_id="models-download")
+        activate = gr.Button("Activate", elem_id="models-activate")
+        remove = gr.Button("Remove", variant="stop", elem_id="models-remove")
+        storage = gr.Button("Storage info", elem_id="models-storage")
+    with gr.Row(visible=False, elem_id="models-confirm") as confirm_row:
+        confirm_text = gr.Markdown()
+        yes = gr.Button("Yes, remove its files", variant="stop", elem_id="models-remove-yes")
+        no = gr.Button("Keep it", elem_id="models-remove-no")
+    detail = gr.JSON(label="Details", elem_id="models-detail")
+
+    def need(mid: str) -> str:
+        if not (mid or "").strip():
+            raise gr.Error("Pick a model in the table first.")
+        return mid.strip()
+
+    @shown
+    def rows(k: str) -> list[list[Any]]:
+        return model_rows(list_models(studio, k or ""))
+
+    def select(data: Any, evt: gr.SelectData) -> str:
+        return row_value(data, evt.index)
+
+    @shown
+    def do_download(mid: str, k: str, progress: gr.Progress = gr.Progress()) -> tuple[dict, list]:
+        return download_model(studio, need(mid), lambda f, m: progress(f, desc=m)), rows(k)
+
+    @shown
+    def do_activate(mid: str, k: str) -> tuple[dict, list]:
+        return activate_model(studio, need(mid)), rows(k)
+
+    def ask(mid: str) -> tuple[Any, str]:
+        return gr.update(visible=True), f"Remove the downloaded files of **{need(mid)}**?"
+
+    @shown
+    def do_remove(mid: str, k: str) -> tuple[dict, list, Any]:
+        return remove_model(studio, need(mid)), rows(k), gr.update(visible=False)
+
+    private = {"api_visibility": "private"}
+    refresh.click(rows, kind, table, **private)
+    kind.change(rows, kind, table, **private)
+    table.select(select, table, model_id, **private)
+    download.click(do_download, [model_id, kind], [detail, table], **private)
+    activate.click(do_activate, [model_id, kind], [detail, table], **private)
+    remove.click(ask, model_id, [confirm_row, confirm_text], **private)
+    yes.click(do_remove, [model_id, kind], [detail, table, confirm_row], **private)
+    no.click(lambda: gr.update(visible=False), None, confirm_row, **private)
+    storage.click(shown(lambda: storage_info(studio)), None, detail, **private)
+
+    from gradio.context import Context
+
+    if Context.root_block is not None:  # fill the table when a page opens (never at build time)
+        Context.root_block.load(rows, kind, table, **private)
+    return table

@@ -1,0 +1,240 @@
+"""Model files: a tiny diffusers pipeline saved in the HF cache layout is found and loaded offline;
+missing models give a clear error; storage info, remove and the compatibility check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vidgen.errors import VidgenError
+from vidgen.models import hub
+
+from vidgen.models.registry import ModelSpec
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+REPO = "tiny-org/tiny-sd"
+GB = hub.GB
+
+
+def spec(repo: str = REPO, **kw) -> ModelSpec:
+    base = dict(id="tiny-sd", kind="image", backend="diffusers-sd", name="Tiny SD", source="hf", repo=repo,
+                size_gb=0.001, vram_gb=0.001, license="mit")
+    return ModelSpec(**{**base, **kw})
+
+
+def save_tiny_sd(folder: Path, scratch: Path) -> None:
+    """A tiny random-weight SD 1.5-style pipeline (64 px) saved with save_pretrained."""
+    torch = pytest.importorskip("torch")
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(0)
+    tok_dir = scratch / "tokenizer-source"
+    tok_dir.mkdir(parents=True, exist_ok=True)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
+    for ch in letters:
+        vocab[ch] = len(vocab)
+        vocab[ch + "</w>"] = len(vocab)
+    (tok_dir / "vocab.json").write_text(json.dumps(vocab))
+    (tok_dir / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer.from_pretrained(str(tok_dir), model_max_length=77)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+        max_position_embeddings=77, projection_dim=32, bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    unet = UNet2DConditionModel(
+        sample_size=32, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32)
+    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(32, 64),
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        norm_num_groups=32, sample_size=64)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(str(folder), safe_serialization=True)
+
+
+@pytest.fixture(scope="module")
+def tiny_snapshot(tmp_path_factory) -> Path:
+    """The pipeline's files written straight into a snapshot folder of a fresh HF cache (no blobs)."""
+    cache = tmp_path_factory.mktemp("hf") / "hub"
+    repo_dir = cache / f"models--{REPO.replace('/', '--')}"
+    save_tiny_sd(repo_dir / "snapshots" / COMMIT, tmp_path_factory.mktemp("scratch"))
+    (repo_dir / "refs").mkdir(parents=True)
+    (repo_dir / "refs" / "main").write_text(COMMIT)
+    return cache
+
+
+@pytest.fixture
+def offline_cache(tiny_snapshot, monkeypatch) -> Path:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tiny_snapshot))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return tiny_snapshot
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HUGGINGFACE_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
+    assert hub.hf_cache_dir() == tmp_path / "home" / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "c"))
+    assert hub.hf_cache_dir() == tmp_path / "c"
+
+
+def test_tiny_pipeline_in_the_cache_loads_and_runs_offline(offline_cache):
+    import torch
+    from diffusers import DiffusionPipeline
+
+    path = hub.local_path(spec())
+    assert path == offline_cache / f"models--{REPO.replace('/', '--')}" / "snapshots" / COMMIT
+    assert hub.is_downloaded(spec())
+    assert hub.download(spec()) == path  # already there: no network needed
+    pipe = DiffusionPipeline.from_pretrained(str(path), local_files_only=True)
+    image = pipe("a red fox", num_inference_steps=1, height=64, width=64, guidance_scale=1.0,
+                 generator=torch.Generator().manual_seed(0)).images[0]
+    assert image.size == (64, 64)
+
+
+def test_missing_model_gives_a_clear_error(offline_cache):
+    missing = spec("tiny-org/not-here", id="ghost", name="Ghost Model")
+    assert not hub.is_downloaded(missing)
+    with pytest.raises(VidgenError) as err:
+        hub.local_path(missing)
+    msg = str(err.value)
+    assert "Ghost Model (tiny-org/not-here) is not downloaded" in msg and "python -m vidgen models download ghost" in msg
+    with pytest.raises(VidgenError) as err:
+        hub.download(missing)
+    msg = str(err.value)
+    assert "hub cannot be reached" in msg and "models download ghost" in msg and str(offline_cache) in msg
+
+
+def test_allow_patterns_missing_from_a_snapshot_are_not_downloaded(offline_cache):
+    # the tree listing is unknown offline, so patterns cannot be checked: the snapshot counts as present
+    assert hub.is_downloaded(spec(allow_patterns=("unet/*", "*.json")))
+
+
+def test_builtin_models_need_nothing(offline_cache):
+    piper = spec("", id="piper", name="Piper voice", source="builtin", builtin=True, kind="voice")
+    assert hub.is_downloaded(piper)
+    seen = []
+    assert hub.download(piper, progress=lambda f, m: seen.append(f)) == Path()
+    assert seen == [1.0]
+    assert hub.compatibility(piper, {"device": "cpu", "ram_free": 0, "disk_free": 0})["status"] == "ok"
+
+
+class FakeRegistry:
+    def __init__(self, *specs):
+        self.specs = list(specs)
+
+    def list(self, kind=None):
+        return [s for s in self.specs if kind in (None, s.kind)]
+
+
+def test_storage_info_and_remove_free_the_bytes(offline_cache, tmp_path, monkeypatch):
+    import shutil
+
+    cache = tmp_path / "hub"  # a copy: the module's snapshot stays for the other tests
+    shutil.copytree(offline_cache, cache)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    snapshot = cache / f"models--{REPO.replace('/', '--')}" / "snapshots" / COMMIT
+    size = folder_bytes(snapshot)
+    assert size > 10_000
+    reg = FakeRegistry(spec(), spec("tiny-org/not-here", id="ghost"),
+                       spec("", id="piper", source="builtin", builtin=True, kind="voice"))
+    info = hub.storage_info(reg)
+    by_id = {m["id"]: m for m in info["models"]}
+    assert by_id["tiny-sd"]["downloaded"] and by_id["tiny-sd"]["bytes"] == size
+    assert not by_id["ghost"]["downloaded"] and by_id["ghost"]["bytes"] == 0
+    assert by_id["piper"]["downloaded"] and by_id["piper"]["bytes"] == 0
+    assert info["by_kind"] == {"image": size, "voice": 0} and info["total_bytes"] == size
+    assert info["cache_dir"] == str(cache) and info["free_disk_bytes"] > 0
+
+    assert hub.remove(spec()) == size
+    assert not snapshot.exists() and not hub.is_downloaded(spec())
+    assert hub.storage_info(reg)["by_kind"]["image"] == 0
+    assert hub.remove(spec()) == 0  # nothing left
+
+
+def test_progress_hook_reports_fractions():
+    seen = []
+    Hook = hub._progress_class(lambda f, m: seen.append((f, m)), "Tiny")
+    bar = Hook(total=200, unit="B", name="huggingface_hub.snapshot_download")
+    bar.update(50)
+    bar.update(150)
+    files = Hook(total=4)
+    files.update(1)
+    transfer = Hook(total=100, unit="B", name="huggingface_hub.snapshot_download.transfer")
+    transfer.update(10)
+    assert [f for f, _ in seen] == [0.25, 1.0, 0.25]
+    assert "MB" in seen[0][1] and "1 of 4 files" in seen[2][1]
+
+
+def test_device_info_has_the_fields():
+    info = hub.device_info()
+    assert info["device"] in ("cuda", "mps", "cpu")
+    assert info["ram_total"] > 0 and info["disk_free"] > 0
+    assert set(info) >= {"name", "vram_total", "vram_free", "ram_free"}
+
+
+@pytest.mark.parametrize("info, status, words", [
+    ({"device": "cuda", "vram_free": 24 * GB, "ram_free": 64 * GB, "disk_free": 500 * GB}, "ok", "VRAM"),
+    ({"device": "cuda", "vram_free": 4 * GB, "ram_free": 64 * GB, "disk_free": 500 * GB}, "offload", "CPU offload"),
+    ({"device": "cuda", "vram_free": 4 * GB, "ram_free": 2 * GB, "disk_free": 500 * GB}, "too_large", "RAM"),
+    ({"device": "cpu", "vram_free": 0, "ram_free": 64 * GB, "disk_free": 500 * GB}, "cpu", "slow"),
+    ({"device": "cpu", "vram_free": 0, "ram_free": 2 * GB, "disk_free": 500 * GB}, "too_large", "RAM"),
+    ({"device": "cuda", "vram_free": 24 * GB, "ram_free": 64 * GB, "disk_free": 1 * GB}, "too_large", "disk"),
+])
+def test_compatibility(offline_cache, info, status, words):
+    sdxl = spec("tiny-org/not-here", id="sdxl", name="SDXL", size_gb=7.0, vram_gb=10.0)
+    got = hub.compatibility(sdxl, info)
+    assert got["status"] == status, got
+    assert words in got["reason"]
+
+
+def test_disk_is_no_concern_once_downloaded(offline_cache):
+    big = spec(size_gb=7.0, vram_gb=10.0)  # the tiny one, pretending to be large: already in the cache
+    info = {"device": "cuda", "vram_free": 24 * GB, "ram_free": 64 * GB, "disk_free": 1 * GB}
+    assert hub.compatibility(big, info)["status"] == "ok"
+
+
+def test_a_user_model_is_loaded_by_its_registry_id_through_the_cache(offline_cache, tmp_path):
+    """The whole path an AI backend takes: registry id -> cache.use -> loader -> HF cache, offline."""
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from vidgen.config import Settings
+    from vidgen.gpu import GpuLane
+    from vidgen.models.cache import ModelCache
+    from vidgen.models.registry import Registry
+    from vidgen.store import Store
+
+    registry = Registry(Store(Settings.from_env(tmp_path / "data")))
+    added = registry.add(REPO, "image")
+    loads = []
+
+    def load(model_spec, device):
+        loads.append(model_spec.id)
+        return DiffusionPipeline.from_pretrained(str(hub.local_path(model_spec)), local_files_only=True).to(device)
+
+    cache = ModelCache(loaders={added.backend: load}, resolve=registry.get, device="cpu",
+                       budget_bytes=1 << 30, lane=GpuLane())
+    for _ in range(2):
+        with cache.use(added.id) as pipe:
+            image = pipe("a red fox", num_inference_steps=1, height=64, width=64, guidance_scale=1.0,
+                         generator=torch.Generator().manual_seed(0)).images[0]
+            assert image.size == (64, 64)
+    assert loads == [added.id]  # loaded once, then a hit
+    stats = cache.stats()
+    assert stats["hits"] == 1 and stats["misses"] == 1 and stats["resident"][0]["bytes"] > 0

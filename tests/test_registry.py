@@ -1,0 +1,195 @@
+"""The model registry: complete records, one built-in default per kind, persisted activation and user models."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vidgen.config import Settings
+from vidgen.errors import VidgenError
+from vidgen.models.registry import KINDS, ModelSpec, Registry, builtin_specs
+from vidgen.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return Store(Settings.from_env(tmp_path / "data"))
+
+
+def test_every_record_is_complete():
+    specs = builtin_specs()
+    assert len(specs) >= 18
+    for s in specs:
+        assert s.problems() == [], (s.id, s.problems())
+        assert s.kind in KINDS and s.backend and s.name and s.license
+        if s.source == "hf":
+            owner, _, name = s.repo.partition("/")
+            assert owner and name and "/" not in name, s.repo
+            assert s.allow_patterns and s.size_gb > 0 and s.vram_gb > 0, s.id
+            assert not any(p in ("*", "**") for p in s.allow_patterns), s.id  # never the whole repo
+        elif s.source == "ollama":
+            assert s.repo and s.size_gb > 0
+        else:
+            assert s.builtin and s.source == "builtin"
+
+
+def test_ids_unique_and_one_builtin_default_per_kind():
+    specs = builtin_specs()
+    ids = [s.id for s in specs]
+    assert len(ids) == len(set(ids))
+    for kind in KINDS:
+        defaults = [s for s in specs if s.kind == kind and s.default]
+        assert len(defaults) == 1, kind
+        assert defaults[0].builtin, kind
+        assert len([s for s in specs if s.kind == kind]) >= 2, f"no AI model for {kind}"
+
+
+def test_expected_models_are_there():
+    repos = {s.repo for s in builtin_specs()}
+    for repo in ("stabilityai/sdxl-turbo", "stabilityai/stable-diffusion-xl-base-1.0",
+                 "guoyww/animatediff-motion-adapter-v1-5-2", "stabilityai/stable-video-diffusion-img2vid-xt",
+                 "Lightricks/LTX-Video", "facebook/mms-tts-eng", "coqui/XTTS-v2",
+                 "facebook/musicgen-small", "facebook/musicgen-medium"):
+        assert repo in repos
+    reg = Registry()
+    assert all(reg.get(r) for r in reg.get("animatediff-v1-5-2").requires)
+
+
+def test_json_round_trip():
+    for s in builtin_specs():
+        assert ModelSpec.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_get_unknown_names_the_fix():
+    with pytest.raises(VidgenError, match="Unknown model 'nope'.*models list"):
+        Registry().get("nope")
+    with pytest.raises(VidgenError, match="Unknown model kind"):
+        Registry().list("video")
+
+
+def test_activate_persists_across_instances(store):
+    a = Registry(store)
+    assert a.active("image").id == "storyboard"
+    a.activate("sdxl-turbo")
+    assert a.active("image").id == "sdxl-turbo"
+    b = Registry(store)  # a fresh registry on the same store sees it (hot swap, other processes)
+    assert b.active("image").id == "sdxl-turbo"
+    assert b.active("voice").id == "piper-joe"  # other kinds untouched
+    b.activate("sdxl-base")
+    assert a.active("image").id == "sdxl-base"
+    a.activate("storyboard")
+    assert Registry(store).active("image").id == "storyboard"
+
+
+def test_activate_without_store_is_in_memory():
+    r = Registry()
+    r.activate("musicgen-small")
+    assert r.active("music").id == "musicgen-small"
+    assert Registry().active("music").id == "composer"
+
+
+@pytest.mark.parametrize("repo", ["", "sdxl", "a/b/c", "owner/", "/name", "own er/name", "a--b/c", "a/b..c", "x" * 50 + "/" + "y" * 50])
+def test_add_rejects_bad_repo_ids(store, repo):
+    with pytest.raises(VidgenError, match="not a Hugging Face repo id"):
+        Registry(store).add(repo, "image")
+    assert store.list_model_states() == []
+
+
+def test_add_rejects_unknown_kind(store):
+    with pytest.raises(VidgenError, match="Unknown model kind 'video'"):
+        Registry(store).add("someone/model", "video")
+
+
+def test_add_validates_and_persists(store):
+    r = Registry(store)
+    spec = r.add("SomeOne/My_SDXL.finetune", "image", name="My fine-tune")
+    assert (spec.id, spec.kind, spec.backend, spec.source, spec.user) == ("my_sdxl.finetune", "image", "diffusers-sdxl", "hf", True)
+    assert spec.repo == "SomeOne/My_SDXL.finetune" and spec.name == "My fine-tune" and spec.allow_patterns
+    again = Registry(store)
+    assert again.get(spec.id) == spec and spec in again.list("image")
+    again.activate(spec.id)
+    assert Registry(store).active("image") == spec
+    with pytest.raises(VidgenError, match="already registered as 'my_sdxl.finetune'"):
+        again.add("someone/my_sdxl.finetune", "image")
+    # the same name from another owner gets a distinct id
+    other = again.add("other/My_SDXL.finetune", "image")
+    assert other.id == "other-my_sdxl.finetune"
+    assert again.add("facebook/mms-tts-deu", "voice").backend == "transformers-vits"
+    anim = again.add("someone/motion-adapter", "animation")
+    assert anim.backend == "diffusers-animatediff" and anim.requires == ("sd15",)
+
+
+def test_add_id_never_shadows_a_builtin(store):
+    spec = Registry(store).add("mirror/sdxl-turbo", "image")
+    assert spec.id == "mirror-sdxl-turbo"
+    assert Registry(store).get("sdxl-turbo").repo == "stabilityai/sdxl-turbo"
+
+
+def test_add_llm_takes_an_ollama_tag(store):
+    spec = Registry(store).add("qwen2.5:7b", "llm")
+    assert (spec.source, spec.backend, spec.repo, spec.id) == ("ollama", "ollama", "qwen2.5:7b", "qwen2.5-7b")
+    with pytest.raises(VidgenError, match="not an Ollama model tag"):
+        Registry(store).add("Bad Tag", "llm")
+
+
+def test_remove_user_model(store):
+    r = Registry(store)
+    spec = r.add("someone/voice-model", "voice")
+    r.activate(spec.id)
+    r.remove_user_model(spec.id)
+    fresh = Registry(store)
+    with pytest.raises(VidgenError, match="Unknown model"):
+        fresh.get(spec.id)
+    assert fresh.active("voice").id == "piper-joe"  # falls back to the default
+    with pytest.raises(VidgenError, match="built-in record"):
+        fresh.remove_user_model("sdxl-turbo")
+
+
+def test_store_model_state(store):
+    assert store.get_model_state("x") is None
+    assert store.set_model_state("x", a=1)["a"] == 1
+    state = store.set_model_state("x", b=(1, 2))
+    assert state["a"] == 1 and state["b"] == [1, 2]
+    assert [s["id"] for s in store.list_model_states()] == ["x"]
+    store.delete_model_state("x")
+    store.delete_model_state("x")
+    assert store.get_model_state("x") is None
+
+
+def test_import_loads_no_heavy_module():
+    code = ("import sys, vidgen.models.registry as r; r.Registry().list(); "
+            "print([m for m in ('torch', 'diffusers', 'transformers', 'huggingface_hub') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vidgen", "models", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def test_cli_list_and_activate(tmp_path):
+    data = str(tmp_path / "data")
+    proc = _cli("list", "--json", "--data", data)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert {r["id"] for r in rows} == {s.id for s in builtin_specs()}
+    assert [r["id"] for r in rows if r["kind"] == "image" and r["active"]] == ["storyboard"]
+
+    proc = _cli("activate", "musicgen-small", "--data", data)
+    assert proc.returncode == 0 and "musicgen-small" in proc.stdout, proc.stderr
+    rows = json.loads(_cli("list", "--kind", "music", "--json", "--data", data).stdout)
+    assert {r["kind"] for r in rows} == {"music"}
+    assert [r["id"] for r in rows if r["active"]] == ["musicgen-small"]
+
+    proc = _cli("activate", "nope", "--data", data)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: Unknown model 'nope'")
+    proc = _cli("add", "not-a-repo", "--kind", "image", "--data", data)
+    assert proc.returncode == 1 and "not a Hugging Face repo id" in proc.stderr
