@@ -115,6 +115,22 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() != ".mp4":
         raise VidgenError(f"The output {args.output} must end in .mp4.")
     store = _store(args)
+    if args.image_model:
+        from .models.registry import Registry
+        from .pipeline import check_image_spec
+
+        spec = Registry(store).get(args.image_model)
+        if spec.kind != "image":
+            raise VidgenError(f"'{spec.id}' is a {spec.kind} model, not an image model: "
+                              "run `python -m vidgen models list --kind image`.")
+        check_image_spec(spec)
+        settings.image_model = spec.id
+    if args.style and args.style.lower() != "none":
+        from .pipeline import check_style
+
+        check_style(args.style)
+        settings.style = args.style
+    settings.negative_prompt = args.negative or ""
     text = read_script_file(args.script, store.settings.max_script_bytes)
     if args.music and args.music.lower() != "none":
         check_music_file(args.music)
@@ -401,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--data", metavar="DIR", help="data folder (default ./data, env VIDGEN_DATA)")
 
-    r = sub.add_parser("render", help="render a script to an MP4 with the built-in backends")
+    r = sub.add_parser("render", help="render a script to an MP4 (built-in backends, or an AI image model)")
     r.add_argument("script", help="script file (.txt, .fountain, .md)")
     r.add_argument("-o", "--output", metavar="OUT.mp4", help="where to write the video (default out/<script>.mp4)")
     r.add_argument("--title")
@@ -414,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--music", metavar="FILE|none", help="background music file (looped, ducked under speech)")
     r.add_argument("--image", action="append", type=_scene_image, metavar="SCENE=FILE",
                    help="use your own picture for a scene instead of painting it (repeatable)")
+    r.add_argument("--image-model", metavar="ID",
+                   help="image model id (`models list --kind image`; default the active one, storyboard = the painter)")
+    r.add_argument("--style", metavar="NAME", help="style preset for AI image models (cinematic, anime, ...)")
+    r.add_argument("--negative", metavar="TEXT", help="negative prompt for AI image models")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--quality", default="standard", choices=list(QUALITIES))
     r.add_argument("--no-burn-subtitles", action="store_true", help="only write the .srt sidecar")

@@ -70,6 +70,8 @@ class Scene:
     motion: str = ""
     image: str = ""  # asset id of an image the user supplied
     transition: str = ""  # transition *into* this scene
+    image_model: str = ""  # image model id for this scene, "" = the project's
+    image_strength: float = 0.0  # > 0 with `image` and an AI model: img2img from the user's image
 
 
 @dataclass
@@ -77,6 +79,8 @@ class Character:
     name: str
     description: str = ""
     scenes: list[int] = field(default_factory=list)
+    seed: int | None = None  # fixed seed for the scenes this character dominates (None: derived from the name)
+    reference: str = ""  # asset id of a reference image (IP-Adapter, where the model has one)
 
 
 @dataclass
@@ -100,6 +104,9 @@ class RenderSettings:
     seed: int = 0
     subtitles: bool = True  # burn them in (the .srt sidecar is always written)
     quality: str = "standard"
+    image_model: str = ""  # image model id; "" = the registry's active image model ("storyboard" = the painter)
+    style: str = ""  # a style preset name (diffusion.styles()), "" for none
+    negative_prompt: str = ""  # added to the style's negative prompt (AI image models only)
 
     def validate(self) -> "RenderSettings":
         def bad(name: str, value: Any, allowed: Any) -> VidgenError:

@@ -137,6 +137,7 @@ class RenderWork:
         check_voice(project.settings.voice)
         if project.settings.music:
             self.store.asset_path(project.settings.music)
+        check_image_models(self.store, project, project.scenes)
         ctx.progress(1.0, f"{len(project.scenes)} scenes")
         return project
 
@@ -160,8 +161,10 @@ class RenderWork:
         out = []
         n = len(project.scenes)
         for i, scene in enumerate(project.scenes):
-            out.append(self.scene_image(ctx, project, scene, work_dir)["image"])
-            ctx.progress((i + 1) / n, f"Scene {scene.number}/{n}: image", scene.number)
+            message = f"Scene {scene.number}/{n}: image"
+            prog = ctx.sub_progress(i / n, (i + 1) / n, message, scene.number)
+            out.append(self.scene_image(ctx, project, scene, work_dir, prog)["image"])
+            ctx.progress((i + 1) / n, message, scene.number)
         return out
 
     def _voices(self, ctx: JobContext, project: Project, work_dir: Path) -> list[dict[str, Any]]:
@@ -189,22 +192,35 @@ class RenderWork:
     # One scene's steps. A full render and a one-scene preview (SceneWork) share them, and so
     # their step keys: what a preview made, the next render finds in the cache.
 
-    def scene_image(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path) -> dict[str, Any]:
-        """{"image": asset id, "cached": bool}"""
+    def scene_image(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path,
+                    progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """{"image": asset id, "cached": bool, "model": image model id}"""
         from .services.images import fit_user_image, paint_storyboard
 
         s = project.settings
         n = len(project.scenes)
         path = work_dir / f"image-{scene.number}.png"
-        key = image_key(project, scene)
-        if scene.image:
+        spec = image_model(self.store, project, scene)
+        plan = image_plan(self.store, project, scene, spec)
+        if plan is not None:
+            from .services import diffusion
+
+            request, key = plan
+
+            def produce():
+                out = diffusion.generate(spec, request, path, size=s.size, progress=progress, cancel=ctx.check_cancel)
+                return {"image": (Path(out), "image")}, {"model": spec.id, "prompt": request.prompt,
+                                                         "seed": request.seed}
+        elif scene.image:
+            key = image_key(project, scene)
             src = self.store.asset_path(scene.image)
             produce = lambda: ({"image": (fit_user_image(src, s.size, path), "image")}, {})
         else:
+            key = image_key(project, scene)
             produce = lambda: ({"image": (paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=n),
                                           "image")}, {})
         hit = self._step(ctx, "image", scene.number, key, produce)
-        return {"image": hit["outputs"]["image"], "cached": hit["cached"]}
+        return {"image": hit["outputs"]["image"], "cached": hit["cached"], "model": spec.id}
 
     def scene_voice(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path) -> dict[str, Any]:
         """{"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start,
@@ -306,13 +322,15 @@ class SceneWork:
         if index is None:
             raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
         scene = project.scenes[index]
+        check_image_models(store, project, [scene])
         work = RenderWork(store, project.id)
         work_dir = store.settings.tmp_dir / ctx.job.id
         work_dir.mkdir(parents=True, exist_ok=True)
         label = f"Scene {scene.number}"
         try:
             ctx.begin_stage("images", f"{label}: image")
-            image = work.scene_image(ctx, project, scene, work_dir)
+            image = work.scene_image(ctx, project, scene, work_dir,
+                                     ctx.sub_progress(0.0, 1.0, f"{label}: image", scene.number))
             ctx.progress(1.0, f"{label}: image", scene.number)
             ctx.begin_stage("voice", f"{label}: voice")
             voice = work.scene_voice(ctx, project, scene, work_dir)
@@ -334,6 +352,40 @@ class SceneWork:
             "cached": {"image": image["cached"], "voice": voice["cached"] is not False,
                        "animation": clip["cached"]},
         }
+
+
+class ImageWork:
+    """The work function of a one-image job (kind "image"): one scene's picture through the same
+    cached step as a render (the painter, the user's picture or an AI model)."""
+
+    stage_weights = {"parse": 0.05, "images": 0.95}
+
+    def __init__(self, store: Store, project_id: str, number: int):
+        self.store = store
+        self.project_id = project_id
+        self.number = number
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        store = self.store
+        ctx.begin_stage("parse", f"Checking scene {self.number}")
+        project = store.get_project(self.project_id)
+        project.settings.validate()
+        scene = next((sc for sc in project.scenes if sc.number == self.number), None)
+        if scene is None:
+            raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+        check_image_models(store, project, [scene])
+        work_dir = store.settings.tmp_dir / ctx.job.id
+        work_dir.mkdir(parents=True, exist_ok=True)
+        label = f"Scene {scene.number}: image"
+        try:
+            ctx.begin_stage("images", label)
+            image = RenderWork(store, project.id).scene_image(ctx, project, scene, work_dir,
+                                                               ctx.sub_progress(0.0, 1.0, label, scene.number))
+            ctx.progress(1.0, label, scene.number)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        return {"project": project.id, "scene": scene.number, "image": str(store.asset_path(image["image"])),
+                "cached": image["cached"], "model": image["model"]}
 
 
 def scene_motions(project: Project) -> list[str]:
@@ -358,6 +410,131 @@ def _named_copy(data_dir: Path, src: Path, job_id: str, title: str) -> str:
         except OSError:
             shutil.copyfile(src, dest)
     return str(dest.relative_to(data_dir))
+
+
+# --- image models ----------------------------------------------------------------------------
+
+def image_model(store: Store, project: Project, scene: Scene) -> Any:
+    """The image model (a ModelSpec) of a scene: its own, else the project's, else the registry's active one."""
+    from .models.registry import Registry
+
+    registry = Registry(store)
+    model_id = scene.image_model or project.settings.image_model
+    spec = registry.get(model_id) if model_id else registry.active("image")
+    if spec.kind != "image":
+        raise VidgenError(f"'{spec.id}' is a {spec.kind} model, not an image model: "
+                          "run `python -m vidgen models list --kind image`.")
+    return spec
+
+
+def is_ai_image_model(spec: Any) -> bool:
+    """False for the built-in painter (which also uses the user's own pictures as they are)."""
+    return not (spec.builtin or spec.source == "builtin")
+
+
+def scene_characters(project: Project, scene: Scene) -> list[Any]:
+    """The project's Character records of the characters in this scene, in the scene's order."""
+    by_name = {c.name.casefold(): c for c in project.characters}
+    names = list(scene.characters) + [ln.speaker for ln in scene.lines if ln.speaker]
+    out, seen = [], set()
+    for name in names:
+        c = by_name.get(name.casefold())
+        if c is not None and c.name not in seen:
+            seen.add(c.name)
+            out.append(c)
+    return out
+
+
+def dominant_character(project: Project, scene: Scene) -> Any:
+    """The character a scene is about: the only one in it, or the one who speaks over half its
+    dialogue lines; None when no one dominates."""
+    chars = scene_characters(project, scene)
+    if len(chars) == 1:
+        return chars[0]
+    spoken = [ln.speaker.casefold() for ln in scene.lines if ln.speaker and ln.text.strip()]
+    for c in chars:
+        if spoken and sum(1 for sp in spoken if sp == c.name.casefold()) * 2 > len(spoken):
+            return c
+    return None
+
+
+SCENE_SEED_STRIDE = 7919  # a prime: scene n of seed s never shares scene m's seed of the same project
+
+
+def image_plan(store: Store, project: Project, scene: Scene, spec: Any) -> tuple[Any, str] | None:
+    """(ImageRequest, step key) when an AI model makes this scene's picture; None when the
+    built-in path does (the painter, or the user's own picture used as it is)."""
+    if not is_ai_image_model(spec):
+        return None
+    if scene.image and scene.image_strength <= 0:
+        return None  # the user's picture as it is: no AI involved
+    from .services import diffusion
+
+    s = project.settings
+    chars = scene_characters(project, scene)
+    prompt, negative = diffusion.compose_prompt(scene, chars, s.style)
+    negative = ", ".join(p for p in (negative.strip(), s.negative_prompt.strip()) if p)
+    lead = dominant_character(project, scene)
+    if lead is not None:
+        seed = diffusion.character_seed(lead, s.seed)  # the character's own seed when set
+    else:
+        seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
+    width, height = diffusion.native_size(spec, s.aspect)
+    fields: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
+                              "seed": seed}
+    inputs: dict[str, str] = {}
+    if scene.image and scene.image_strength > 0:
+        fields.update(init_image=str(store.asset_path(scene.image)), strength=min(1.0, scene.image_strength))
+        inputs["init_image"] = scene.image
+    if lead is not None and lead.reference:
+        fields["ip_image"] = str(store.asset_path(lead.reference))
+        inputs["ip_image"] = lead.reference
+    request = diffusion.ImageRequest(**fields)
+    # the key names the pictures by asset id (content hash), not by their path in this data folder
+    keyed = {**asdict(request), **inputs}
+    key = step_key("image", backend="diffusion", model=spec.id, repo=spec.repo, revision=spec.revision,
+                   request=keyed, size=s.size)
+    return request, key
+
+
+def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> None:
+    """Before any work: every AI image model the scenes use exists, fits this machine and is downloaded,
+    and the style is known."""
+    s = project.settings
+    specs: dict[str, Any] = {}
+    for scene in scenes:
+        spec = image_model(store, project, scene)
+        if is_ai_image_model(spec) and not (scene.image and scene.image_strength <= 0):
+            specs[spec.id] = spec
+    if not specs:
+        return
+    if s.style:
+        check_style(s.style)
+    for spec in specs.values():
+        check_image_spec(spec)
+
+
+def check_image_spec(spec: Any) -> None:
+    """An AI image model can run here: a diffusers backend, not too large, downloaded (else VidgenError)."""
+    from .models import hub
+
+    if not is_ai_image_model(spec):
+        return
+    if spec.backend not in ("diffusers-sdxl", "diffusers-sd"):
+        raise VidgenError(f"{spec.name} runs on the {spec.backend} backend, which cannot paint scenes: "
+                          "pick a diffusers image model (`python -m vidgen models list --kind image`).")
+    compat = hub.compatibility(spec)
+    if compat.get("status") == "too_large":
+        raise VidgenError(f"{spec.name} cannot run on this machine: {compat.get('reason', 'too large')}.")
+    hub.local_path(spec)  # "not downloaded" before any work
+
+
+def check_style(style: str) -> None:
+    from .services import diffusion
+
+    names = sorted(diffusion.styles())
+    if style and style not in names:
+        raise VidgenError(f"Unknown style {style!r}: use one of {', '.join(names)} (or none).")
 
 
 def image_key(project: Project, scene: Scene) -> str:
@@ -386,8 +563,13 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
 
     out = []
     for scene, motion in zip(project.scenes, scene_motions(project)):
-        image = store.get_step(image_key(project, scene))
         entry = {"number": scene.number, "image": "", "clip": ""}
+        try:
+            plan = image_plan(store, project, scene, image_model(store, project, scene))
+        except VidgenError:  # e.g. a model that was removed: nothing of it can be shown
+            out.append(entry)
+            continue
+        image = store.get_step(plan[1] if plan else image_key(project, scene))
         if image is None:
             out.append(entry)
             continue

@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 EventFn = Callable[[ProgressEvent], None]
 ENDED = ("completed", "failed", "cancelled", "interrupted")
 RESUMABLE = ("interrupted", "failed", "cancelled")
-SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera")
+SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
+                 "image_model", "image_strength")
 MAX_TITLE = 200
+MAX_PROMPT = 2000  # characters of a negative prompt
 MAX_SCENE_SECONDS = 3600.0
 EVENTS_PER_JOB = 256  # recent progress events kept per job for waiters
 JOBS_WITH_EVENTS = 64  # jobs whose recent events are kept
@@ -153,6 +155,10 @@ class Studio:
             stored.scenes = self._scenes(project["scenes"])
         if "characters" in project:
             stored.characters = _characters(project["characters"], len(stored.scenes))
+            for c in stored.characters:
+                if c.reference and self.store.get_asset(c.reference).type != "image":
+                    raise VidgenError(f"{c.name}: the reference {c.reference!r} is not an image: upload a PNG, "
+                                      "JPEG or WebP.")
         elif "scenes" in project:  # scenes removed: their numbers leave the characters' lists
             for c in stored.characters:
                 c.scenes = [n for n in c.scenes if 1 <= n <= len(stored.scenes)]
@@ -321,6 +327,23 @@ class Studio:
         r = job["result"]
         return {k: r[k] for k in ("image", "clip", "speech", "duration", "motion", "cached")} | {"job": job_id}
 
+    def generate_image(self, project_id: str, number: int, on_event: EventFn | None = None) -> dict:
+        """Make (or take from the cache) one scene's picture with its image model: the painter, the
+        user's picture, or an AI model (a job of kind "image", in the same lane as renders).
+        Returns {"image": path, "cached": bool, "model": image model id, "job"}."""
+        from .pipeline import ImageWork
+
+        project = self.store.get_project(_id(project_id, "project"))
+        scene = project.scenes[_scene_index(project.scenes, number, project.id)]
+        job_id = self._enqueue(project.id, "image", ImageWork(self.store, project.id, scene.number),
+                               f"Queued: image of scene {scene.number}")
+        job = self.wait(job_id, on_event)
+        if job["status"] != "completed":
+            raise VidgenError(job["error"] or job["message"]
+                              or f"The image of scene {scene.number} {job['status']}.")
+        r = job["result"]
+        return {"image": r["image"], "cached": r["cached"], "model": r["model"], "job": job_id}
+
     # --- jobs ----------------------------------------------------------------------------------
 
     def list_jobs(self, project_id: str | None = None, limit: int = 50) -> list[dict]:
@@ -364,7 +387,8 @@ class Studio:
         cache. Returns the job id."""
         job = self.store.get_job(_id(job_id, "job"))
         if job.kind != "render":
-            raise VidgenError(f"Job {job.id} is a {job.kind} preview, not a render: preview the scene again.")
+            raise VidgenError(f"Job {job.id} is a {job.kind} preview, not a render: "
+                              f"{'generate the image' if job.kind == 'image' else 'preview the scene'} again.")
         if job.status not in RESUMABLE:
             raise VidgenError(f"Job {job.id} is {job.status}; only an interrupted, failed or cancelled render can be resumed.")
         self.store.get_project(job.project_id)
@@ -548,11 +572,28 @@ class Studio:
             values[name] = _typed(name, value, type(getattr(RenderSettings(), name)))
         settings = RenderSettings(**values).validate()
         check_voice(settings.voice)
+        if settings.image_model:
+            self._image_model(settings.image_model)
+        if settings.style:
+            from .pipeline import check_style
+
+            check_style(settings.style)
+        if len(settings.negative_prompt) > MAX_PROMPT:
+            raise VidgenError(f"The negative prompt is {len(settings.negative_prompt)} characters long: "
+                              f"use at most {MAX_PROMPT}.")
         if settings.music:
             asset = self.store.get_asset(settings.music)
             if asset.type != "audio":
                 raise VidgenError(f"The music {settings.music!r} is a {asset.type} file, not audio: upload a music file.")
         return settings
+
+    def _image_model(self, model_id: str) -> None:
+        from .models.registry import Registry
+
+        spec = Registry(self.store).get(model_id)
+        if spec.kind != "image":
+            raise VidgenError(f"'{model_id}' is a {spec.kind} model, not an image model: "
+                              "pick one of `python -m vidgen models list --kind image`.")
 
     def _scenes(self, data: Any) -> list[Scene]:
         if not isinstance(data, list):
@@ -564,6 +605,8 @@ class Studio:
                               "split the story into several projects.")
         scenes = [_scene(d, i + 1, self.settings.max_script_bytes) for i, d in enumerate(data)]
         for scene in scenes:
+            if scene.image_model:
+                self._image_model(scene.image_model)
             if scene.image:
                 asset = self.store.get_asset(scene.image)
                 if asset.type != "image":
@@ -686,6 +729,9 @@ def _scene(d: Any, expected: int, max_text: int) -> Scene:
     bad = [c for c in camera if c not in MOTIONS]
     if bad:
         raise VidgenError(f"{where}: unknown camera direction {bad[0]!r}: use one of {', '.join(MOTIONS)}.")
+    strength = _typed(f"{where} image_strength", d.get("image_strength", 0.0), float)
+    if not 0.0 <= strength <= 1.0:
+        raise VidgenError(f"{where}: image_strength must be from 0 (use the image as it is) to 1, not {strength}.")
     interior = d.get("interior")
     if interior is not None and not isinstance(interior, bool):
         raise VidgenError(f"{where}: interior must be true, false or null, not {interior!r}.")
@@ -694,7 +740,8 @@ def _scene(d: Any, expected: int, max_text: int) -> Scene:
         mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
-        transition=choice("transition", TRANSITIONS, True),
+        transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
+        image_strength=strength,
     )
 
 
@@ -724,9 +771,10 @@ def _characters(data: Any, n_scenes: int) -> list[Character]:
         where = f"Character {i + 1}"
         if not isinstance(d, dict):
             raise VidgenError(f"{where} must be a dict with name, description and scenes, not {d!r}.")
-        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes"})
+        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes", "seed", "reference"})
         if unknown:
-            raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use name, description, scenes.")
+            raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: "
+                              "use name, description, scenes, seed, reference.")
         name = " ".join(_typed(f"{where} name", d.get("name", ""), str).split())
         if not name:
             raise VidgenError(f"{where} has no name: name it or remove it.")
@@ -740,8 +788,14 @@ def _characters(data: Any, n_scenes: int) -> list[Character]:
         bad = [s for s in scenes if not 1 <= s <= n_scenes]
         if bad:
             raise VidgenError(f"{name} is listed in scene {bad[0]}, but the project has scenes 1 to {n_scenes}.")
+        seed = d.get("seed")
+        if seed is not None:
+            seed = _typed(f"{name}: seed", seed, int)
+            if not 0 <= seed < 2**32:
+                raise VidgenError(f"{name}: the seed must be from 0 to {2**32 - 1}, not {seed}.")
         out.append(Character(name=name, description=_typed(f"{name}: description", d.get("description", ""), str),
-                             scenes=scenes))
+                             scenes=scenes, seed=seed,
+                             reference=_typed(f"{name}: reference", d.get("reference", ""), str)))
     return out
 
 

@@ -36,6 +36,11 @@ def build(shared: Shared) -> None:
         return studio.render_scene(project_id, int(number))
 
     @shown
+    def generate_image(project_id: str, number: int) -> dict[str, Any]:
+        """Make one scene's picture with its image model (painter or AI); says whether it came from the cache."""
+        return studio.generate_image(project_id, int(number))
+
+    @shown
     def list_projects() -> list[dict[str, Any]]:
         """Projects, newest first: id, title, scenes, updated, status, video, job."""
         return studio.list_projects()
@@ -102,3 +107,4 @@ def build(shared: Shared) -> None:
                storage_info):
         gr.api(fn, api_name=fn.__name__)
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
+    gr.api(generate_image, api_name="generate_image", **shared.gpu_events)

@@ -27,6 +27,25 @@ def film(video: str, subtitles: str | None, burned: bool) -> Any:
     return gr.Video(value=video, subtitles=None if burned else (subtitles or None))
 
 
+ACTIVE = "active"  # image model choice: the registry's active image model
+NO_STYLE = "none"
+
+
+def image_model_choices(studio: Any) -> list[tuple[str, str]]:
+    """(label, value) of the image models the registry knows, after "the active one"."""
+    from ..models.registry import Registry
+
+    registry = Registry(studio.store)
+    active = registry.active("image")
+    return [(f"Active model ({active.name})", ACTIVE)] + [(f"{m.name} [{m.id}]", m.id) for m in registry.list("image")]
+
+
+def style_choices() -> list[str]:
+    from ..services.diffusion import styles  # the presets are data (styles.json): no torch here
+
+    return [NO_STYLE, *styles()]
+
+
 def build(shared: Shared) -> None:
     studio = shared.studio
 
@@ -58,6 +77,11 @@ def build(shared: Shared) -> None:
             voice = gr.Dropdown(VOICES, value=defaults.voice, label="Voice", elem_id="render-voice",
                                 allow_custom_value=True)
             quality = gr.Dropdown(list(QUALITIES), value=defaults.quality, label="Quality", elem_id="render-quality")
+            image_model = gr.Dropdown(image_model_choices(studio), value=ACTIVE, label="Image model",
+                                      info="storyboard = the built-in painter; download AI models in the Models tab",
+                                      elem_id="render-image-model")
+            style = gr.Dropdown(style_choices(), value=NO_STYLE, label="Style (AI image models)",
+                                elem_id="render-style")
             music = gr.File(label="Music (optional: looped and ducked under the voice)", type="filepath",
                             file_types=["audio"], elem_id="render-music")
     scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes (edit heading, mood or camera, then save)",
@@ -78,7 +102,7 @@ def build(shared: Shared) -> None:
         mp4 = gr.File(label="Download MP4", interactive=False, elem_id="render-mp4")
         srt = gr.File(label="Download subtitles (.srt)", interactive=False, elem_id="render-srt")
 
-    form = [shared.current, title, text, aspect, resolution, fps, transition, voice, quality, music]
+    form = [shared.current, title, text, aspect, resolution, fps, transition, voice, quality, music, image_model, style]
 
     @shown
     def load_upload(path: str | None) -> Any:
@@ -86,10 +110,13 @@ def build(shared: Shared) -> None:
 
     @shown
     def prepare(current: str, title: str, text: str, aspect: str, resolution: str, fps: float,
-                transition: str, voice: str, quality: str, music: str | None) -> tuple[str, list, list]:
+                transition: str, voice: str, quality: str, music: str | None, image_model: str | None = ACTIVE,
+                style: str | None = NO_STYLE) -> tuple[str, list, list]:
         """The project for this form: the current one when its script is this text, else a new one."""
         settings = {"aspect": aspect, "resolution": resolution, "fps": int(fps), "transition": transition,
-                    "voice": voice, "quality": quality}
+                    "voice": voice, "quality": quality,
+                    "image_model": "" if image_model in (None, ACTIVE) else image_model,
+                    "style": "" if style in (None, NO_STYLE) else style}
         project = None
         if current:
             project = studio.get_project(current)
@@ -149,14 +176,19 @@ def build(shared: Shared) -> None:
     @shown
     def refresh(project_id: str) -> tuple[Any, ...]:
         if not project_id:
-            return tuple([[], []] + [gr.skip()] * 11)
+            return tuple([[], []] + [gr.skip()] * 13)
         p = studio.get_project(project_id)
         s = p["settings"]
         shown_film = film(p["video"], p.get("subtitles"), s.get("subtitles", True)) if p.get("video") else None
+        models = gr.Dropdown(choices=image_model_choices(studio), value=s.get("image_model") or ACTIVE)
         return (scene_rows(p["scenes"]), character_rows(p["characters"]), p["title"], p["script"],
                 s["aspect"], s["resolution"], s["fps"], s["transition"], s["voice"], s["quality"],
+                models, s.get("style") or NO_STYLE,
                 shown_film, p.get("video") or None, p.get("subtitles") or None)
 
     shared.current.change(refresh, shared.current,
                           [scenes, characters, title, text, aspect, resolution, fps, transition, voice, quality,
-                           video, mp4, srt], api_visibility="private")
+                           image_model, style, video, mp4, srt], api_visibility="private")
+    # models added or activated in the Models tab show up when the list is opened
+    image_model.focus(lambda v: gr.Dropdown(choices=image_model_choices(studio), value=v or ACTIVE), image_model,
+                      image_model, api_visibility="private")

@@ -12,6 +12,7 @@ from .boundary import shown
 from .common import Shared, lines_to_text, text_to_lines
 
 AUTO = "auto"  # the dropdown choice for "" (automatic / the project's default)
+PROJECT_MODEL = "The project's image model"
 
 
 def _choice(value: str) -> str:
@@ -50,14 +51,25 @@ def build(shared: Shared) -> None:
                 transition = gr.Dropdown([AUTO, *TRANSITIONS], value=AUTO, label="Transition into the scene",
                                          elem_id="storyboard-transition")
             with gr.Row():
+                image_model = gr.Dropdown([(PROJECT_MODEL, AUTO)], value=AUTO, label="Image model",
+                                          elem_id="storyboard-image-model")
+                strength = gr.Slider(0.0, 1.0, value=0.0, step=0.05, elem_id="storyboard-image-strength",
+                                     label="Change your image (AI models: 0 = use it as it is)")
+            with gr.Row():
                 save = gr.Button("Save scene", elem_id="storyboard-save")
+                generate = gr.Button("Generate image", elem_id="storyboard-generate")
                 regenerate = gr.Button("Regenerate scene", variant="primary", elem_id="storyboard-regenerate")
                 upload = gr.UploadButton("Upload image for scene", file_types=["image"], type="filepath",
                                          elem_id="storyboard-upload")
                 painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
             result = gr.Markdown(elem_id="storyboard-result")
 
-    editor = [heading, visual, lines, duration, mood, motion, transition]
+    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength]
+
+    def model_choices() -> list[tuple[str, str]]:
+        from ..models.registry import Registry
+
+        return [(PROJECT_MODEL, AUTO)] + [(f"{m.name} [{m.id}]", m.id) for m in Registry(studio.store).list("image")]
 
     def user_image(scene: dict[str, Any]) -> str | None:
         return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
@@ -83,19 +95,23 @@ def build(shared: Shared) -> None:
     @shown
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id or number is None:
-            return (None, None, "", "", "", None, None, AUTO, AUTO, "")
+            return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
+                    0.0, "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
         m = made.get(f"{project_id}:{s['number']}") or next(
             (c for c in studio.scene_media(project_id) if c["number"] == s["number"]), {})
         return (m.get("image") or user_image(s), m.get("clip") or None, s["heading"], s.get("visual", ""),
                 lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
-                _choice(s.get("motion", "")), _choice(s.get("transition", "")), "")
+                _choice(s.get("motion", "")), _choice(s.get("transition", "")),
+                gr.Dropdown(choices=model_choices(), value=_choice(s.get("image_model", ""))),
+                float(s.get("image_strength") or 0.0), "")
 
     def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
-                transition: str) -> dict[str, Any]:
+                transition: str, model: str | None = AUTO, strength: float | None = 0.0) -> dict[str, Any]:
         out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
-                               "motion": _value(motion), "transition": _value(transition)}
+                               "motion": _value(motion), "transition": _value(transition),
+                               "image_model": _value(model), "image_strength": float(strength or 0.0)}
         if mood:
             out["mood"] = mood
         return out
@@ -131,6 +147,17 @@ def build(shared: Shared) -> None:
         return r.get("image"), r.get("clip"), note, made, cards(p, made)
 
     @shown
+    def generate_scene_image(project_id: str, number: Any, made: dict[str, Any], *fields: Any) -> tuple[Any, ...]:
+        n = need(project_id, number)
+        studio.update_scene(project_id, n, changes(*fields))
+        t0 = time.monotonic()
+        r = studio.generate_image(project_id, n)
+        note = (f"Scene {n}: image by `{r['model']}` {'from the cache' if r['cached'] else 'generated'} "
+                f"in {time.monotonic() - t0:.1f} s (job `{r.get('job', '')}`).")
+        made = {**made, f"{project_id}:{n}": {"image": r["image"], "clip": None}}
+        return r["image"], note, made, cards(studio.get_project(project_id), made)
+
+    @shown
     def use_image(project_id: str, number: Any, path: str | None) -> tuple[Any, str]:
         """Use your own picture for a scene (checked by decoding it); returns its stored path and a note."""
         n = need(project_id, number)
@@ -153,6 +180,8 @@ def build(shared: Shared) -> None:
     save.click(save_scene, [shared.current, scene, *editor], result, api_visibility="private")
     regenerate.click(regenerate_scene, [shared.current, scene, previews, *editor],
                      [image, clip, result, previews, gallery], api_visibility="private", **shared.gpu_events)
+    generate.click(generate_scene_image, [shared.current, scene, previews, *editor],
+                   [image, result, previews, gallery], api_visibility="private", **shared.gpu_events)
     upload.upload(use_image, [shared.current, scene, upload], [image, result], api_name="set_scene_image")
     painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
                   api_visibility="private")

@@ -1,0 +1,178 @@
+"""The AI image backend in the pipeline: a tiny random-weight SDXL pipeline in the HF cache, registered
+as a user image model, paints the scenes of a full render through the step cache (CPU, offline)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidgen.config import Settings
+from vidgen.domain import RenderSettings
+from vidgen.errors import VidgenError
+from vidgen.media import probe
+from vidgen.models.registry import Registry
+from vidgen.pipeline import create_project, image_key, render
+from vidgen.store import Store
+
+from .tiny_models import SDXL_REPO, build_tiny_sdxl, save_in_hf_cache
+
+pytest.importorskip("diffusers")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = """Scene 1: The harbour
+Narrator: Boats rocked gently in the morning light.
+
+Scene 2: The storm
+Narrator: By noon, black clouds rolled in from the sea.
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(tmp_path_factory) -> Path:
+    cache = tmp_path_factory.mktemp("hub")
+    save_in_hf_cache(build_tiny_sdxl(tmp_path_factory.mktemp("scratch")), cache, SDXL_REPO)
+    return cache
+
+
+@pytest.fixture()
+def offline(tiny_cache, monkeypatch) -> Path:
+    from vidgen.services import diffusion
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tiny_cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # the tiny pipeline is made for 64 px: generate small and with few steps (the video size is fitted after)
+    tiny = diffusion.ModelDefaults(steps=2, guidance=5.0, base=64,
+                                   sizes={"1:1": (64, 64), "16:9": (128, 64), "9:16": (64, 128)})
+    monkeypatch.setitem(diffusion.DEFAULTS, ("diffusers-sdxl", SDXL_REPO), tiny)
+    return tiny_cache
+
+
+@pytest.fixture()
+def store(tmp_path, offline) -> Store:
+    return Store(Settings.from_env(tmp_path / "data"))
+
+
+def settings(**kw) -> RenderSettings:
+    return RenderSettings(resolution="480p", fps=8, quality="draft", voice="none", **kw)
+
+
+def pixels(path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.float32)
+
+
+def test_full_render_with_an_ai_image_model(store, tmp_path):
+    from vidgen.services.images import paint_storyboard
+
+    spec = Registry(store).add(SDXL_REPO, "image")
+    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id, style="cinematic",
+                                                             negative_prompt="text"))
+    events = []
+    job = render(store, project.id, on_event=events.append)
+    assert job.status == "completed"
+
+    info = probe(job.result["video"])
+    assert (info.video.codec, info.video.width, info.video.height) == ("h264", 854, 480)
+    assert info.audio is not None and info.audio.codec == "aac"
+    assert 5.0 <= info.duration <= 9.0, info.duration
+
+    images = [s for s in job.steps if s.name == "image"]
+    assert [s.scene for s in images] == [1, 2] and not any(s.cached for s in images)
+    project = store.get_project(project.id)
+    size = project.settings.size
+    for step, scene in zip(images, project.scenes):
+        assert step.key != image_key(project, scene)  # not the painter's step
+        hit = store.get_step(step.key)
+        assert hit["data"]["model"] == spec.id and "cinematic" in hit["data"]["prompt"]
+        ai = pixels(store.asset_path(hit["outputs"]["image"]))
+        painted = pixels(paint_storyboard(scene, size, tmp_path / f"painted-{scene.number}.png",
+                                          seed=project.settings.seed, total_scenes=len(project.scenes)))
+        assert ai.shape == painted.shape == (size[1], size[0], 3)
+        assert np.abs(ai - painted).mean() > 10.0
+    # the denoising steps report progress inside the images stage
+    assert len([e for e in events if e.stage == "images"]) > 4
+
+    again = render(store, project.id)
+    assert again.status == "completed" and again.steps and all(s.cached for s in again.steps)
+    assert again.result["video"] != "" and Path(again.result["video"]).is_file()
+
+
+def test_style_and_seed_are_part_of_the_step_key(store):
+    from vidgen.pipeline import image_model, image_plan
+
+    spec = Registry(store).add(SDXL_REPO, "image")
+    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id))
+    scene = project.scenes[0]
+    base = image_plan(store, project, scene, image_model(store, project, scene))
+    assert base is not None
+    request, key = base
+    assert (request.width, request.height) == (128, 64)
+    for change in ({"style": "anime"}, {"seed": 5}, {"negative_prompt": "blur"}):
+        other = create_project(store, SCRIPT, settings=settings(image_model=spec.id, **change))
+        assert image_plan(store, other, other.scenes[0], spec)[1] != key, change
+    # the painter path keeps its old keys (caches stay valid)
+    painter = create_project(store, SCRIPT, settings=settings(image_model="storyboard"))
+    assert image_plan(store, painter, painter.scenes[0], image_model(store, painter, painter.scenes[0])) is None
+
+
+def test_a_model_not_downloaded_fails_before_any_step(store):
+    spec = Registry(store).add("tiny-org/not-here", "image")
+    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id))
+    with pytest.raises(VidgenError, match="not downloaded"):
+        render(store, project.id)
+    job = store.list_jobs(project.id)[0]
+    assert job.status == "failed" and "not downloaded" in job.error and job.steps == []
+
+
+def test_cli_unknown_image_model_is_one_line(tmp_path):
+    script = tmp_path / "s.txt"
+    script.write_text(SCRIPT)
+    proc = subprocess.run([sys.executable, "-m", "vidgen", "render", str(script), "--image-model", "unknown",
+                           "--data", str(tmp_path / "data"), "-q"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "unknown" in lines[0].lower(), proc.stderr
+
+
+def test_cli_unknown_style_is_one_line(tmp_path):
+    script = tmp_path / "s.txt"
+    script.write_text(SCRIPT)
+    proc = subprocess.run([sys.executable, "-m", "vidgen", "render", str(script), "--style", "nope",
+                           "--data", str(tmp_path / "data"), "-q"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "style" in lines[0].lower(), proc.stderr
+
+
+def test_studio_generate_image_and_settings_validation(store, tmp_path):
+    from vidgen.studio import Studio
+
+    studio = Studio(store.settings, upload_roots=[tmp_path])
+    try:
+        spec = Registry(studio.store).add(SDXL_REPO, "image")
+        p = studio.create_project(SCRIPT, "", {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"})
+        painted = studio.generate_image(p["id"], 1)
+        assert painted["model"] == "storyboard" and not painted["cached"] and Path(painted["image"]).is_file()
+        studio.update_scene(p["id"], 1, {"image_model": spec.id})
+        first = studio.generate_image(p["id"], 1)
+        assert first["model"] == spec.id and not first["cached"] and first["image"] != painted["image"]
+        assert studio.generate_image(p["id"], 1)["cached"]
+        with pytest.raises(VidgenError, match="Unknown model"):
+            studio.update_settings(p["id"], {"image_model": "nope"})
+        with pytest.raises(VidgenError, match="not an image model"):
+            studio.update_settings(p["id"], {"image_model": "camera"})
+        with pytest.raises(VidgenError, match="Unknown style"):
+            studio.update_settings(p["id"], {"style": "nope"})
+        with pytest.raises(VidgenError, match="image_strength"):
+            studio.update_scene(p["id"], 1, {"image_strength": 2.0})
+        assert studio.update_settings(p["id"], {"style": "anime"})["settings"]["style"] == "anime"
+    finally:
+        studio.shutdown()
