@@ -299,6 +299,13 @@ class RenderWork:
         return video, srt, hit["data"]["duration"]
 
 
+def _scene_index(project: Project, number: int) -> int:
+    index = next((i for i, sc in enumerate(project.scenes) if sc.number == number), None)
+    if index is None:
+        raise VidgenError(f"No scene {number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+    return index
+
+
 class SceneWork:
     """The work function of a one-scene preview job (kind "scene"): that scene's image, voice and
     clip through the same cached steps as a full render, without music or assembly."""
@@ -318,9 +325,7 @@ class SceneWork:
         project = store.get_project(self.project_id)
         project.settings.validate()
         check_voice(project.settings.voice)
-        index = next((i for i, sc in enumerate(project.scenes) if sc.number == self.number), None)
-        if index is None:
-            raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+        index = _scene_index(project, self.number)
         scene = project.scenes[index]
         check_image_models(store, project, [scene])
         work = RenderWork(store, project.id)
@@ -370,9 +375,7 @@ class ImageWork:
         ctx.begin_stage("parse", f"Checking scene {self.number}")
         project = store.get_project(self.project_id)
         project.settings.validate()
-        scene = next((sc for sc in project.scenes if sc.number == self.number), None)
-        if scene is None:
-            raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+        scene = project.scenes[_scene_index(project, self.number)]
         check_image_models(store, project, [scene])
         work_dir = store.settings.tmp_dir / ctx.job.id
         work_dir.mkdir(parents=True, exist_ok=True)

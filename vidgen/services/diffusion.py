@@ -274,23 +274,6 @@ def _init_image(path: str, width: int, height: int) -> Any:
             return done.convert("RGB")
 
 
-def _cover(image: Any, size: tuple[int, int]) -> Any:
-    """Cover-fit a PIL image to exactly `size`: centred crop to the aspect, one Lanczos resample."""
-    from PIL import Image
-
-    w, h = size
-    sw, sh = image.size
-    if (sw, sh) == (w, h):
-        return image
-    if sw * h > sh * w:
-        bw = sh * w / h
-        box = ((sw - bw) / 2, 0.0, (sw + bw) / 2, float(sh))
-    else:
-        bh = sw * h / w
-        box = (0.0, (sh - bh) / 2, float(sw), (sh + bh) / 2)
-    return image.resize((w, h), Image.Resampling.LANCZOS, box=box)
-
-
 def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tuple[int, int] | None = None,
              progress: Callable[[float], None] | None = None, cancel: Callable[[], None] | None = None,
              cache: ModelCache | None = None) -> Path:
@@ -366,7 +349,9 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
     if image.mode != "RGB":
         image = image.convert("RGB")
     if size is not None:
-        image = _cover(image, size)
+        from .images import cover_fit
+
+        image = cover_fit(image, size)
     out = Path(out_path)
     with atomic_output(out, suffix=".png") as tmp:
         image.save(tmp, format="PNG", compress_level=1)

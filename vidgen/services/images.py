@@ -50,6 +50,24 @@ def check_image(path: str | Path) -> tuple[int, int]:
         im.close()
 
 
+def cover_fit(image, size: tuple[int, int]):
+    """A PIL image scaled to cover exactly `size` and centre-cropped: one Lanczos resample from
+    the source box of the target aspect."""
+    from PIL import Image
+
+    w, h = size
+    sw, sh = image.size
+    if (sw, sh) == (w, h):
+        return image
+    if sw * h > sh * w:
+        bw = sh * w / h
+        box = ((sw - bw) / 2, 0.0, (sw + bw) / 2, float(sh))
+    else:
+        bh = sw * h / w
+        box = (0.0, (sh - bh) / 2, float(sw), (sh + bh) / 2)
+    return image.resize((w, h), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+
+
 def fit_user_image(src: str | Path, size: tuple[int, int], out_path: str | Path) -> Path:
     """Cover-fit the user's image to exactly `size` (EXIF orientation applied) and write a PNG."""
     from PIL import Image, ImageOps
@@ -62,16 +80,7 @@ def fit_user_image(src: str | Path, size: tuple[int, int], out_path: str | Path)
             rgba = im.convert("RGBA")
             bg = Image.new("RGBA", rgba.size, (0, 0, 0, 255))  # transparent parts become black
             im = Image.alpha_composite(bg, rgba)
-        im = im.convert("RGB")
-        sw, sh = im.size
-        # Source box of the target aspect, centred; one resample straight to the target size.
-        if sw * h > sh * w:
-            bw = sh * w / h
-            box = ((sw - bw) / 2, 0.0, (sw + bw) / 2, float(sh))
-        else:
-            bh = sw * h / w
-            box = (0.0, (sh - bh) / 2, float(sw), (sh + bh) / 2)
-        out = im.resize((w, h), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+        out = cover_fit(im.convert("RGB"), (w, h))
         return _write_png(np.asarray(out), out_path)
     finally:
         im.close()
