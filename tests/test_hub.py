@@ -3,7 +3,6 @@ missing models give a clear error; storage info, remove and the compatibility ch
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,10 @@ import pytest
 from vidgen.errors import VidgenError
 from vidgen.models import hub
 
+from tests.tiny_models import COMMIT, SD_REPO, build_tiny_sd, save_in_hf_cache
 from vidgen.models.registry import ModelSpec
 
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
-REPO = "tiny-org/tiny-sd"
+REPO = SD_REPO
 GB = hub.GB
 
 
@@ -24,49 +23,11 @@ def spec(repo: str = REPO, **kw) -> ModelSpec:
     return ModelSpec(**{**base, **kw})
 
 
-def save_tiny_sd(folder: Path, scratch: Path) -> None:
-    """A tiny random-weight SD 1.5-style pipeline (64 px) saved with save_pretrained."""
-    torch = pytest.importorskip("torch")
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    torch.manual_seed(0)
-    tok_dir = scratch / "tokenizer-source"
-    tok_dir.mkdir(parents=True, exist_ok=True)
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "!": 2}
-    for ch in letters:
-        vocab[ch] = len(vocab)
-        vocab[ch + "</w>"] = len(vocab)
-    (tok_dir / "vocab.json").write_text(json.dumps(vocab))
-    (tok_dir / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer.from_pretrained(str(tok_dir), model_max_length=77)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-        max_position_embeddings=77, projection_dim=32, bos_token_id=0, eos_token_id=1, pad_token_id=1))
-    unet = UNet2DConditionModel(
-        sample_size=32, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32)
-    vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(32, 64),
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                        norm_num_groups=32, sample_size=64)
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
-                                   requires_safety_checker=False)
-    pipe.save_pretrained(str(folder), safe_serialization=True)
-
-
 @pytest.fixture(scope="module")
 def tiny_snapshot(tmp_path_factory) -> Path:
     """The pipeline's files written straight into a snapshot folder of a fresh HF cache (no blobs)."""
     cache = tmp_path_factory.mktemp("hf") / "hub"
-    repo_dir = cache / f"models--{REPO.replace('/', '--')}"
-    save_tiny_sd(repo_dir / "snapshots" / COMMIT, tmp_path_factory.mktemp("scratch"))
-    (repo_dir / "refs").mkdir(parents=True)
-    (repo_dir / "refs" / "main").write_text(COMMIT)
+    save_in_hf_cache(build_tiny_sd(tmp_path_factory.mktemp("scratch")), cache, REPO)
     return cache
 
 

@@ -299,35 +299,38 @@ class RenderWork:
         return video, srt, hit["data"]["duration"]
 
 
-def _scene_index(project: Project, number: int) -> int:
-    index = next((i for i, sc in enumerate(project.scenes) if sc.number == number), None)
-    if index is None:
-        raise VidgenError(f"No scene {number} in project '{project.id}': it has {len(project.scenes)} scenes.")
-    return index
-
-
-class SceneWork:
-    """The work function of a one-scene preview job (kind "scene"): that scene's image, voice and
-    clip through the same cached steps as a full render, without music or assembly."""
-
-    stage_weights = {"parse": 0.05, "images": 0.3, "voice": 0.3, "animation": 0.35}
+class _OneSceneWork:
+    """What the one-scene jobs share: the scene by number, checked before any work."""
 
     def __init__(self, store: Store, project_id: str, number: int):
         self.store = store
         self.project_id = project_id
         self.number = number
 
+    def _prepare(self, ctx: JobContext) -> tuple[Project, int]:
+        ctx.begin_stage("parse", f"Checking scene {self.number}")
+        project = self.store.get_project(self.project_id)
+        project.settings.validate()
+        index = next((i for i, sc in enumerate(project.scenes) if sc.number == self.number), None)
+        if index is None:
+            raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
+        check_image_models(self.store, project, [project.scenes[index]])
+        return project, index
+
+
+class SceneWork(_OneSceneWork):
+    """The work function of a one-scene preview job (kind "scene"): that scene's image, voice and
+    clip through the same cached steps as a full render, without music or assembly."""
+
+    stage_weights = {"parse": 0.05, "images": 0.3, "voice": 0.3, "animation": 0.35}
+
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         from .services.voice import check_voice
 
         store = self.store
-        ctx.begin_stage("parse", f"Checking scene {self.number}")
-        project = store.get_project(self.project_id)
-        project.settings.validate()
+        project, index = self._prepare(ctx)
         check_voice(project.settings.voice)
-        index = _scene_index(project, self.number)
         scene = project.scenes[index]
-        check_image_models(store, project, [scene])
         work = RenderWork(store, project.id)
         work_dir = store.settings.tmp_dir / ctx.job.id
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -359,24 +362,16 @@ class SceneWork:
         }
 
 
-class ImageWork:
+class ImageWork(_OneSceneWork):
     """The work function of a one-image job (kind "image"): one scene's picture through the same
     cached step as a render (the painter, the user's picture or an AI model)."""
 
     stage_weights = {"parse": 0.05, "images": 0.95}
 
-    def __init__(self, store: Store, project_id: str, number: int):
-        self.store = store
-        self.project_id = project_id
-        self.number = number
-
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         store = self.store
-        ctx.begin_stage("parse", f"Checking scene {self.number}")
-        project = store.get_project(self.project_id)
-        project.settings.validate()
-        scene = project.scenes[_scene_index(project, self.number)]
-        check_image_models(store, project, [scene])
+        project, index = self._prepare(ctx)
+        scene = project.scenes[index]
         work_dir = store.settings.tmp_dir / ctx.job.id
         work_dir.mkdir(parents=True, exist_ok=True)
         label = f"Scene {scene.number}: image"
