@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 gr = pytest.importorskip("gradio")
@@ -27,7 +28,8 @@ FAST = {"resolution": "480p", "fps": 12, "quality": "draft"}
 SILENT = {**FAST, "voice": "none"}
 API = ["/parse_script", "/create_project", "/render", "/render_scene", "/generate_image", "/list_projects",
        "/get_project", "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
-       "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info"]
+       "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info",
+       "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:
@@ -314,3 +316,42 @@ def test_model_endpoints_list_activate_and_report_storage(client):
     assert "free_disk_bytes" in info and "by_kind" in info
     with pytest.raises(Exception, match="Unknown model"):
         client.predict("no-such-model", api_name="/activate_model")
+
+
+def test_cast_voice_and_music_endpoints(served, client, tmp_path):
+    import io
+    import wave
+
+    from PIL import Image
+
+    from vidgen.media import write_wav
+
+    text = "Scene 1: Kitchen\nMood: calm\nAna: Good morning.\nBen: Morning to you.\n"
+    pid = new_project(client, text, SILENT)
+    cast = client.predict(pid, api_name="/get_cast")
+    assert set(cast["characters"]) == {"Ana", "Ben"} and cast["narrator"]["model"] == "none"
+    p = client.predict(pid, "Ana", {"description": "a baker in a blue apron", "seed": 11}, api_name="/update_character")
+    assert p["characters"][0]["seed"] == 11
+    picture = tmp_path / "ana.png"
+    Image.new("RGB", (64, 64), (200, 120, 40)).save(picture)
+    p = client.predict(pid, "Ana", handle_file(str(picture)), api_name="/set_character_reference")
+    assert p["characters"][0]["reference"]
+
+    spoken = client.predict("The tide came in.", {"model": "piper:en_US-joe-medium", "pitch": 2.0}, "", "", None,
+                            api_name="/synthesize_voice")
+    fetched = requests.get(f"{served[0]}/gradio_api/file={spoken['audio']}", timeout=30)  # as a remote client would
+    assert fetched.status_code == 200
+    with wave.open(io.BytesIO(fetched.content)) as w:
+        assert w.getframerate() == spoken["sample_rate"]
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert spoken["seconds"] > 0.5 and np.abs(pcm).max() > 0.05 * 32767
+    short = tmp_path / "short.wav"
+    write_wav(short, 0.3 * np.sin(np.linspace(0, 3000, 16000 * 2)).astype(np.float32), 16000)
+    with pytest.raises(Exception, match="6"):  # a 2 s cloning sample: too short, says the minimum
+        client.predict(pid, "Ben", {}, handle_file(str(short)), api_name="/set_voice")
+    p = client.predict(pid, "Ben", {"pitch": -4.0}, None, api_name="/set_voice")
+    assert [c for c in p["characters"] if c["name"] == "Ben"][0]["voice"]["pitch"] == -4.0
+
+    score = client.predict(pid, api_name="/generate_music")
+    assert score["model"] == "composer" and [m for m, _ in score["segments"]] == ["calm"]
+    assert probe(score["audio"]).duration == pytest.approx(score["segments"][0][1], abs=0.1)

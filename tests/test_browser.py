@@ -110,7 +110,7 @@ def _until_or_error(page, condition: str, doing: str, timeout_s: float = RENDER_
 
 
 def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tmp_path):
-    shots = {name: tmp_path / f"{name}.png" for name in ("script", "result", "storyboard")}
+    shots = {name: tmp_path / f"{name}.png" for name in ("script", "result", "storyboard", "cast")}
     console: list[str] = []
     with sync_playwright() as pw:
         # Playwright's launch() always starts Chromium on a new empty profile (--user-data-dir in a temp folder).
@@ -184,6 +184,17 @@ def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tm
             page.wait_for_function("() => document.querySelector('#storyboard-result').innerText.includes('Scene 1')")
             note = page.locator("#storyboard-result").inner_text()
             page.screenshot(path=str(shots["storyboard"]), full_page=True)
+
+            # Cast tab: the narrator's voice a little higher, previewed on a sentence -> a playable clip.
+            page.locator("#tab-cast-button").click()
+            _set_slider(page, "cast-voice-pitch", 3)
+            page.locator("#cast-preview").click()
+            # Gradio draws the clip as a waveform with its length ("0:03") and a download link to the WAV.
+            _until_or_error(page, "() => /\\b0:0[1-9]\\b/.test(document.querySelector('#cast-preview-audio')"
+                                  ".innerText)", "previewing the voice", timeout_s=120)
+            wav = page.locator("#cast-preview-audio a[href*='.wav']").first.get_attribute("href") or ""
+            assert ".wav" in wav, wav
+            page.screenshot(path=str(shots["cast"]), full_page=True)
             shown_errors = _errors(page)
         except (Exception, pytest.fail.Exception):
             failed = tmp_path / "failure.png"

@@ -62,9 +62,9 @@ def env(hf_cache, tmp_path_factory):
 
 def run(env, which: str, tmp_path: Path, name: str = "out.png", **kw) -> np.ndarray:
     specs, cache = env
-    size = kw.pop("size", None)
+    size, adapter = kw.pop("size", None), kw.pop("ip_adapter", None)
     req = ImageRequest(**{"prompt": "a red fox in the snow", "width": S, "height": S, "steps": 2, **kw})
-    out = diffusion.generate(specs[which], req, tmp_path / name, size=size, cache=cache)
+    out = diffusion.generate(specs[which], req, tmp_path / name, size=size, cache=cache, ip_adapter=adapter)
     from PIL import Image
 
     with Image.open(out) as im:
@@ -173,6 +173,40 @@ def test_ip_image_without_an_adapter_is_skipped_with_a_note(env, tmp_path, caplo
         ref = run(env, "sdxl", tmp_path, "ref-out.png", seed=2, ip_image=str(tmp_path / "ref.png"))
     assert np.array_equal(plain, ref)
     assert "No IP-Adapter is configured" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def ip_adapter(hf_cache, env):
+    from vidgen.models import hub
+    from vidgen.models.registry import Registry
+
+    tm.save_tiny_ip_adapter(tm.snapshot_dir(hf_cache, tm.SDXL_REPO), hf_cache)
+    spec = Registry().get("ip-adapter-sdxl")  # the registry's record, found in the test cache
+    assert hub.is_downloaded(spec)
+    return spec
+
+
+def test_reference_image_conditions_through_the_ip_adapter_and_is_unloaded_after(env, ip_adapter, tmp_path):
+    from PIL import Image
+
+    for name, colour in (("red", (220, 20, 20)), ("blue", (20, 40, 220))):
+        Image.new("RGB", (S, S), colour).save(tmp_path / f"{name}.png")
+    plain = run(env, "sdxl", tmp_path, "plain.png", seed=3)
+    red = run(env, "sdxl", tmp_path, "r.png", seed=3, ip_image=str(tmp_path / "red.png"), ip_adapter=ip_adapter)
+    red_again = run(env, "sdxl", tmp_path, "r2.png", seed=3, ip_image=str(tmp_path / "red.png"), ip_adapter=ip_adapter)
+    blue = run(env, "sdxl", tmp_path, "b.png", seed=3, ip_image=str(tmp_path / "blue.png"), ip_adapter=ip_adapter)
+    none = run(env, "sdxl", tmp_path, "z.png", seed=3, ip_image=str(tmp_path / "red.png"), ip_adapter=ip_adapter,
+               ip_scale=0.0)
+    assert np.array_equal(red, red_again)
+    assert np.abs(red - plain).mean() > 1.0 and np.abs(red - blue).mean() > 0.5  # the reference steers the image
+    assert np.abs(none - plain).max() <= 2  # scale 0: the adapter adds nothing
+    specs, cache = env
+    with cache.use(specs["sdxl"]) as pipe:  # unloaded: the cached pipeline is as before
+        assert getattr(pipe, "image_encoder", None) is None
+        assert not any("IPAdapter" in type(p).__name__ for p in pipe.unet.attn_processors.values())
+    assert np.array_equal(run(env, "sdxl", tmp_path, "after.png", seed=3), plain)
+    with pytest.raises(VidgenError, match="not an IP-Adapter"):
+        run(env, "sdxl", tmp_path, ip_image=str(tmp_path / "red.png"), ip_adapter=specs["sd"])
 
 
 def test_bad_requests_fail_early_and_clearly(env, tmp_path):

@@ -24,6 +24,8 @@ def test_readme_opens_with_the_two_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "-r requirements.txt -r requirements-dev.txt" in tests and "-r requirements.txt -r requirements-dev.txt" in ci
     assert tests.endswith(".venv/bin/python -m pytest -q") and ".venv/bin/python -m pytest -q" in ci
+    nodeps = "--no-deps -r requirements-nodeps.txt"  # the SoundFont player, without its playback-only pyaudio
+    assert nodeps in render and nodeps in tests and nodeps in ci
 
 
 def test_every_cli_option_is_documented():

@@ -176,3 +176,69 @@ def test_studio_generate_image_and_settings_validation(store, tmp_path):
         assert studio.update_settings(p["id"], {"style": "anime"})["settings"]["style"] == "anime"
     finally:
         studio.shutdown()
+
+
+CAST_SCRIPT = """Scene 1: The harbour
+Mara: The boats are back before the storm.
+
+Scene 2: The pier
+Mara: I will wait here for my brother.
+"""
+
+
+def test_image_settings_and_a_characters_reference_reach_the_model(store, tiny_cache, tmp_path):
+    """Steps, scheduler and the reference picture (through the registry's IP-Adapter record) change
+    the request, the step key and the picture; without the adapter downloaded the render stops first."""
+    from PIL import Image
+
+    from vidgen.models import hub
+    from vidgen.pipeline import check_image_models, image_model, image_plan
+    from vidgen.studio import Studio
+
+    from .tiny_models import save_tiny_ip_adapter, snapshot_dir
+
+    studio = Studio(store.settings, upload_roots=[tmp_path])
+    try:
+        spec = Registry(studio.store).add(SDXL_REPO, "image")
+        assert spec.ip_adapter == "ip-adapter-sdxl"  # an SDXL fine-tune takes SDXL's adapter
+        p = studio.create_project(CAST_SCRIPT, "", {"resolution": "480p", "fps": 8, "quality": "draft",
+                                                    "voice": "none", "image_model": spec.id})
+        plain = studio.generate_image(p["id"], 1)
+        ref = tmp_path / "mara.png"
+        Image.new("RGB", (96, 96), (230, 40, 40)).save(ref)
+        p = studio.set_character_reference(p["id"], "mara", str(ref))
+        assert store.get_asset(p["characters"][0]["reference"]).type == "image"
+        project = store.get_project(p["id"])
+        if not hub.is_downloaded(Registry(store).get("ip-adapter-sdxl")):
+            with pytest.raises(VidgenError, match="models download ip-adapter-sdxl"):
+                check_image_models(store, project, project.scenes)
+        save_tiny_ip_adapter(snapshot_dir(tiny_cache, SDXL_REPO), tiny_cache)
+        check_image_models(store, project, project.scenes)
+
+        request, key = image_plan(store, project, project.scenes[0], image_model(store, project, project.scenes[0]))
+        assert request.ip_image and request.ip_scale == 0.6
+        steered = studio.generate_image(p["id"], 1)
+        assert not steered["cached"] and np.abs(pixels(steered["image"]) - pixels(plain["image"])).mean() > 1.0
+
+        studio.update_settings(p["id"], {"image_steps": 3, "scheduler": "euler_a", "reference_scale": 0.3,
+                                         "image_guidance": 2.0})
+        project = store.get_project(p["id"])
+        request2, key2 = image_plan(store, project, project.scenes[0], spec)
+        assert (request2.steps, request2.scheduler, request2.ip_scale, request2.guidance) == (3, "euler_a", 0.3, 2.0)
+        assert key2 != key
+        events = []
+        studio.generate_image(p["id"], 1, on_event=events.append)
+        assert len([e for e in events if e.stage == "images" and 0 < e.fraction < 1]) >= 2  # per denoising step
+        with pytest.raises(VidgenError, match="image_steps"):
+            studio.update_settings(p["id"], {"image_steps": 500})
+        with pytest.raises(VidgenError, match="scheduler"):
+            studio.update_settings(p["id"], {"scheduler": "nope"})
+        with pytest.raises(VidgenError, match="LoRA"):
+            studio.update_settings(p["id"], {"loras": [{"source": "not a repo", "scale": 1}]})
+        with pytest.raises(VidgenError, match="No character 'Bob'"):
+            studio.set_character_reference(p["id"], "Bob", str(ref))
+        p = studio.update_character(p["id"], "Mara", {"seed": 42, "description": "a fisher in a yellow coat"})
+        assert p["characters"][0]["seed"] == 42 and "yellow coat" in image_plan(
+            store, store.get_project(p["id"]), store.get_project(p["id"]).scenes[0], spec)[0].prompt
+    finally:
+        studio.shutdown()

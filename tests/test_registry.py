@@ -12,7 +12,7 @@ import pytest
 
 from vidgen.config import Settings
 from vidgen.errors import VidgenError
-from vidgen.models.registry import KINDS, ModelSpec, Registry, builtin_specs
+from vidgen.models.registry import OPTIONAL_KINDS, KINDS, ModelSpec, Registry, builtin_specs
 from vidgen.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,10 @@ def test_ids_unique_and_one_builtin_default_per_kind():
     assert len(ids) == len(set(ids))
     for kind in KINDS:
         defaults = [s for s in specs if s.kind == kind and s.default]
+        if kind in OPTIONAL_KINDS:  # adapters load with the image models that name them
+            assert not defaults and {s.kind for s in specs if s.ip_adapter} == {"image"}
+            assert all(s.ip_adapter in ids for s in specs if s.ip_adapter)
+            continue
         assert len(defaults) == 1, kind
         assert defaults[0].builtin, kind
         assert len([s for s in specs if s.kind == kind]) >= 2, f"no AI model for {kind}"

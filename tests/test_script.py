@@ -321,12 +321,34 @@ Crickets sing under the moon. Read [the notes](https://example.com/notes).
     assert (ps.form, ps.title) == ("markdown", "The Garden")
     assert [sc.heading for sc in ps.scenes] == ["Morning", "Night"]
     assert spoken(ps) == [
-        (None, "The sun rises over the roses."),
+        (None, "The *sun* rises over the roses."),  # bold/italic is the voice's emphasis markup
         ("Ana", "Good morning, my lovelies."),
         (None, "Crickets sing under the moon. Read the notes."),
     ]
     assert [sc.time_of_day for sc in ps.scenes] == ["day", "night"]
     assert ps.characters[0].description == "a retired gardener"
+    assert "*" not in ps.scenes[0].visual
+
+
+def test_prosody_markup_is_kept_for_the_voice_and_kept_out_of_pictures():
+    ps = parse_script("""Scene 1: Inside
+Ana: [slow] I *never* said that. [pause 1.2] Never.
+Ben: **Really?** [beat] Ok [fast].
+
+Scene 2: Outside
+Narrator: The rain fell.
+[pause 2]
+The wind [pause 0.5] rose.
+""")
+    assert spoken(ps) == [
+        ("Ana", "[slow] I *never* said that. [pause 1.2] Never."),
+        ("Ben", "*Really?* Ok."),  # a pace tag mid-line is an ordinary note: dropped
+        (None, "The rain fell. [pause 2] The wind [pause 0.5] rose."),  # a pause line joins the narration
+    ]
+    assert all("[" not in sc.visual and "*" not in sc.visual for sc in ps.scenes)
+    # markup is not counted as words: the same words without it last as long
+    plain = parse_script("Scene 1: Outside\nNarrator: The rain fell. The wind rose.\n")
+    assert ps.scenes[1].duration == plain.scenes[0].duration
 
 
 def test_markdown_only_top_level_headings_are_scenes():

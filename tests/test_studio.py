@@ -206,7 +206,7 @@ def test_scene_image_and_music_are_checked_by_decoding(studio, tmp_path):
     assert studio.store.get_asset(p["settings"]["music"]).type == "audio"
     p = studio.set_scene_image(p["id"], 1, None)
     p = studio.set_music(p["id"], None)
-    assert p["scenes"][0]["image"] == "" and p["settings"]["music"] == ""
+    assert p["scenes"][0]["image"] == "" and p["settings"]["music"] == "auto"  # back to the generated score
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -225,7 +225,7 @@ def test_render_then_edit_one_scene_rerenders_only_that_scene(studio):
 
     studio.update_scene(p["id"], 2, {"narration": "By noon, a terrible storm rolled in, and the harbour emptied."})
     second = studio.render(p["id"])
-    assert ran(second) == {("voice", 2), ("animation", 2), ("assembly", None)}
+    assert ran(second) == {("voice", 2), ("animation", 2), ("music", None), ("assembly", None)}  # score fits the new length
     assert probe(second["video"]).duration > probe(first["video"]).duration
 
 

@@ -149,3 +149,55 @@ def save_tiny_lora(pipeline_dir: Path, out_dir: Path, *, sdxl: bool, rank: int =
     path = out_dir / "pytorch_lora_weights.safetensors"
     assert path.is_file()
     return path
+
+
+IP_ADAPTER_REPO = "h94/IP-Adapter"  # the registry's record; the tiny adapter takes its place in a test cache
+IP_ADAPTER_WEIGHTS = "sdxl_models/ip-adapter_sdxl.safetensors"
+
+
+def save_tiny_ip_adapter(pipeline_dir: Path, cache: Path, *, weights: str = IP_ADAPTER_WEIGHTS, seed: int = 2) -> str:
+    """An IP-Adapter for the UNet saved in `pipeline_dir`, in an HF cache where the registry's
+    `ip-adapter-sdxl` record looks: `weights` (image projection + to_k_ip/to_v_ip per cross-attention,
+    diffusers' own test recipe) and a tiny CLIP vision encoder in the sibling `image_encoder` folder.
+    Returns `weights`."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from diffusers.models.attention_processor import IPAdapterAttnProcessor
+    from diffusers.models.embeddings import ImageProjection
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel.from_pretrained(str(pipeline_dir), subfolder="unet")
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, image_size=32,
+        patch_size=8, projection_dim=16))
+    cross = unet.config.cross_attention_dim
+    tensors: dict[str, torch.Tensor] = {}
+    key = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        if name.startswith("mid_block"):
+            hidden = unet.config.block_out_channels[-1]
+        elif name.startswith("up_blocks"):
+            hidden = list(reversed(unet.config.block_out_channels))[int(name[len("up_blocks.")])]
+        else:
+            hidden = unet.config.block_out_channels[int(name[len("down_blocks.")])]
+        sd = IPAdapterAttnProcessor(hidden_size=hidden, cross_attention_dim=cross, scale=1.0).state_dict()
+        tensors[f"ip_adapter.{key}.to_k_ip.weight"] = sd["to_k_ip.0.weight"] * 8  # strong: the effect must show
+        tensors[f"ip_adapter.{key}.to_v_ip.weight"] = sd["to_v_ip.0.weight"] * 8
+        key += 2
+    proj = ImageProjection(cross_attention_dim=cross, image_embed_dim=encoder.config.projection_dim,
+                           num_image_text_embeds=4).state_dict()
+    tensors.update({"image_proj.proj.weight": proj["image_embeds.weight"], "image_proj.proj.bias": proj["image_embeds.bias"],
+                    "image_proj.norm.weight": proj["norm.weight"], "image_proj.norm.bias": proj["norm.bias"]})
+    root = snapshot_dir(cache, IP_ADAPTER_REPO)
+    folder = (root / weights).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(root / weights))
+    encoder.save_pretrained(str(folder / "image_encoder"), safe_serialization=True)
+    refs = root.parent.parent / "refs"
+    refs.mkdir(parents=True, exist_ok=True)
+    (refs / "main").write_text(COMMIT)
+    return weights

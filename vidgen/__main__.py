@@ -103,6 +103,52 @@ def _scene_image(value: str) -> tuple[int, str]:
     return int(number), path
 
 
+def _lora(value: str) -> tuple[str, float]:
+    source, sep, scale = value.rpartition(":")
+    try:
+        return (source, float(scale)) if sep and source else (value, 1.0)
+    except ValueError:
+        return value, 1.0  # a ":" that is not a scale, e.g. in a path
+
+
+def _named(value: str) -> tuple[str, str]:
+    name, sep, rest = value.partition("=")
+    if not sep or not name.strip() or not rest.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. Mara=mara.png), not {value!r}")
+    return name.strip(), rest.strip()
+
+
+def _apply_characters(store: Any, project: Any, images: list[tuple[str, str]], seeds: list[tuple[str, str]],
+                      voices: list[tuple[str, str]]) -> None:
+    """Give the named characters a reference picture (--character-image), a fixed seed
+    (--character-seed) or a voice (--character-voice)."""
+    if not images and not seeds and not voices:
+        return
+    from .domain import Voice
+    from .services.voice import check_voice
+    from .services.images import check_image
+
+    by_name = {c.name.casefold(): c for c in project.characters}
+
+    def find(name: str) -> Any:
+        if name.casefold() not in by_name:
+            known = ", ".join(c.name for c in project.characters) or "none"
+            raise VidgenError(f"No character {name!r} in the script (characters: {known}).")
+        return by_name[name.casefold()]
+
+    for name, path in images:
+        check_image(path)
+        find(name).reference = store.add_file(path, type="image", name=Path(path).name).id
+    for name, seed in seeds:
+        if not seed.lstrip("-").isdigit():
+            raise VidgenError(f"--character-seed {name}={seed}: the seed must be a whole number.")
+        find(name).seed = int(seed)
+    for name, voice in voices:
+        character = find(name)
+        character.voice = Voice(**{**asdict(character.voice or Voice()), "model": check_voice(voice)})
+    store.save_project(project)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from .pipeline import create_project, render
     from .services.music import check_music_file
@@ -131,11 +177,38 @@ def cmd_render(args: argparse.Namespace) -> int:
         check_style(args.style)
         settings.style = args.style
     settings.negative_prompt = args.negative or ""
+    settings.image_steps, settings.image_guidance = args.image_steps, args.guidance
+    settings.scheduler, settings.reference_scale = args.scheduler, args.reference_scale
+    for source, scale in args.lora or []:
+        from .domain import Lora
+        from .services.diffusion import check_lora_source
+
+        check_lora_source(source)
+        if Path(source).expanduser().is_file():  # kept with the project, like its other files
+            source = store.add_file(Path(source).expanduser(), type="data", name=Path(source).name).id
+        settings.loras.append(Lora(source, scale))
+    settings.validate()
     text = read_script_file(args.script, store.settings.max_script_bytes)
-    if args.music and args.music.lower() != "none":
+    settings.language, settings.music_volume = (args.language or "").lower(), args.music_volume
+    settings.music_model, settings.music_genre = args.music_model or "", args.genre or ""
+    settings.music_tempo, settings.music_key = args.tempo, args.key or ""
+    settings.validate()
+    if args.music_model:
+        from .models.registry import Registry
+
+        if Registry(store).get(args.music_model).kind != "music":
+            raise VidgenError(f"'{args.music_model}' is not a music model: run `python -m vidgen models list --kind music`.")
+    from .pipeline import check_music_settings
+
+    check_music_settings(settings)
+    if args.music.lower() in ("auto", "none"):
+        settings.music = args.music.lower()
+    else:
         check_music_file(args.music)
         settings.music = store.add_file(args.music, type="audio", name=Path(args.music).name).id
     project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []))
+    _apply_characters(store, project, args.character_image or [], args.character_seed or [],
+                      args.character_voice or [])
     bars = StageBars(not args.quiet)
     try:
         job = render(store, project.id, on_event=bars)
@@ -427,13 +500,38 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--transition", default="fade", choices=list(TRANSITIONS))
     r.add_argument("--voice", default=RenderSettings.voice,
                    help="piper:en_US-joe-medium (default), none, or piper:/path/to/voice.onnx")
-    r.add_argument("--music", metavar="FILE|none", help="background music file (looped, ducked under speech)")
+    r.add_argument("--music", default="auto", metavar="auto|none|FILE",
+                   help="auto (default): a score generated for the film's moods; none; or your music file "
+                        "(looped, ducked under speech)")
+    r.add_argument("--music-model", metavar="ID", help="music model for --music auto (default the active one: composer)")
+    r.add_argument("--genre", metavar="NAME", help="genre of the generated score (ambient, orchestral, piano, electronic, "
+                                                 "lofi, rock, jazz, cinematic; default from the moods)")
+    r.add_argument("--tempo", type=int, default=0, metavar="BPM", help="tempo of the generated score (default from the mood)")
+    r.add_argument("--key", metavar="KEY", help='key of the generated score, e.g. "D minor" (default from the mood)')
+    r.add_argument("--music-volume", type=float, default=RenderSettings.music_volume, metavar="V",
+                   help="music level relative to the voice (default 0.3, about 10 dB under it)")
+    r.add_argument("--language", metavar="CODE", help="the script's language, ISO 639-1 (default: detected)")
+    r.add_argument("--character-voice", action="append", type=_named, metavar="NAME=VOICE",
+                   help="a character's voice (a voice id, e.g. mms-tts-eng; repeatable)")
     r.add_argument("--image", action="append", type=_scene_image, metavar="SCENE=FILE",
                    help="use your own picture for a scene instead of painting it (repeatable)")
     r.add_argument("--image-model", metavar="ID",
                    help="image model id (`models list --kind image`; default the active one, storyboard = the painter)")
     r.add_argument("--style", metavar="NAME", help="style preset for AI image models (cinematic, anime, ...)")
     r.add_argument("--negative", metavar="TEXT", help="negative prompt for AI image models")
+    r.add_argument("--image-steps", type=int, default=0, metavar="N",
+                   help="denoising steps for AI image models (default: the model's, e.g. SDXL-Turbo 2, SDXL 30)")
+    r.add_argument("--guidance", type=float, metavar="G", help="guidance scale (default: the model's)")
+    r.add_argument("--scheduler", default="", choices=["", "euler", "euler_a", "dpm++", "ddim"],
+                   help="sampler for AI image models (default: the model's own)")
+    r.add_argument("--lora", action="append", type=_lora, metavar="SRC[:SCALE]",
+                   help="LoRA: a .safetensors file or hub repo id, scale default 1 (repeatable)")
+    r.add_argument("--character-image", action="append", type=_named, metavar="NAME=FILE",
+                   help="a character's reference picture (IP-Adapter of the image model; repeatable)")
+    r.add_argument("--character-seed", action="append", type=_named, metavar="NAME=N",
+                   help="a character's fixed seed for the scenes they lead (repeatable)")
+    r.add_argument("--reference-scale", type=float, default=0.6, metavar="S",
+                   help="how strongly character reference pictures steer the image (0-1, default 0.6)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--quality", default="standard", choices=list(QUALITIES))
     r.add_argument("--no-burn-subtitles", action="store_true", help="only write the .srt sidecar")

@@ -7,8 +7,10 @@ re-renders one scene, and a render interrupted by a crash continues where it sto
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -20,14 +22,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .domain import (SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, MIN_SCENE_SECONDS,
-                     WORDS_PER_SECOND, Cue, Job, Project, RenderSettings, Scene, SceneMedia)
+                     WORDS_PER_SECOND, Cue, Job, Line, Project, RenderSettings, Scene, SceneMedia)
 from .errors import VidgenError
 from .gpu import gpu_lane
 from .jobs import EventFn, JobContext, new_job, run_job
 from .store import Store
 
+log = logging.getLogger(__name__)
+
 # Bump a step's version when its code changes what it produces: old cache entries then miss.
-STEP_VERSIONS = {"image": 2, "voice": 1, "animation": 1, "assembly": 1}
+STEP_VERSIONS = {"image": 2, "voice": 2, "animation": 1, "music": 1, "assembly": 1}
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 
 
@@ -101,13 +105,10 @@ class RenderWork:
         work_dir.mkdir(parents=True, exist_ok=True)
         try:
             project = self._prepare(ctx)
-            s = project.settings
             images = self._images(ctx, project, work_dir)
             voices = self._voices(ctx, project, work_dir)
             clips = self._animation(ctx, project, images, voices, work_dir)
-            ctx.begin_stage("music")
-            music = str(store.asset_path(s.music)) if s.music else ""
-            ctx.progress(1.0, "Music bed ready" if music else "No music")
+            music = self._music(ctx, project, clips, work_dir)
             video, srt, duration = self._assemble(ctx, project, clips, voices, music, work_dir)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -132,14 +133,49 @@ class RenderWork:
                                   transition_seconds=project.settings.transition_seconds)
             project.scenes, project.characters, project.form = parsed.scenes, parsed.characters, parsed.form
             self.store.save_project(project)
-        from .services.voice import check_voice
-
-        check_voice(project.settings.voice)
-        if project.settings.music:
+        check_project_voices(self.store, project, ctx)
+        if project.settings.music_source not in ("auto", "none"):
             self.store.asset_path(project.settings.music)
         check_image_models(self.store, project, project.scenes)
+        check_music_model(self.store, project)
         ctx.progress(1.0, f"{len(project.scenes)} scenes")
         return project
+
+    def _music(self, ctx: JobContext, project: Project, clips: list[dict[str, Any]], work_dir: Path) -> str:
+        """The music bed's path ("" for none): the user's file, or a score generated for the film."""
+        ctx.begin_stage("music")
+        source = project.settings.music_source
+        if source == "none":
+            ctx.progress(1.0, "No music")
+            return ""
+        if source != "auto":
+            ctx.progress(1.0, "Music bed ready")
+            return str(self.store.asset_path(source))
+        hit = self.score(ctx, project, clips, work_dir)
+        return str(self.store.asset_path(hit["outputs"]["music"]))
+
+    def score(self, ctx: JobContext, project: Project, clips: list[dict[str, Any]], work_dir: Path) -> dict[str, Any]:
+        """The generated score of the film (a cached step): {"outputs": {"music": asset id}, "data", "cached"}."""
+        from .services.music import score_film
+
+        s = project.settings
+        spec = music_model(self.store, project)
+        segments = music_segments(project, clips)
+        key = step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
+                       genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, seed=s.seed)
+        out = work_dir / "music.wav"
+        moods = " → ".join(m for m, _ in segments)
+
+        def produce():
+            r = score_film(segments, out, model=spec, genre=s.music_genre, tempo=s.music_tempo, key=s.music_key,
+                           seed=s.seed, progress=lambda f: ctx.progress(f, f"Scoring: {moods}"),
+                           cancel=ctx.check_cancel)
+            return {"music": (Path(r.wav), "audio")}, {"model": spec.id, "tempo": r.tempo, "key": r.key,
+                                                       "prompt": r.prompt, "segments": segments}
+
+        hit = self._step(ctx, "music", None, key, produce)
+        ctx.progress(1.0, f"Music: {spec.name} ({moods})")
+        return hit
 
     def _step(self, ctx: JobContext, name: str, scene: int | None, key: str,
               produce: Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]) -> dict[str, Any]:
@@ -207,8 +243,11 @@ class RenderWork:
 
             request, key = plan
 
+            adapter = ip_adapter_for(self.store, spec) if request.ip_image else None
+
             def produce():
-                out = diffusion.generate(spec, request, path, size=s.size, progress=progress, cancel=ctx.check_cancel)
+                out = diffusion.generate(spec, request, path, size=s.size, progress=progress, cancel=ctx.check_cancel,
+                                         ip_adapter=adapter)
                 return {"image": (Path(out), "image")}, {"model": spec.id, "prompt": request.prompt,
                                                          "seed": request.seed}
         elif scene.image:
@@ -225,21 +264,25 @@ class RenderWork:
     def scene_voice(self, ctx: JobContext, project: Project, scene: Scene, work_dir: Path) -> dict[str, Any]:
         """{"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start,
         "cached": bool or None (None: nothing to speak, no step)}"""
+        from .models.registry import Registry
         from .services.voice import NO_VOICE, estimated_cues, synthesize_lines
 
         s = project.settings
-        lines = [line for line in scene.lines if line.text.strip()]
-        words = sum(len(line.text.split()) for line in lines)
+        lines = spoken_lines(scene)
         if s.voice == NO_VOICE or not lines:
-            seconds = words / WORDS_PER_SECOND
+            seconds = silent_speech_seconds(lines)
             return {"speech": "", "seconds": seconds, "cues": [asdict(c) for c in estimated_cues(lines, seconds)],
                     "cached": None}
-        key = voice_key(project, scene)
+        registry = Registry(self.store)
+        voices, language = scene_voices(project, scene, registry)
+        key = voice_key(project, scene, registry)
         path = work_dir / f"voice-{scene.number}.wav"
 
         def produce():
-            r = synthesize_lines(lines, path, voice=s.voice, cancel=ctx.check_cancel)
-            return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues]}
+            r = synthesize_lines(lines, path, cast=voices, mood=scene.mood, language=language, seed=s.seed,
+                                 cancel=ctx.check_cancel, registry=registry, samples=self.store.asset_path)
+            return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues],
+                                                  "timing": r.timing}
 
         hit = self._step(ctx, "voice", scene.number, key, produce)
         return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}
@@ -280,7 +323,7 @@ class RenderWork:
             ))
         key = step_key("assembly", clips=[c["clip"] for c in clips], durations=[c["duration"] for c in clips],
                        speech=[v["speech"] for v in voices], cues=[[asdict(c) for c in m.cues] for m in scenes_media],
-                       transitions=[m.transition for m in scenes_media], music=s.music, music_volume=s.music_volume,
+                       transitions=[m.transition for m in scenes_media], music=Path(music).name, music_volume=s.music_volume,
                        size=s.size, fps=s.fps, transition_seconds=s.transition_seconds, subtitles=s.subtitles,
                        quality=s.quality)
         out = work_dir / "film.mp4"
@@ -325,11 +368,9 @@ class SceneWork(_OneSceneWork):
     stage_weights = {"parse": 0.05, "images": 0.3, "voice": 0.3, "animation": 0.35}
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
-        from .services.voice import check_voice
-
         store = self.store
         project, index = self._prepare(ctx)
-        check_voice(project.settings.voice)
+        check_project_voices(store, project, ctx)
         scene = project.scenes[index]
         work = RenderWork(store, project.id)
         work_dir = store.settings.tmp_dir / ctx.job.id
@@ -384,6 +425,37 @@ class ImageWork(_OneSceneWork):
             shutil.rmtree(work_dir, ignore_errors=True)
         return {"project": project.id, "scene": scene.number, "image": str(store.asset_path(image["image"])),
                 "cached": image["cached"], "model": image["model"]}
+
+
+class MusicWork:
+    """The work function of a music job (kind "music"): the film's score through the same cached step
+    as a render. Scene lengths come from the cached speech where it was made, else from the words."""
+
+    stage_weights = {"parse": 0.05, "music": 0.95}
+
+    def __init__(self, store: Store, project_id: str):
+        self.store = store
+        self.project_id = project_id
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        store = self.store
+        ctx.begin_stage("parse", "Checking the project")
+        project = store.get_project(self.project_id)
+        project.settings.validate()
+        project.settings.music = "auto"  # this job makes the generated score, whatever the film uses
+        check_music_model(store, project)
+        s = project.settings
+        clips = [{"duration": scene_duration(speech_seconds(store, project, scene)
+                                             or max(0.0, scene.duration - s.transition_seconds - SPEECH_LEAD_SECONDS
+                                                    - SPEECH_TAIL_SECONDS), s)} for scene in project.scenes]
+        work_dir = store.settings.tmp_dir / ctx.job.id
+        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            hit = RenderWork(store, project.id).score(ctx, project, clips, work_dir)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        return {"project": project.id, "audio": str(store.asset_path(hit["outputs"]["music"])),
+                "cached": hit["cached"], **hit["data"]}
 
 
 def scene_motions(project: Project) -> list[str]:
@@ -479,13 +551,15 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: Any) -> tuple
         seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
     width, height = diffusion.native_size(spec, s.aspect)
     fields: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
-                              "seed": seed}
-    inputs: dict[str, str] = {}
+                              "seed": seed, "steps": s.image_steps or None, "guidance": s.image_guidance,
+                              "scheduler": s.scheduler,
+                              "loras": [(lora_path(store, lo.source), lo.scale) for lo in s.loras]}
+    inputs: dict[str, Any] = {"loras": [(lo.source, lo.scale) for lo in s.loras]}
     if scene.image and scene.image_strength > 0:
         fields.update(init_image=str(store.asset_path(scene.image)), strength=min(1.0, scene.image_strength))
         inputs["init_image"] = scene.image
-    if lead is not None and lead.reference:
-        fields["ip_image"] = str(store.asset_path(lead.reference))
+    if lead is not None and lead.reference and spec.ip_adapter:
+        fields.update(ip_image=str(store.asset_path(lead.reference)), ip_scale=s.reference_scale)
         inputs["ip_image"] = lead.reference
     request = diffusion.ImageRequest(**fields)
     # the key names the pictures by asset id (content hash), not by their path in this data folder
@@ -495,32 +569,129 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: Any) -> tuple
     return request, key
 
 
+_ASSET_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+def lora_path(store: Store, source: str) -> str:
+    """What the diffusers service loads for a LoRA: an uploaded file (asset id) by its path, else the
+    hub id or local path as given."""
+    return str(store.asset_path(source)) if _ASSET_ID.match(source) else source
+
+
+def ip_adapter_for(store: Store, spec: Any) -> Any:
+    """The IP-Adapter record of an image model (None when it has none)."""
+    from .models.registry import Registry
+
+    return Registry(store).get(spec.ip_adapter) if spec.ip_adapter else None
+
+
 def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> None:
     """Before any work: every AI image model the scenes use exists, fits this machine and is downloaded,
-    and the style is known."""
+    with its IP-Adapter where a character has a reference picture; the style and LoRAs are known."""
+    from .models import hub
+    from .services import diffusion
+
     s = project.settings
     specs: dict[str, Any] = {}
+    adapters: dict[str, Any] = {}
     for scene in scenes:
         spec = image_model(store, project, scene)
         if is_ai_image_model(spec) and not (scene.image and scene.image_strength <= 0):
             specs[spec.id] = spec
+            lead = dominant_character(project, scene)
+            if lead is not None and lead.reference:
+                store.asset_path(lead.reference)
+                if spec.ip_adapter:
+                    adapters[spec.ip_adapter] = ip_adapter_for(store, spec)
+                else:
+                    log.warning("%s has no IP-Adapter: %s's reference picture is not used.", spec.name, lead.name)
     if not specs:
         return
     if s.style:
         check_style(s.style)
+    if s.scheduler and s.scheduler not in diffusion.SCHEDULERS:
+        raise VidgenError(f"Unknown scheduler {s.scheduler!r}: use one of {', '.join(diffusion.SCHEDULERS)} "
+                          "(or leave it empty for the model's own).")
+    for lora in s.loras:
+        diffusion.check_lora_source(lora_path(store, lora.source))
     for spec in specs.values():
         check_image_spec(spec)
+    for adapter in adapters.values():
+        if not hub.is_downloaded(adapter):
+            raise VidgenError(f"A character has a reference picture, which needs {adapter.name}: run "
+                              f"`python -m vidgen models download {adapter.id}` (or remove the reference).")
+
+
+def music_model(store: Store, project: Project) -> Any:
+    """The model that scores the film: the project's choice, else the registry's active music model."""
+    from .models.registry import Registry
+
+    registry = Registry(store)
+    spec = registry.get(project.settings.music_model) if project.settings.music_model else registry.active("music")
+    if spec.kind != "music":
+        raise VidgenError(f"'{spec.id}' is a {spec.kind} model, not a music model: "
+                          "run `python -m vidgen models list --kind music`.")
+    return spec
+
+
+def check_music_settings(settings: RenderSettings) -> None:
+    """The score's genre and key are known (VidgenError listing what is)."""
+    from .services import composer
+
+    if settings.music_genre and settings.music_genre not in composer.GENRES:
+        raise VidgenError(f"Unknown music genre {settings.music_genre!r}: use one of {', '.join(composer.GENRES)} "
+                          "(or empty to choose from the moods).")
+    if settings.music_key:
+        composer.parse_key(settings.music_key)
+
+
+def check_music_model(store: Store, project: Project) -> None:
+    """A generated score's model can run here (the built-in composer always can), with these settings."""
+    if project.settings.music_source != "auto":
+        return
+    check_music_settings(project.settings)
+    spec = music_model(store, project)
+    if spec.builtin:
+        return
+    if project.settings.music_key:
+        raise VidgenError(f"{spec.name} cannot be told a key: leave the key empty, or score with the "
+                          "built-in composer.")
+    check_runs_here(spec)
+
+
+def music_segments(project: Project, clips: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """(mood, seconds) runs of the film's timeline: consecutive scenes of one mood share a piece, and
+    the lengths add up to the film's (scenes overlap by their transitions)."""
+    from .services.assembly import scene_starts
+
+    s = project.settings
+    media = [SceneMedia(clip="", duration=c["duration"], transition=scene.transition or s.transition)
+             for scene, c in zip(project.scenes, clips)]
+    starts = scene_starts(media, s.transition_seconds)
+    ends = starts[1:] + [starts[-1] + media[-1].duration]
+    segments: list[tuple[str, float]] = []
+    for scene, start, end in zip(project.scenes, starts, ends):
+        if segments and segments[-1][0] == scene.mood:
+            segments[-1] = (scene.mood, segments[-1][1] + end - start)
+        else:
+            segments.append((scene.mood, end - start))
+    return [(mood, round(seconds, 3)) for mood, seconds in segments]
 
 
 def check_image_spec(spec: Any) -> None:
     """An AI image model can run here: a diffusers backend, not too large, downloaded (else VidgenError)."""
-    from .models import hub
-
     if not is_ai_image_model(spec):
         return
     if spec.backend not in ("diffusers-sdxl", "diffusers-sd"):
         raise VidgenError(f"{spec.name} runs on the {spec.backend} backend, which cannot paint scenes: "
                           "pick a diffusers image model (`python -m vidgen models list --kind image`).")
+    check_runs_here(spec)
+
+
+def check_runs_here(spec: Any) -> None:
+    """A downloaded model that fits this machine, else VidgenError saying which and why."""
+    from .models import hub
+
     compat = hub.compatibility(spec)
     if compat.get("status") == "too_large":
         raise VidgenError(f"{spec.name} cannot run on this machine: {compat.get('reason', 'too large')}.")
@@ -543,9 +714,88 @@ def image_key(project: Project, scene: Scene) -> str:
                     scene=_visual_fields(scene))
 
 
-def voice_key(project: Project, scene: Scene) -> str:
-    lines = [line for line in scene.lines if line.text.strip()]
-    return step_key("voice", voice=project.settings.voice, lines=[asdict(line) for line in lines])
+def spoken_lines(scene: Scene) -> list[Line]:
+    return [line for line in scene.lines if line.text.strip()]
+
+
+def silent_speech_seconds(lines: list[Line]) -> float:
+    """How long the lines would take to say (a silent film's captions follow this)."""
+    from .services.prosody import strip_markup
+
+    return sum(len(strip_markup(line.text).split()) for line in lines) / WORDS_PER_SECOND
+
+
+def project_language(project: Project) -> str:
+    """The script's language: the project's setting, else detected from the spoken lines."""
+    from .services.prosody import strip_markup
+
+    if project.settings.language:
+        return project.settings.language
+    return _detected(strip_markup(" ".join(ln.text for sc in project.scenes for ln in sc.lines)))
+
+
+@functools.lru_cache(maxsize=64)
+def _detected(text: str) -> str:
+    from .services.language import detect_language
+
+    return detect_language(text)
+
+
+def scene_voices(project: Project, scene: Scene, registry: Any) -> tuple[dict[str | None, Any], str]:
+    """The cast (every speaker's voice) and the language a scene is spoken in."""
+    from .services.voice import cast
+
+    return cast(project.settings, project.characters, registry=registry), project_language(project)
+
+
+def check_project_voices(store: Store, project: Project, ctx: JobContext | None = None) -> None:
+    """Every voice of the film is usable before any work; a script in a language the project's voice
+    does not speak is reported (the render goes on: the words are still spoken)."""
+    from .models.registry import Registry
+    from .services.language import voice_for_language
+    from .services.voice import NO_VOICE, check_voices
+
+    registry = Registry(store)
+    check_voices(project.settings, project.characters, registry=registry, samples=store.asset_path)
+    if project.settings.voice == NO_VOICE or project.settings.language:
+        return
+    language = project_language(project)
+    voice = project.settings.voice
+    spec_languages = _voice_languages(registry, voice)
+    if spec_languages and language not in spec_languages:
+        hint = voice_for_language(language, registry)
+        note = (f"The script reads as '{language}' but the voice {voice} speaks {', '.join(spec_languages)}"
+                + (f": try --voice {hint} (`models download {hint}`)." if hint and hint != voice else "."))
+        log.warning(note)
+        if ctx is not None:
+            ctx.progress(0.5, note)
+
+
+def _voice_languages(registry: Any, voice: str) -> tuple[str, ...]:
+    """The languages a voice speaks; () when unknown (a Piper model file of the user's)."""
+    from .services.voice import BUILTIN_VOICE
+
+    if voice == BUILTIN_VOICE:
+        return ("en",)
+    if voice.startswith("piper:"):
+        return ()
+    try:
+        return tuple(registry.get(voice).languages)
+    except VidgenError:
+        return ()
+
+
+def voice_key(project: Project, scene: Scene, registry: Any = None) -> str:
+    """The voice step's key: the marked-up lines, each speaker's resolved voice, the mood, language and seed."""
+    from .models.registry import Registry
+    from .services.voice import voice_for
+
+    lines = spoken_lines(scene)
+    voices, language = scene_voices(project, scene, registry or Registry())
+    speakers = sorted({ln.speaker or "" for ln in lines})
+    return step_key("voice", voice=project.settings.voice, lines=[asdict(line) for line in lines],
+                    voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
+                    mood=scene.mood, language=language, seed=project.settings.seed)
 
 
 def clip_key(project: Project, image: str, motion: str, duration: float) -> str:
@@ -554,11 +804,27 @@ def clip_key(project: Project, image: str, motion: str, duration: float) -> str:
                     fps=s.fps, size=s.size)
 
 
+def _registry(store: Store) -> Any:
+    from .models.registry import Registry
+
+    return Registry(store)
+
+
+def speech_seconds(store: Store, project: Project, scene: Scene) -> float | None:
+    """How long the scene's speech lasts: measured by its cached voice step (None when that has not
+    run), or estimated from the words for a silent film."""
+    from .services.voice import NO_VOICE
+
+    lines = spoken_lines(scene)
+    if project.settings.voice == NO_VOICE or not lines:
+        return silent_speech_seconds(lines)
+    voice = store.get_step(voice_key(project, scene, _registry(store)))
+    return voice["data"]["seconds"] if voice else None
+
+
 def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
     """Per scene, the image and clip already in the step cache for the project as it stands now
     ("" where that step has not run yet); nothing is computed."""
-    from .services.voice import NO_VOICE
-
     out = []
     for scene, motion in zip(project.scenes, scene_motions(project)):
         entry = {"number": scene.number, "image": "", "clip": ""}
@@ -573,12 +839,7 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
             continue
         image_id = image["outputs"]["image"]
         entry["image"] = str(store.asset_path(image_id))
-        lines = [line for line in scene.lines if line.text.strip()]
-        if project.settings.voice == NO_VOICE or not lines:
-            seconds = sum(len(line.text.split()) for line in lines) / WORDS_PER_SECOND
-        else:
-            voice = store.get_step(voice_key(project, scene))
-            seconds = voice["data"]["seconds"] if voice else None
+        seconds = speech_seconds(store, project, scene)
         if seconds is not None:
             clip = store.get_step(clip_key(project, image_id, motion, scene_duration(seconds, project.settings)))
             if clip is not None:

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import logging
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -27,8 +28,8 @@ from typing import Any, Callable
 
 from . import jobs
 from .config import Settings
-from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, ProgressEvent,
-                     RenderSettings, Scene, estimate_duration)
+from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, Lora, ProgressEvent,
+                     RenderSettings, Scene, Voice, estimate_duration)
 from .errors import Cancelled, VidgenError
 from .gpu import LANE, GpuLane
 from .store import Store
@@ -217,13 +218,120 @@ class Studio:
                                                               name=Path(image_path).name).id
         return self._project_dict(self.store.save_project(project))
 
+    def update_character(self, project_id: str, name: str, changes: dict) -> dict:
+        """Edit one character's sheet: description, seed (None = derived from the name), voice
+        ({model, speaker, speed, pitch, sample} or None for a default voice). Returns the project."""
+        project = self.store.get_project(_id(project_id, "project"))
+        if not isinstance(changes, dict):
+            raise VidgenError(f"Character changes must be a dict, not {type(changes).__name__}.")
+        unknown = sorted(set(map(str, changes)) - {"description", "seed", "voice"})
+        if unknown:
+            raise VidgenError(f"Cannot change {', '.join(unknown)} of a character: change description, seed, voice.")
+        index = _character_index(project.characters, name)
+        data = [asdict(c) for c in project.characters]
+        data[index].update(changes)
+        return self.save_project({"id": project.id, "characters": data})
+
+    def set_character_reference(self, project_id: str, name: str, image_path: str | None) -> dict:
+        """A character's reference picture (checked by decoding it), which steers AI images of the
+        scenes they lead through the image model's IP-Adapter; None removes it."""
+        from .services.images import check_image
+
+        project = self.store.get_project(_id(project_id, "project"))
+        character = project.characters[_character_index(project.characters, name)]
+        if image_path is None or image_path == "":
+            character.reference = ""
+        else:
+            image_path = self._uploaded(image_path, "image")
+            check_image(image_path)
+            character.reference = self.store.add_file(image_path, type="image", name=Path(image_path).name).id
+        return self._project_dict(self.store.save_project(project))
+
+    def cast(self, project_id: str) -> dict:
+        """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}},
+        a voice being {model, speaker, speed, pitch, sample}; characters without one get their distinct default."""
+        from .models.registry import Registry
+        from .services.voice import cast
+
+        project = self.store.get_project(_id(project_id, "project"))
+        voices = cast(project.settings, project.characters, registry=Registry(self.store))
+        return {"narrator": asdict(voices[None]),
+                "characters": {c.name: asdict(voices[c.name]) for c in project.characters}}
+
+    def set_voice(self, project_id: str, character: str | None, voice: dict, sample_path: str | None = None) -> dict:
+        """Give the narrator (character None or "") or a character a voice ({model, speaker, speed, pitch});
+        `sample_path` is an uploaded voice-cloning sample (checked: 6-30 s of speech). Returns the project."""
+        from .models.registry import Registry
+        from .services.voice import check_voice, check_voice_sample
+
+        project = self.store.get_project(_id(project_id, "project"))
+        who = character or "narrator"
+        chosen = _voice(voice, who)
+        if chosen.model:
+            check_voice(chosen.model, Registry(self.store))
+        if sample_path:
+            sample_path = self._uploaded(sample_path, "voice sample")
+            check_voice_sample(sample_path)
+            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name).id
+        elif chosen.sample:
+            self.store.get_asset(chosen.sample)
+        if character:
+            project.characters[_character_index(project.characters, character)].voice = chosen
+        else:
+            project.settings.narrator = chosen
+        return self._project_dict(self.store.save_project(project))
+
+    def preview_voice(self, project_id: str, text: str, voice: dict | None = None, sample_path: str | None = None,
+                      who: str | None = None) -> dict:
+        """Speak `text` with a voice ({model, speaker, speed, pitch}; None: `who`'s voice in the project,
+        the narrator's when `who` is None). Returns {"audio": WAV path, "seconds", "sample_rate", "voice"}."""
+        from .models.registry import Registry
+        from .services.voice import cast, check_voice, check_voice_sample, synthesize_preview
+
+        _need_str(text, "preview text")
+        text = " ".join(text.split())
+        if not text:
+            raise VidgenError("Write a sentence to preview the voice with.")
+        if len(text) > MAX_PREVIEW_CHARS:
+            raise VidgenError(f"The preview text is {len(text)} characters long: use at most {MAX_PREVIEW_CHARS}.")
+        settings, characters = RenderSettings(), []
+        if project_id:
+            project = self.store.get_project(_id(project_id, "project"))
+            settings, characters = project.settings, project.characters
+        registry = Registry(self.store)
+        voices = cast(settings, characters, registry=registry)
+        if who:
+            who = characters[_character_index(characters, who)].name  # a clear "no character" error
+        chosen = voices[who or None] if voice is None else _voice(voice, who or "voice")
+        if not chosen.model:
+            chosen.model = settings.voice
+        if chosen.model == "none":
+            raise VidgenError("The voice is 'none' (a silent film): pick a voice to preview.")
+        check_voice(chosen.model, registry)
+        if sample_path:
+            sample_path = self._uploaded(sample_path, "voice sample")
+            check_voice_sample(sample_path)
+            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name).id
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.settings.tmp_dir) as tmp:
+            r = synthesize_preview(text, chosen, Path(tmp) / "preview.wav", language=settings.language,
+                                   registry=registry, project_voice=settings.voice, samples=self.store.asset_path)
+            asset = self.store.add_file(r.wav, type="audio", name="voice-preview.wav")
+        return {"audio": str(self.store.asset_path(asset.id)), "seconds": r.duration, "sample_rate": r.sample_rate,
+                "voice": asdict(chosen)}
+
+    def asset_file(self, asset_id: str) -> str:
+        """The path of a stored asset (for showing it)."""
+        return str(self.store.asset_path(_id(asset_id, "asset")))
+
     def set_music(self, project_id: str, music_path: str | None) -> dict:
-        """Score the film with the user's music file (checked by decoding it); None removes the music."""
+        """Score the film with the user's music file (checked by decoding it); None goes back to the
+        generated score ("auto"; set the `music` setting to "none" for no music)."""
         from .services.music import check_music_file
 
         project = self.store.get_project(_id(project_id, "project"))
         if music_path is None or music_path == "":
-            project.settings.music = ""
+            project.settings.music = "auto"
         else:
             music_path = self._uploaded(music_path, "music")
             check_music_file(music_path)
@@ -343,6 +451,20 @@ class Studio:
                               or f"The image of scene {scene.number} {job['status']}.")
         r = job["result"]
         return {"image": r["image"], "cached": r["cached"], "model": r["model"], "job": job_id}
+
+    def generate_music(self, project_id: str, on_event: EventFn | None = None) -> dict:
+        """Make (or take from the cache) the project's generated score with its music settings (a job
+        of kind "music"). Returns {"audio": WAV path, "cached", "model", "tempo", "key", "segments", "job"}."""
+        from .pipeline import MusicWork
+
+        project = self.store.get_project(_id(project_id, "project"))
+        job_id = self._enqueue(project.id, "music", MusicWork(self.store, project.id), "Queued: the score")
+        job = self.wait(job_id, on_event)
+        if job["status"] != "completed":
+            raise VidgenError(job["error"] or job["message"] or f"The score {job['status']}.")
+        r = job["result"]
+        return {"audio": r["audio"], "cached": r["cached"], "model": r["model"], "tempo": r["tempo"],
+                "key": r["key"], "segments": r["segments"], "prompt": r.get("prompt", ""), "job": job_id}
 
     # --- jobs ----------------------------------------------------------------------------------
 
@@ -557,6 +679,7 @@ class Studio:
 
     def _render_settings(self, data: Any, base: RenderSettings) -> RenderSettings:
         """`base` with the given fields changed, every field checked."""
+        from .models.registry import Registry
         from .services.voice import check_voice
 
         if data is None:
@@ -567,11 +690,11 @@ class Studio:
         unknown = sorted(set(map(str, data)) - set(names))
         if unknown:
             raise VidgenError(f"Unknown render setting {', '.join(unknown)}: use {', '.join(names)}.")
-        values = asdict(base)
+        settings = dataclasses.replace(base)
         for name, value in data.items():
-            values[name] = _typed(name, value, type(getattr(RenderSettings(), name)))
-        settings = RenderSettings(**values).validate()
-        check_voice(settings.voice)
+            setattr(settings, name, _setting(name, value))
+        settings.validate()
+        check_voice(settings.voice, Registry(self.store))
         if settings.image_model:
             self._image_model(settings.image_model)
         if settings.style:
@@ -581,19 +704,43 @@ class Studio:
         if len(settings.negative_prompt) > MAX_PROMPT:
             raise VidgenError(f"The negative prompt is {len(settings.negative_prompt)} characters long: "
                               f"use at most {MAX_PROMPT}.")
-        if settings.music:
+        if settings.music_source not in ("auto", "none"):
             asset = self.store.get_asset(settings.music)
             if asset.type != "audio":
                 raise VidgenError(f"The music {settings.music!r} is a {asset.type} file, not audio: upload a music file.")
+        if settings.music_model:
+            self._model_of_kind(settings.music_model, "music")
+        from .pipeline import check_music_settings
+
+        check_music_settings(settings)
+        if settings.scheduler:
+            from .services.diffusion import SCHEDULERS
+
+            if settings.scheduler not in SCHEDULERS:
+                raise VidgenError(f"Unknown scheduler {settings.scheduler!r}: use one of {', '.join(SCHEDULERS)} "
+                                  "(or empty for the model's own).")
+        for lora in settings.loras:
+            if _ASSET_ID_RE.match(lora.source):
+                self.store.get_asset(lora.source)
+            elif Path(lora.source).expanduser().exists():  # never a path on the server's disk
+                raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
+                                  "a file of your own goes in with the CLI's --lora.")
+            else:
+                from .services.diffusion import check_lora_source
+
+                check_lora_source(lora.source)
         return settings
 
     def _image_model(self, model_id: str) -> None:
+        self._model_of_kind(model_id, "image")
+
+    def _model_of_kind(self, model_id: str, kind: str) -> None:
         from .models.registry import Registry
 
         spec = Registry(self.store).get(model_id)
-        if spec.kind != "image":
-            raise VidgenError(f"'{model_id}' is a {spec.kind} model, not an image model: "
-                              "pick one of `python -m vidgen models list --kind image`.")
+        if spec.kind != kind:
+            raise VidgenError(f"'{model_id}' is {_a(spec.kind)} model, not {_a(kind)} model: "
+                              f"pick one of `python -m vidgen models list --kind {kind}`.")
 
     def _scenes(self, data: Any) -> list[Scene]:
         if not isinstance(data, list):
@@ -654,6 +801,42 @@ def _title(title: str) -> str:
     return t
 
 
+MAX_PREVIEW_CHARS = 500
+_ASSET_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+_SETTING_TYPES = {f.name: type(getattr(RenderSettings(), f.name)) for f in dataclasses.fields(RenderSettings)}
+
+
+def _setting(name: str, value: Any) -> Any:
+    """One render setting from plain data (the API's JSON), type-checked."""
+    if name == "image_guidance":
+        return None if value is None else _typed(name, value, float)
+    if name == "narrator":
+        return _voice(value, "narrator")
+    if name == "loras":
+        if not isinstance(value, list):
+            raise VidgenError(f"loras must be a list of {{source, scale}}, not {value!r}.")
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, (list, tuple)) and len(item) == 2:
+                item = {"source": item[0], "scale": item[1]}
+            if not isinstance(item, dict) or set(map(str, item)) - {"source", "scale"}:
+                raise VidgenError(f"LoRA {i + 1} must be {{source, scale}}, not {item!r}.")
+            out.append(Lora(_typed(f"LoRA {i + 1} source", item.get("source", ""), str).strip(),
+                            _typed(f"LoRA {i + 1} scale", item.get("scale", 1.0), float)))
+        return out
+    return _typed(name, value, _SETTING_TYPES[name])
+
+
+def _voice(value: Any, who: str) -> Voice:
+    if not isinstance(value, dict):
+        raise VidgenError(f"{who}: a voice is a dict of model, speaker, speed, pitch, sample, not {value!r}.")
+    fields = {f.name: type(getattr(Voice(), f.name)) for f in dataclasses.fields(Voice)}
+    unknown = sorted(set(map(str, value)) - set(fields))
+    if unknown:
+        raise VidgenError(f"{who}: unknown voice field {', '.join(unknown)}: use {', '.join(fields)}.")
+    return Voice(**{k: _typed(f"{who} {k}", v, fields[k]) for k, v in value.items()}).validate(who)
+
+
 def _typed(name: str, value: Any, kind: type) -> Any:
     """`value` as a `kind` (int/float/str/bool), or a VidgenError naming the field."""
     if kind is bool:
@@ -683,6 +866,19 @@ def _scene_index(scenes: list[Scene], number: Any, project_id: str) -> int:
         if s.number == number:
             return i
     raise VidgenError(f"No scene {number} in project '{project_id}': it has scenes 1 to {len(scenes)}.")
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def _character_index(characters: list[Character], name: Any) -> int:
+    _need_str(name, "character name")
+    for i, c in enumerate(characters):
+        if c.name.casefold() == " ".join(name.split()).casefold():
+            return i
+    known = ", ".join(c.name for c in characters) or "none"
+    raise VidgenError(f"No character {name!r} in this project (characters: {known}).")
 
 
 _SCENE_FIELDS = {f.name: f for f in dataclasses.fields(Scene)}
@@ -771,10 +967,10 @@ def _characters(data: Any, n_scenes: int) -> list[Character]:
         where = f"Character {i + 1}"
         if not isinstance(d, dict):
             raise VidgenError(f"{where} must be a dict with name, description and scenes, not {d!r}.")
-        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes", "seed", "reference"})
+        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes", "seed", "reference", "voice"})
         if unknown:
             raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: "
-                              "use name, description, scenes, seed, reference.")
+                              "use name, description, scenes, seed, reference, voice.")
         name = " ".join(_typed(f"{where} name", d.get("name", ""), str).split())
         if not name:
             raise VidgenError(f"{where} has no name: name it or remove it.")
@@ -795,7 +991,8 @@ def _characters(data: Any, n_scenes: int) -> list[Character]:
                 raise VidgenError(f"{name}: the seed must be from 0 to {2**32 - 1}, not {seed}.")
         out.append(Character(name=name, description=_typed(f"{name}: description", d.get("description", ""), str),
                              scenes=scenes, seed=seed,
-                             reference=_typed(f"{name}: reference", d.get("reference", ""), str)))
+                             reference=_typed(f"{name}: reference", d.get("reference", ""), str),
+                             voice=None if d.get("voice") is None else _voice(d["voice"], name)))
     return out
 
 

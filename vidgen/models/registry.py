@@ -21,7 +21,8 @@ from ..errors import VidgenError
 if TYPE_CHECKING:
     from ..store import Store
 
-KINDS = ("llm", "image", "animation", "voice", "music", "lipsync")
+KINDS = ("llm", "image", "animation", "voice", "music", "lipsync", "adapter")
+OPTIONAL_KINDS = ("adapter",)  # kinds with no built-in default: nothing runs them on their own
 SOURCES = ("hf", "ollama", "builtin")
 DATA_FILE = Path(__file__).with_name("registry.json")
 
@@ -44,6 +45,7 @@ ADD_PATTERNS: dict[str, tuple[str, ...]] = {
     "ollama": (),
 }
 ADD_REQUIRES = {"diffusers-animatediff": ("sd15",)}
+ADD_IP_ADAPTERS = {"diffusers-sdxl": "ip-adapter-sdxl"}  # a user's SDXL fine-tune takes SDXL's adapter
 
 # HF rules: owner/name, letters, digits, "-", "_", "."; no "--" or ".."; at most 96 characters.
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -71,6 +73,8 @@ class ModelSpec:
     user: bool = False  # added by the user
     notes: str = ""
     requires: tuple[str, ...] = ()  # ids of other records this one loads with (AnimateDiff -> its SD 1.5 base)
+    ip_adapter: str = ""  # image models: id of the IP-Adapter record that conditions them on a reference image
+    weights: str = ""  # adapters: the weight file inside the repo, e.g. "sdxl_models/ip-adapter_sdxl.safetensors"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
@@ -117,6 +121,8 @@ class ModelSpec:
             out.append("a builtin-source record must have builtin=true")
         if self.default and not self.builtin:
             out.append("the default of a kind must be built in (a fresh machine works offline)")
+        if self.kind == "adapter" and not self.weights:
+            out.append("an adapter needs `weights`, the file inside its repo")
         if self.size_gb < 0 or self.vram_gb < 0:
             out.append("size_gb and vram_gb cannot be negative")
         return out
@@ -145,12 +151,15 @@ def _check_records(specs: tuple[ModelSpec, ...]) -> None:
         seen.add(s.id)
     for kind in KINDS:
         defaults = [s.id for s in specs if s.kind == kind and s.default]
-        if len(defaults) != 1:
+        if len(defaults) != (0 if kind in OPTIONAL_KINDS else 1):
             raise VidgenError(f"{DATA_FILE.name} must have exactly one default {kind} model, not {defaults}.")
+    kinds = {s.id: s.kind for s in specs}
     for s in specs:
         missing = [r for r in s.requires if r not in seen]
         if missing:
             raise VidgenError(f"Model '{s.id}' requires unknown models {missing}.")
+        if s.ip_adapter and kinds.get(s.ip_adapter) != "adapter":
+            raise VidgenError(f"Model '{s.id}' names '{s.ip_adapter}' as its IP-Adapter, which is not an adapter record.")
 
 
 def check_repo_id(repo: str) -> str:
@@ -219,6 +228,8 @@ class Registry:
 
     def default(self, kind: str) -> ModelSpec:
         _check_kind(kind)
+        if kind in OPTIONAL_KINDS:
+            raise VidgenError(f"Models of kind '{kind}' are never active on their own; they load with the models that name them.")
         return next(s for s in self._builtin.values() if s.kind == kind and s.default)
 
     def active(self, kind: str) -> ModelSpec:
@@ -234,19 +245,25 @@ class Registry:
         return records[max(chosen)[1]] if chosen else self.default(kind)
 
     def is_active(self, spec: ModelSpec) -> bool:
-        return self.active(spec.kind).id == spec.id
+        return spec.kind not in OPTIONAL_KINDS and self.active(spec.kind).id == spec.id
 
     # --- writes ---------------------------------------------------------------------------------
 
     def activate(self, model_id: str) -> ModelSpec:
         """Make `model_id` the active model of its kind; the next use loads it (no restart)."""
         spec = self.get(model_id)
+        if spec.kind in OPTIONAL_KINDS:
+            raise VidgenError(f"'{model_id}' is an {spec.kind}: it loads with the models that use it and is never "
+                              "active on its own; download it with `python -m vidgen models download "
+                              f"{model_id}`.")
         self._set_state(spec.id, activated=time.time())
         return spec
 
     def add(self, repo: str, kind: str, *, name: str = "", revision: str = "main") -> ModelSpec:
         """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind."""
         _check_kind(kind)
+        if kind not in ADD_BACKENDS:
+            raise VidgenError(f"Models of kind '{kind}' come with vidgen's registry and cannot be added by repo id.")
         backend = ADD_BACKENDS[kind]
         revision = (revision or "").strip()
         if not revision or any(c.isspace() for c in revision):
@@ -276,6 +293,7 @@ class Registry:
             license="see the model card",
             user=True,
             requires=ADD_REQUIRES.get(backend, ()),
+            ip_adapter=ADD_IP_ADAPTERS.get(backend, ""),
             notes=f"Added by the user; runs on the {backend} backend.",
         )
         bad = spec.problems()

@@ -11,8 +11,10 @@ stays resident between scenes. Per call, a LoRA is loaded, scaled, and unloaded 
 and the scheduler is a fresh instance: the cached pipeline is the same after a call as before it.
 Progress is reported and cancel checked after every denoising step (`callback_on_step_end`).
 
-IP-Adapter: no model record names an adapter yet (ModelSpec has no such field), so a reference
-image (`ImageRequest.ip_image`) is accepted but not used; `generate` logs that it was skipped.
+IP-Adapter: an image record names its adapter record (`ModelSpec.ip_adapter`, e.g. SDXL ->
+h94/IP-Adapter's sdxl_models). With a reference image (`ImageRequest.ip_image`) and the adapter
+given to `generate`, it is loaded for that call (with its image encoder) and unloaded afterwards,
+like a LoRA. Without an adapter the reference is skipped with a warning.
 
 Nothing is imported from torch or diffusers at import time.
 """
@@ -84,8 +86,8 @@ class ImageRequest:
     init_image: str = ""  # path: img2img from it
     strength: float = 0.6  # img2img strength (0..1]
     loras: list[tuple[str, float]] = field(default_factory=list)  # (hub repo id or local .safetensors, scale)
-    ip_image: str = ""  # reference image for IP-Adapter (unused until a model record names an adapter)
-    ip_scale: float = 0.6
+    ip_image: str = ""  # reference image for the IP-Adapter (a character's picture)
+    ip_scale: float = 0.6  # how strongly the reference conditions the image (0..1)
 
 
 # --- prompts, styles, sizes, seeds -----------------------------------------------------------
@@ -177,7 +179,7 @@ def load_pipeline(spec: Any, device: str) -> Any:
     cuda = device.startswith("cuda")
     dtype = torch.float16 if cuda else torch.float32
     try:
-        pipe = DiffusionPipeline.from_pretrained(str(folder), torch_dtype=dtype, variant=_variant(folder),
+        pipe = DiffusionPipeline.from_pretrained(str(folder), dtype=dtype, variant=_variant(folder),
                                                  local_files_only=True)
     except (OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
@@ -216,6 +218,8 @@ def _check(spec: Any, request: ImageRequest) -> None:
     if request.scheduler and request.scheduler not in SCHEDULERS:
         raise VidgenError(f"Unknown scheduler {request.scheduler!r}: use one of {', '.join(SCHEDULERS)} "
                           "(or leave it empty for the model's own).")
+    if request.ip_image and not 0.0 <= request.ip_scale <= 1.0:
+        raise VidgenError(f"The reference image scale must be 0 to 1, not {request.ip_scale!r}.")
     if request.init_image and not 0.0 < request.strength <= 1.0:
         raise VidgenError(f"Image-to-image strength must be above 0 and at most 1, not {request.strength!r}.")
     if not request.prompt.strip():
@@ -224,6 +228,11 @@ def _check(spec: Any, request: ImageRequest) -> None:
         if not isinstance(scale, (int, float)) or not -4.0 <= scale <= 4.0:
             raise VidgenError(f"LoRA {source!r}: scale must be a number from -4 to 4, not {scale!r}.")
         _lora_source(source)
+
+
+def check_lora_source(source: str) -> None:
+    """VidgenError unless `source` names a LoRA that load_lora_weights can take."""
+    _lora_source(source)
 
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -274,12 +283,53 @@ def _init_image(path: str, width: int, height: int) -> Any:
             return done.convert("RGB")
 
 
+def _reference_image(path: str) -> Any:
+    from .images import open_image
+
+    im = open_image(Path(path))
+    try:
+        return im.convert("RGB")
+    finally:
+        im.close()
+
+
+def _load_ip_adapter(base: Any, adapter: Any, scale: float) -> None:
+    """Load the adapter record's weights and image encoder (a sibling `image_encoder` folder) into `base`."""
+    if getattr(adapter, "kind", "") != "adapter" or not adapter.weights:
+        raise VidgenError(f"'{getattr(adapter, 'id', adapter)}' is not an IP-Adapter record.")
+    folder = hub.local_path(adapter)
+    weights = Path(adapter.weights)
+    try:
+        base.load_ip_adapter(str(folder), subfolder=str(weights.parent), weight_name=weights.name,
+                             local_files_only=True)
+    except (OSError, ValueError, KeyError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise VidgenError(f"{adapter.name} cannot be loaded from {folder}: {first}; run "
+                          f"`python -m vidgen models download {adapter.id}` again.") from exc
+    base.set_ip_adapter_scale(float(scale))
+
+
+def _call_pipeline(base: Any, scheduler_name: str, *, img2img: bool) -> Any:
+    """A pipeline over the cached one's components (made after LoRA/adapter loading, so it has the
+    image encoder), with a fresh scheduler."""
+    from diffusers import AutoPipelineForImage2Image
+
+    scheduler = _scheduler(base, scheduler_name)
+    if img2img:
+        pipe = AutoPipelineForImage2Image.from_pipe(base, scheduler=scheduler)
+    else:
+        pipe = type(base).from_pipe(base, scheduler=scheduler)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
 def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tuple[int, int] | None = None,
              progress: Callable[[float], None] | None = None, cancel: Callable[[], None] | None = None,
-             cache: ModelCache | None = None) -> Path:
+             cache: ModelCache | None = None, ip_adapter: Any = None) -> Path:
     """Paint `request` with the diffusers model `spec` and write a PNG to `out_path` (cover-fitted
     to `size` when given, else the generation size). `progress(fraction)` after every denoising
-    step; `cancel()` is called before loading and after every step and stops the job by raising."""
+    step; `cancel()` is called before loading and after every step and stops the job by raising.
+    `ip_adapter` is the adapter record (`spec.ip_adapter`) that makes `request.ip_image` count."""
     defaults = model_defaults(spec)
     _check(spec, request)
     if size is not None:
@@ -296,21 +346,16 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
         # img2img runs int(steps * strength) steps: a Turbo's 2 steps at strength 0.3 would run none.
         steps = math.ceil(1 / request.strength)
         log.info("image-to-image at strength %.2f needs at least %d steps; using %d", request.strength, steps, steps)
-    if request.ip_image:
+    reference = None
+    if request.ip_image and ip_adapter is None:
         log.warning("No IP-Adapter is configured for %s: the reference image %s is not used.",
                     spec.id, Path(request.ip_image).name)
+    elif request.ip_image:
+        reference = _reference_image(request.ip_image)
 
     import torch
 
     with cache.use(spec) as base:
-        from diffusers import AutoPipelineForImage2Image
-
-        scheduler = _scheduler(base, request.scheduler)
-        if init is not None:
-            pipe = AutoPipelineForImage2Image.from_pipe(base, scheduler=scheduler)
-        else:
-            pipe = type(base).from_pipe(base, scheduler=scheduler)
-        pipe.set_progress_bar_config(disable=True)
 
         def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict) -> dict:
             check_cancel(cancel)
@@ -329,7 +374,12 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
         else:
             args.update(width=request.width, height=request.height)
         names: list[str] = []
+        adapted = False
         try:
+            if reference is not None:
+                _load_ip_adapter(base, ip_adapter, request.ip_scale)
+                adapted = True
+                args["ip_adapter_image"] = reference
             for i, (source, scale) in enumerate(request.loras):
                 where, weight_name = _lora_source(source)
                 name = f"vidgen_lora_{i}"
@@ -341,11 +391,14 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
                 names.append(name)
             if names:
                 base.set_adapters(names, adapter_weights=[float(s) for _, s in request.loras])
+            pipe = _call_pipeline(base, request.scheduler, img2img=init is not None)
             with torch.inference_mode():
                 image = pipe(**args).images[0]
         finally:
             if names:
                 base.unload_lora_weights()
+            if adapted:
+                base.unload_ip_adapter()
     if image.mode != "RGB":
         image = image.convert("RGB")
     if size is not None:

@@ -1,15 +1,51 @@
-"""Music for the film. So far: the user's own file, checked by decoding; a later issue adds
-the built-in composer and MusicGen."""
+"""Music for the film: the user's own file (checked by decoding), or a score generated per mood.
+
+`score_film` takes the film as consecutive mood segments (scenes with one mood merged by the
+caller), makes one piece per segment with the built-in composer (services/composer.py) or
+MusicGen (services/musicgen.py), and joins them with equal-power crossfades centred on the
+segment boundaries, so the music changes with the story without gaps or jumps:
+
+    score_film([("calm", 14.0), ("tense", 22.5)], "music.wav", seed=3)
+
+The result is exactly as long as the segments together (to the sample), fades in at the start
+and out at the end, and the same arguments give the same bytes.
+
+`MusicResult` and the small audio helpers the music backends share live here too. Nothing heavy
+is imported at import time.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from ..domain import MOODS
 from ..errors import VidgenError
-from ..media import probe
+from ..media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
+FILM_FADE_IN_SECONDS = 1.0
+FILM_FADE_OUT_SECONDS = 3.0
+TARGET_RMS_DB = -20.0  # every piece is brought to this loudness, so segments match
+PEAK_CEILING_DB = -1.0
+MIN_SEGMENT_SECONDS = 1.0
+
+
+@dataclass
+class MusicResult:
+    wav: Path
+    seconds: float
+    sample_rate: int
+    tempo: float  # BPM; 0 when unknown (MusicGen, or segments of different tempi)
+    key: str  # e.g. "D minor"; "" when unknown or mixed
+    loop_start: float  # seconds; a region that repeats seamlessly (0/0: none)
+    loop_end: float
+    backend: str  # "composer" | "transformers-musicgen"
+    prompt: str = ""  # MusicGen's text prompt(s)
 
 
 def check_music_file(path: str | os.PathLike) -> float:
@@ -28,3 +64,155 @@ def check_music_file(path: str | os.PathLike) -> float:
     if info.duration < 0.5:
         raise VidgenError(f"The music file {p.name} is too short ({info.duration:.2f} s): use at least a second of music.")
     return info.duration
+
+
+# --- audio helpers shared by the music backends ----------------------------------------------
+
+def normalize(audio: np.ndarray, rms_db: float = TARGET_RMS_DB, peak_db: float = PEAK_CEILING_DB) -> np.ndarray:
+    """Scale to `rms_db` dBFS RMS, less where the peak would pass `peak_db` (silence stays silent)."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if rms < 1e-7:
+        return audio.astype(np.float32)
+    gain = min(10 ** (rms_db / 20) / rms, 10 ** (peak_db / 20) / peak)
+    return (audio * gain).astype(np.float32)
+
+
+def fade_edges(audio: np.ndarray, sr: int, *, fade_in: float, fade_out: float) -> np.ndarray:
+    """A copy with raised-cosine fades of `fade_in` / `fade_out` seconds at the ends."""
+    out = audio.astype(np.float32, copy=True)
+    for seconds, edge in ((fade_in, slice(None)), (fade_out, slice(None, None, -1))):
+        n = min(len(out), round(seconds * sr))
+        if n > 0:
+            ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float32)))
+            out[edge][:n] *= ramp
+    return out
+
+
+# --- the film's score ------------------------------------------------------------------------
+
+def _check_segments(segments: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    if not segments:
+        raise VidgenError("The film has no scenes to score.")
+    out = []
+    for i, seg in enumerate(segments, 1):
+        try:
+            mood, seconds = seg
+        except (TypeError, ValueError):
+            raise VidgenError(f"Music segment {i} must be (mood, seconds), not {seg!r}.") from None
+        if mood not in MOODS:
+            raise VidgenError(f"Music segment {i}: unknown mood {mood!r}; use one of {', '.join(MOODS)}.")
+        if not isinstance(seconds, (int, float)) or not seconds >= MIN_SEGMENT_SECONDS:
+            raise VidgenError(f"Music segment {i} must last at least {MIN_SEGMENT_SECONDS:g} s, not {seconds!r}.")
+        out.append((mood, float(seconds)))
+    return out
+
+
+def _layout(lengths: list[float], crossfade: float) -> tuple[list[float], list[float]]:
+    """(boundaries, crossfade per boundary) in seconds. A crossfade takes at most half of either
+    neighbour, so two crossfades never overlap inside one segment; the film's ends have none."""
+    bounds = [0.0]
+    for s in lengths:
+        bounds.append(bounds[-1] + s)
+    fades = [0.0] + [min(crossfade, 0.5 * min(a, b)) for a, b in zip(lengths, lengths[1:])] + [0.0]
+    return bounds, fades
+
+
+def _segment_seed(seed: int, index: int) -> int:
+    return (seed * 1_000_003 + index) % 2**31
+
+
+class _Scorer:
+    """Makes one segment's piece with the chosen backend: (audio, sample rate, tempo, key, prompt)."""
+
+    def __init__(self, model: Any, genre: str, tempo: float, key: str, cache: Any):
+        self.spec = model
+        self.genre, self.tempo, self.key, self.cache = genre, tempo, key, cache
+        self.backend = "composer" if model is None else model.backend
+        if self.backend not in ("composer", "transformers-musicgen"):
+            raise VidgenError(f"Model '{model.id}' runs on '{model.backend}', not a music backend "
+                              "(composer, transformers-musicgen).")
+        if key and self.backend != "composer":
+            raise VidgenError("MusicGen cannot be given a key: leave the music key empty, or use the composer.")
+
+    def piece(self, mood: str, seconds: float, seed: int, progress: ProgressFn | None,
+              cancel: CancelFn | None) -> tuple[np.ndarray, int, float, str, str]:
+        if self.backend == "composer":
+            from . import composer
+
+            request = composer.MusicRequest(mood=mood, genre=self.genre, tempo=self.tempo, key=self.key,
+                                            seconds=seconds, seed=seed)
+            audio, plan = composer.render_audio(request, cancel=cancel)
+            return audio, composer.SAMPLE_RATE, plan.tempo, plan.key, ""
+        from . import musicgen
+
+        prompt = musicgen.compose_prompt(mood, self.genre, [], self.tempo)
+        audio, sr = musicgen.generate_audio(self.spec, prompt, seconds, seed=seed, progress=progress,
+                                            cancel=cancel, cache=self.cache)
+        return audio, sr, 0.0, "", prompt
+
+
+def _crossfade_ready(audio: np.ndarray, n: int, fade_in: int, fade_out: int) -> np.ndarray:
+    """A copy exactly `n` samples long (backends round lengths on their own; at most a sample
+    differs) with equal-power (sin/cos) ramps over its first `fade_in` and last `fade_out`."""
+    piece = np.zeros(n, dtype=np.float32)
+    piece[: min(n, len(audio))] = audio[:n]
+    if fade_in:
+        piece[:fade_in] *= np.sin(np.linspace(0.0, np.pi / 2, fade_in, dtype=np.float32))
+    if fade_out:
+        piece[n - fade_out:] *= np.cos(np.linspace(0.0, np.pi / 2, fade_out, dtype=np.float32))
+    return piece
+
+
+def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model: Any = None, genre: str = "",
+               tempo: float = 0, key: str = "", seed: int = 0, crossfade: float = 2.0,
+               progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+               cache: Any = None) -> MusicResult:
+    """Score consecutive (mood, seconds) segments into one WAV, `sum(seconds)` long.
+
+    `model`: a registry ModelSpec; None or backend "composer" = the built-in composer, backend
+    "transformers-musicgen" = MusicGen through the model cache. `genre`/`tempo`/`key` apply to
+    every segment ("" / 0 = each mood's own). Segments are joined by equal-power crossfades of
+    `crossfade` seconds centred on the boundaries. `progress(fraction)` as segments complete
+    (per decoding step with MusicGen); `cancel()` between bars / steps stops it by raising."""
+    segs = _check_segments(segments)
+    if not isinstance(crossfade, (int, float)) or crossfade < 0:
+        raise VidgenError(f"The music crossfade must be 0 seconds or more, not {crossfade!r}.")
+    scorer = _Scorer(model, genre, tempo, key, cache)
+    lengths = [s for _, s in segs]
+    bounds, fades = _layout(lengths, float(crossfade))
+    total = bounds[-1]
+    check_cancel(cancel)
+
+    mix: np.ndarray | None = None
+    sr = 0
+    tempi, keys, prompts = set(), set(), []
+    for i, (mood, _seconds) in enumerate(segs):
+        start_s, end_s = bounds[i] - fades[i] / 2, bounds[i + 1] + fades[i + 1] / 2
+        done = bounds[i] / total
+
+        def step(fraction: float, done: float = done, share: float = lengths[i] / total) -> None:
+            if progress is not None:
+                progress(min(1.0, done + share * fraction))
+
+        audio, sr_i, piece_tempo, piece_key, prompt = scorer.piece(mood, end_s - start_s, _segment_seed(seed, i),
+                                                                  step, cancel)
+        if mix is None:
+            sr = sr_i
+            mix = np.zeros(round(total * sr), dtype=np.float32)
+        start, end = round(start_s * sr), round(end_s * sr)
+        mix[start:end] += _crossfade_ready(audio, end - start, round(fades[i] * sr), round(fades[i + 1] * sr))
+        tempi.add(piece_tempo)
+        keys.add(piece_key)
+        if prompt and prompt not in prompts:
+            prompts.append(prompt)
+        step(1.0)
+
+    assert mix is not None  # segments is not empty
+    mix = fade_edges(mix, sr, fade_in=min(FILM_FADE_IN_SECONDS, total / 4),
+                     fade_out=min(FILM_FADE_OUT_SECONDS, total / 4))
+    with atomic_output(out_wav) as tmp:
+        write_wav(tmp, np.clip(mix, -1.0, 1.0), sr)
+    return MusicResult(wav=Path(out_wav), seconds=len(mix) / sr, sample_rate=sr,
+                       tempo=tempi.pop() if len(tempi) == 1 else 0.0, key=keys.pop() if len(keys) == 1 else "",
+                       loop_start=0.0, loop_end=0.0, backend=scorer.backend, prompt=" | ".join(prompts))

@@ -41,6 +41,43 @@ def build(shared: Shared) -> None:
         return studio.generate_image(project_id, int(number))
 
     @shown
+    def update_character(project_id: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit a character's sheet: description, seed (null = from the name), voice ({model, speaker,
+        speed, pitch} or null for a default). Returns the project."""
+        return studio.update_character(project_id, name, changes)
+
+    @shown
+    def set_character_reference(project_id: str, name: str, image: Any = None) -> dict[str, Any]:
+        """A character's reference picture (an uploaded image; null removes it): it steers the AI images
+        of the scenes they lead through the image model's IP-Adapter. Returns the project."""
+        return studio.set_character_reference(project_id, name, _file_path(image))
+
+    @shown
+    def get_cast(project_id: str) -> dict[str, Any]:
+        """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}}."""
+        return studio.cast(project_id)
+
+    @shown
+    def set_voice(project_id: str, character: str = "", voice: dict[str, Any] | None = None,
+                  sample: Any = None) -> dict[str, Any]:
+        """The narrator's (character "") or a character's voice: {model, speaker, speed, pitch}, and an
+        uploaded voice-cloning sample (6-30 s of speech, for XTTS). Returns the project."""
+        return studio.set_voice(project_id, character or None, voice or {}, _file_path(sample))
+
+    @shown
+    def synthesize_voice(text: str, voice: dict[str, Any] | None = None, project_id: str = "",
+                         character: str = "", sample: Any = None) -> dict[str, Any]:
+        """Speak a sentence: with `voice` ({model, speaker, speed, pitch}), else with the project's voice of
+        `character` ("" = the narrator). Returns {"audio": WAV path, "seconds", "sample_rate", "voice"}."""
+        return studio.preview_voice(project_id or "", text, voice or None, _file_path(sample), character or None)
+
+    @shown
+    def generate_music(project_id: str) -> dict[str, Any]:
+        """Make the project's score with its music settings (model, genre, tempo, key; a piece per run of
+        scenes of one mood, crossfaded); returns {"audio", "cached", "model", "tempo", "key", "segments"}."""
+        return studio.generate_music(project_id)
+
+    @shown
     def list_projects() -> list[dict[str, Any]]:
         """Projects, newest first: id, title, scenes, updated, status, video, job."""
         return studio.list_projects()
@@ -104,7 +141,26 @@ def build(shared: Shared) -> None:
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
-               storage_info):
+               storage_info, update_character, get_cast):
         gr.api(fn, api_name=fn.__name__)
+    # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
+    with gr.Row(visible=False):
+        project, name, character, text = (gr.Textbox() for _ in range(4))
+        image, sample = gr.File(type="filepath"), gr.File(type="filepath")
+        voice = gr.JSON()
+        answer = gr.JSON()
+        reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
+    reference_button.click(set_character_reference, [project, name, image], answer, api_name="set_character_reference")
+    voice_button.click(set_voice, [project, character, voice, sample], answer, api_name="set_voice")
+    synth_button.click(synthesize_voice, [text, voice, project, character, sample], answer,
+                       api_name="synthesize_voice", **shared.gpu_events)
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
     gr.api(generate_image, api_name="generate_image", **shared.gpu_events)
+    gr.api(generate_music, api_name="generate_music", **shared.gpu_events)
+
+
+def _file_path(value: Any) -> str | None:
+    """A path from what a client sent for a file: a FileData dict (gradio_client's handle_file) or a path."""
+    if isinstance(value, dict):
+        value = value.get("path")
+    return value or None

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from . import api, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
+from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
 from .common import Shared, gpu_options
 
 QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
@@ -35,6 +35,8 @@ def build_app(studio: Any) -> gr.Blocks:
                 script_tab.build(shared)
             with gr.Tab("Storyboard", id="storyboard", elem_id="tab-storyboard"):
                 storyboard_tab.build(shared)
+            with gr.Tab("Cast", id="cast", elem_id="tab-cast"):
+                cast_tab.build(shared)
             with gr.Tab("Projects", id="projects", elem_id="tab-projects"):
                 projects = projects_tab.build(shared)
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):

@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from ..models.registry import KINDS
 from .boundary import shown
 from .common import Shared, row_value
 
@@ -31,7 +32,7 @@ def describe(spec: Any, reg: Any, info: dict[str, Any] | None = None) -> dict[st
     out = {"id": spec.id, "kind": spec.kind, "name": spec.name, "backend": spec.backend, "source": spec.source,
            "repo": spec.repo, "revision": spec.revision, "size_gb": spec.size_gb, "vram_gb": spec.vram_gb,
            "license": spec.license, "languages": list(spec.languages), "default": spec.default,
-           "active": reg.active(spec.kind).id == spec.id, "builtin": spec.builtin, "user": spec.user,
+           "active": reg.is_active(spec), "builtin": spec.builtin, "user": spec.user,
            "downloaded": hub.is_downloaded(spec)}
     if info is not None:
         out["compatibility"] = hub.compatibility(spec, info)
@@ -103,7 +104,7 @@ def build(shared: Shared | None = None) -> gr.Dataframe:
                 "per kind (takes effect on the next render, no restart), remove them to free disk. Built-in "
                 "backends need no download and run on the CPU.")
     with gr.Row():
-        kind = gr.Dropdown(["", "llm", "image", "animation", "voice", "music", "lipsync"], value="", label="Kind",
+        kind = gr.Dropdown(["", *KINDS], value="", label="Kind",
                            info="empty = all", elem_id="models-kind")
         model_id = gr.Textbox(label="Model id", elem_id="models-id")
     table = gr.Dataframe(headers=MODEL_HEADERS, label="Models", interactive=False, wrap=True,

@@ -14,6 +14,8 @@ from .directions import (
     _display_name,
     _extract_directions,
     _is_narrator,
+    _PAUSE_TAG,
+    _after_marks,
     _strip_md,
     _transition_kind,
     _words_time,
@@ -50,8 +52,8 @@ _NAME_PARTICLES = {"the", "of", "de", "van", "von", "der", "la", "le", "da", "di
 _KEYS = _VISUAL_KEYS | _NARRATION_KEYS | _CAMERA_KEYS | _MOOD_KEYS | _LOCATION_KEYS | _TIME_KEYS | _IGNORED_KEYS
 
 
-def _speaker_of(s: str) -> tuple[str, str, str] | None:
-    """(name, parenthetical, text) when the line is `NAME: text` with a plausible NAME."""
+def _speaker_of(s: str) -> tuple[str, str, str, int] | None:
+    """(name, parenthetical, text, where the text starts) when the line is `NAME: text` with a plausible NAME."""
     if len(s) > 4000 or ":" not in s[:120]:
         return None
     m = _SPEAKER_LINE.match(s)
@@ -60,7 +62,7 @@ def _speaker_of(s: str) -> tuple[str, str, str] | None:
     name = " ".join(m.group(1).split())
     if not _plausible_name(name):
         return None
-    return name, (m.group(2) or "").strip(), m.group(3).strip()
+    return name, (m.group(2) or "").strip(), m.group(3).strip(), m.start(3)
 
 
 def _plausible_name(name: str) -> bool:
@@ -91,13 +93,16 @@ class _Body:
         if len(raw_line) <= _MAX_HEAD_LEN and _MD_HEAD.match(raw_line.strip()):
             self.last = None  # a sub-heading is a label, not speech
             return
-        s = _strip_md(_unlist(raw_line.strip()))
-        if not s or re.fullmatch(r"(?:[-*_=~]\s*){3,}", s):
+        marked = _strip_md(_unlist(raw_line.strip()), keep_emphasis=True)  # spoken text keeps *emphasis*
+        s = marked.replace("*", "")
+        if not s or re.fullmatch(r"(?:[-*_=~]\s*){3,}", marked):
             return
         key = _KEY_LINE.match(s) if len(s) <= 4000 and ":" in s[:100] else None
         if key:
             k = " ".join(key.group(1).split()).lower()
             paren, value = (key.group(2) or "").strip(), key.group(3).strip()
+            if k in _NARRATION_KEYS:
+                value = _after_marks(marked, key.start(3)).strip()
             if k in _VISUAL_KEYS:
                 return self._add("visual", value)
             if k in _NARRATION_KEYS:
@@ -124,15 +129,20 @@ class _Body:
                 return
         spk = _speaker_of(s)
         if spk is not None and spk[2]:
-            name, paren, value = spk
-            return self._say(value, None if _is_narrator(name) else _display_name(name), paren)
+            name, paren, value, at = spk
+            return self._say(_after_marks(marked, at).strip(), None if _is_narrator(name) else _display_name(name),
+                             paren)
+        if s.startswith("[") and s.endswith("]") and _PAUSE_TAG.match(s[1:-1].strip()):
+            if self.last is not None and self.last[0] == "line":  # a pause on its own line: after the line above
+                return self._continue(s)
+            return self._say(s, None, "")
         if (s.startswith("[") and s.endswith("]")) or (s.startswith("(") and s.endswith(")")):
             self._add("stage", s[1:-1])
             self.last = None
             return
         if self.last is not None and (raw_line[:1].isspace() or self._wrapped()):
-            return self._continue(s)
-        return self._say(s, None, "")
+            return self._continue(marked)
+        return self._say(marked, None, "")
 
     def _wrapped(self) -> bool:
         """Whether a plain line continues the item above: narration paragraphs join, and a

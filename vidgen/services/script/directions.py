@@ -10,6 +10,10 @@ import re
 from .common import _WORD, _Raw
 
 _BRACKETS = re.compile(r"\[([^\[\]\n]{0,300})\]")
+# Prosody markup stays in spoken text for the voice (services/prosody.py): pauses anywhere, a pace
+# tag only at the start of a line (elsewhere it is an ordinary note and dropped).
+_PAUSE_TAG = re.compile(r"(?i)^pause(?:\s+(?:\d+(?:\.\d+)?|\.\d+)\s*(?:ms|s|sec|secs|seconds?)?)?$")
+_PACE_TAG = re.compile(r"(?i)^(?:slow|fast|speed\s+(?:\d+(?:\.\d+)?|\.\d+)x?)$")
 _CAMERA_PARENS = re.compile(r"\(\s*(camera\b[^()\n]{0,300})\)", re.I)
 _LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)")
 
@@ -22,6 +26,8 @@ def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
 
     def bracket(m: re.Match[str]) -> str:
         inner = m.group(1).strip()
+        if _PAUSE_TAG.match(inner) or (_PACE_TAG.match(inner) and not text[:m.start()].strip()):
+            return f" [{inner.lower()}] "
         if re.match(r"(?i)cam(era)?\b", inner) or _camera_moves(inner, inner):
             camera.append(re.sub(r"(?i)^cam(era)?\s*:?\s*", "", inner))
         elif inner:
@@ -30,14 +36,31 @@ def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
 
     text = _BRACKETS.sub(bracket, text)
     text = _CAMERA_PARENS.sub(lambda m: camera.append(m.group(1)) or " ", text)
-    return " ".join(text.split()), camera, stage
+    text = re.sub(r"(?<=\w) +(?=[.,!?;:](?:\s|$))", "", " ".join(text.split()))  # "Ok [beat] ." -> "Ok."
+    return text, camera, stage
 
 
-def _strip_md(s: str) -> str:
+def _strip_md(s: str, *, keep_emphasis: bool = False) -> str:
+    """Markdown marks off; with `keep_emphasis`, `*word*` / `**word**` stay as `*word*` (the voice's
+    emphasis markup)."""
     # Linear on purpose: no paired-emphasis regex, so a line of 100k asterisks is still fast.
-    s = s.replace("**", "").replace("*", "").replace("~~", "").replace("`", "")
+    s = s.replace("**", "*" if keep_emphasis else "")
+    if not keep_emphasis:
+        s = s.replace("*", "")
+    s = s.replace("~~", "").replace("`", "")
     s = re.sub(r"(?<!\w)_+|_+(?!\w)", "", s)
     return s
+
+
+def _after_marks(marked: str, plain_index: int) -> str:
+    """The tail of `marked` from where `marked` without its "*" reaches `plain_index`."""
+    seen = 0
+    for i, ch in enumerate(marked):
+        if seen == plain_index:
+            return marked[i:]
+        if ch != "*":
+            seen += 1
+    return ""
 
 
 def _display_name(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...domain import MOODS, Character, Line, Scene, estimate_duration
+from ..prosody import strip_markup
 from .common import _WORD, _first_words, _Raw
 from .directions import _camera_moves, _strip_md, _words_time
 from .mood import classify_mood
@@ -14,13 +15,13 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
     for number, r in enumerate(raws, 1):
         lines = []
         for ln in r.lines:
-            text = " ".join(_strip_md(ln.text).split())
-            if _WORD.search(text):
+            text = " ".join(_strip_md(ln.text, keep_emphasis=True).split())
+            if _WORD.search(strip_markup(text)):
                 lines.append(Line(text=text, speaker=ln.speaker, parenthetical=_strip_md(ln.parenthetical).strip()))
         source = "\n".join(r.source).strip("\n")
-        visual = " ".join(_strip_md(" ".join(v for v in r.visual if v)).split())
+        visual = " ".join(_strip_md(strip_markup(" ".join(v for v in r.visual if v))).split())
         if not visual:
-            visual = " ".join(_strip_md(" ".join(v for v in r.narrated_visual if v)).split())
+            visual = " ".join(_strip_md(strip_markup(" ".join(v for v in r.narrated_visual if v))).split())
         speakers: list[str] = []
         for ln in lines:
             if ln.speaker and ln.speaker not in speakers:
@@ -35,7 +36,7 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
         else:
             time = r.time or _words_time(source)
         prev_time = time or prev_time
-        spoken = " ".join(ln.text for ln in lines)
+        spoken = strip_markup(" ".join(ln.text for ln in lines))
         other = " ".join([r.heading] + r.visual + r.narrated_visual)
         scenes.append(
             Scene(

@@ -1,0 +1,97 @@
+"""The script's language: detection, and which voice speaks it.
+
+    detect_language("Il était une fois un petit port.")   # "fr"
+    mms_id("fr")                                          # "fra" (facebook/mms-tts-fra)
+    voice_for_language("fr", registry)                    # "mms-tts-fra"
+
+Detection uses py3langid (a naive Bayes model shipped in the wheel, ~0.5 s to load once). Short
+text is unreliable (it calls "The tide came in." Danish), so text under MIN_LETTERS letters, or a
+guess under MIN_CONFIDENCE, falls back to English.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ..errors import VidgenError
+
+FALLBACK = "en"
+MIN_LETTERS = 20
+MIN_CONFIDENCE = 0.5
+
+# ISO 639-1 -> ISO 639-3, the codes MMS-TTS checkpoints are named by (facebook/mms-tts-<code>),
+# for the common languages py3langid tells apart. Not every code has a checkpoint.
+MMS_CODES = {
+    "en": "eng", "fr": "fra", "es": "spa", "de": "deu", "it": "ita", "pt": "por", "nl": "nld",
+    "pl": "pol", "ru": "rus", "uk": "ukr", "cs": "ces", "sk": "slk", "ro": "ron", "hu": "hun",
+    "el": "ell", "tr": "tur", "ar": "ara", "he": "heb", "fa": "fas", "hi": "hin", "bn": "ben",
+    "ur": "urd", "ta": "tam", "te": "tel", "mr": "mar", "gu": "guj", "pa": "pan", "ko": "kor",
+    "ja": "jpn", "zh": "cmn", "vi": "vie", "th": "tha", "id": "ind", "ms": "zlm", "tl": "tgl",
+    "sw": "swh", "fi": "fin", "sv": "swe", "da": "dan", "no": "nob", "nb": "nob", "is": "isl",
+    "et": "est", "lv": "lav", "lt": "lit", "bg": "bul", "sr": "srp", "hr": "hrv", "sl": "slv",
+    "ca": "cat", "eu": "eus", "gl": "glg", "cy": "cym", "ga": "gle", "af": "afr", "am": "amh",
+    "yo": "yor", "ha": "hau", "zu": "zul", "ka": "kat", "hy": "hye", "kk": "kaz", "uz": "uzb",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of `text`'s language; FALLBACK ("en") when the text is short or the guess unsure."""
+    letters = sum(c.isalpha() for c in text)
+    if letters < MIN_LETTERS:
+        return FALLBACK
+    lang, confidence = _identifier().classify(text)
+    return lang if confidence >= MIN_CONFIDENCE else FALLBACK
+
+
+def check_language(lang: str) -> str:
+    """A language setting: "" (detect) or a two-letter ISO 639-1 code."""
+    if lang and not (len(lang) == 2 and lang.isascii() and lang.isalpha() and lang.islower()):
+        raise VidgenError(f"Language {lang!r} is not an ISO 639-1 code: use two lower-case letters like "
+                          "'en', 'fr', 'es' (or leave it empty to detect it from the script).")
+    return lang
+
+
+def mms_id(lang: str) -> str:
+    """The ISO 639-3 code an MMS-TTS checkpoint uses for `lang` ("en" -> "eng")."""
+    check_language(lang)
+    if lang not in MMS_CODES:
+        raise VidgenError(f"No MMS-TTS code known for language {lang!r}: find the checkpoint by its ISO 639-3 "
+                          "code (facebook/mms-tts-<code>) and add it with `python -m vidgen models add "
+                          "facebook/mms-tts-<code> --kind voice`.")
+    return MMS_CODES[lang]
+
+
+def voice_for_language(lang: str, registry: Any = None) -> str:
+    """The voice id to suggest for `lang`: the built-in Piper voice for English, else `mms-tts-<iso3>`
+    or another transformers-vits voice whose record lists the language."""
+    from .voice import BUILTIN_VOICE
+
+    check_language(lang)
+    if lang in ("", "en"):
+        return BUILTIN_VOICE
+    if registry is None:
+        from ..models.registry import Registry
+
+        registry = Registry()
+    voices = registry.list("voice")
+    code = MMS_CODES.get(lang)
+    for spec in voices:
+        if code and spec.id == f"mms-tts-{code}":
+            return spec.id
+    for spec in voices:
+        if spec.backend == "transformers-vits" and lang in spec.languages:
+            return spec.id
+    hint = f"facebook/mms-tts-{code}" if code else "facebook/mms-tts-<iso639-3 code>"
+    raise VidgenError(f"No voice in the registry speaks {lang!r}: add one with `python -m vidgen models add "
+                      f"{hint} --kind voice`, then download it; or use xtts-v2 (voice cloning, 17 languages).")
+
+
+__all__ = ["detect_language", "check_language", "mms_id", "voice_for_language", "MMS_CODES", "FALLBACK"]

@@ -1,0 +1,251 @@
+"""Prosody: markup inside script lines, and the scene mood's effect on delivery.
+
+Markup (never spoken, never shown in subtitles):
+
+    [pause]                  a 0.5 s silence
+    [pause 1.5]              a silence of 1.5 s; also [pause 1.5s] and [pause 800ms] (at most 10 s)
+    *word*, *a few words*    emphasis
+    [slow] [fast] [speed 0.8]  at the start of a line: that line's pace (0.85x, 1.15x, or the
+                             factor given, 0.5 to 2); anywhere else in a line it is an error
+
+    NARRATOR: [slow] The house was quiet. [pause 1.5] Too quiet.
+    ANA: I *never* said that.
+
+Other `(stage directions)` and `[bracketed notes]` are dropped, as before. A pause ends the
+sentence it falls in: the words on each side become their own subtitle cues, with exactly that
+silence between them (the usual gap between sentences is replaced, not added to). Pauses at the
+start or end of a scene's speech become silence there.
+
+Emphasis is realised as far as a neural TTS without word controls allows: the emphasised words
+are synthesised as their own chunk, a little slower (x0.88) and 3.5 dB louder than the rest of the
+sentence, and joined to the words around them without a gap. The sentence is then scaled down if
+the louder words would clip, so emphasis is relative to its sentence. (XTTS, which runs poorly on
+two-word chunks, speaks the sentence whole and louder instead.)
+
+Mood: each scene mood (`vidgen.domain.MOODS`) scales the speed and the default pauses and offsets
+the pitch of every speaker in the scene, on top of their own voice (`MOOD_PROSODY`):
+
+    mood        speed  pitch (semitones)  pauses
+    neutral     1.00    0.0               1.00
+    joyful      1.08   +1.0               0.90
+    calm        0.94   -0.5               1.20
+    sad         0.88   -1.0               1.30
+    tense       1.08   +0.5               0.80
+    mysterious  0.92   -1.0               1.25
+    romantic    0.94    0.0               1.15
+    epic        0.95   -0.5               1.10
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..domain import MOODS
+from ..errors import VidgenError
+from ..text import split_sentences
+
+PAUSE_SECONDS = 0.5  # a bare [pause]
+MAX_PAUSE = 10.0
+SLOW, FAST = 0.85, 1.15
+EMPHASIS_SPEED = 0.88  # emphasised words: slower ...
+EMPHASIS_GAIN_DB = 3.5  # ... and louder than the rest of their sentence
+
+
+@dataclass(frozen=True)
+class MoodProsody:
+    speed: float  # multiplies every speaker's speed
+    pitch: float  # semitones added to every speaker's pitch
+    pause: float  # multiplies the default gaps between sentences and lines (not [pause] markup)
+
+
+MOOD_PROSODY: dict[str, MoodProsody] = {
+    "neutral": MoodProsody(1.00, 0.0, 1.00),
+    "joyful": MoodProsody(1.08, 1.0, 0.90),
+    "calm": MoodProsody(0.94, -0.5, 1.20),
+    "sad": MoodProsody(0.88, -1.0, 1.30),
+    "tense": MoodProsody(1.08, 0.5, 0.80),
+    "mysterious": MoodProsody(0.92, -1.0, 1.25),
+    "romantic": MoodProsody(0.94, 0.0, 1.15),
+    "epic": MoodProsody(0.95, -0.5, 1.10),
+}
+assert set(MOOD_PROSODY) == set(MOODS), "every mood needs a prosody entry"
+
+
+def mood_prosody(mood: str) -> MoodProsody:
+    if mood not in MOOD_PROSODY:
+        raise VidgenError(f"Unknown mood {mood!r}: use one of {', '.join(MOOD_PROSODY)}.")
+    return MOOD_PROSODY[mood]
+
+
+@dataclass
+class Span:
+    text: str
+    emphasis: bool = False
+
+
+@dataclass
+class Sentence:
+    text: str  # what the subtitles show: markup removed
+    spans: list[Span] = field(default_factory=list)  # the same words, split where emphasis starts or stops
+
+    @property
+    def emphasised(self) -> bool:
+        return any(s.emphasis for s in self.spans)
+
+
+@dataclass
+class Pause:
+    seconds: float
+
+
+@dataclass
+class ParsedLine:
+    speed: float = 1.0  # the line's pace from [slow]/[fast]/[speed x]
+    items: list[Sentence | Pause] = field(default_factory=list)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [i for i in self.items if isinstance(i, Sentence)]
+
+
+# Every alternative stops at the next bracket, asterisk or newline, so matching stays linear
+# even on pathological input (a line of 100k asterisks or brackets).
+_TOKEN = re.compile(r"\[(?P<tag>[^\[\]\n]*)\]|\((?P<paren>[^()\n]*)\)|\*{1,2}(?P<emph>[^*\n]+)\*{1,2}")
+_PAUSE = re.compile(r"(?i)^pause(?:\s+(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>ms|s|sec|secs|seconds?)?)?$")
+_PACE = re.compile(r"(?i)^(?:(?P<word>slow|fast)|speed\s+(?P<num>\d+(?:\.\d+)?|\.\d+)x?)$")
+_LEAD = re.compile(r"^\s*(?:\([^()\n]*\)\s*)*")  # parentheticals may come before a pace tag
+
+
+def _pause(tag: str, where: str) -> float | None:
+    """Seconds of a [pause ...] tag, None when the tag is not a pause."""
+    if not re.match(r"(?i)pause\b", tag):
+        return None
+    m = _PAUSE.match(tag)
+    if not m:
+        raise VidgenError(f"{where}: [{tag}] is not a pause: write [pause], [pause 1.5], [pause 1.5s] "
+                          "or [pause 800ms].")
+    if m.group("num") is None:
+        return PAUSE_SECONDS
+    seconds = float(m.group("num")) / (1000.0 if (m.group("unit") or "").lower() == "ms" else 1.0)
+    if not 0.0 < seconds <= MAX_PAUSE:
+        raise VidgenError(f"{where}: [{tag}] must be a pause above 0 and at most {MAX_PAUSE:g} seconds.")
+    return seconds
+
+
+def _pace(tag: str, where: str) -> float | None:
+    """The speed factor of a pace tag, None when the tag is not one."""
+    m = _PACE.match(tag)
+    if not m and not re.match(r"(?i)speed\b", tag):
+        return None  # e.g. "[slow down]": a stage direction
+    if not m:
+        raise VidgenError(f"{where}: [{tag}] is not a pace: write [slow], [fast] or [speed 0.8] (0.5 to 2).")
+    if m.group("word"):
+        return SLOW if m.group("word").lower() == "slow" else FAST
+    value = float(m.group("num"))
+    if not 0.5 <= value <= 2.0:
+        raise VidgenError(f"{where}: [{tag}] must be a speed from 0.5 to 2.")
+    return value
+
+
+def parse_line(text: str, where: str = "line") -> ParsedLine:
+    """Sentences (with emphasis spans) and pauses of one script line, and its pace.
+    Raises VidgenError naming `where` for malformed markup."""
+    tag = _TOKEN.match(text, _LEAD.match(text).end())
+    speed = _pace(tag.group("tag").strip(), where) if tag and tag.group("tag") is not None else None
+    start = tag.end() if speed is not None else 0
+    line = ParsedLine(speed=speed or 1.0)
+    chars: list[str] = []  # the current stretch of speech, character by character ...
+    emph: list[bool] = []  # ... and whether each is emphasised
+
+    def add(s: str, emphasised: bool) -> None:
+        chars.extend(s)
+        emph.extend([emphasised] * len(s))
+
+    def flush() -> None:
+        line.items.extend(_sentences("".join(chars), emph))
+        chars.clear()
+        emph.clear()
+
+    pos = start
+    for m in _TOKEN.finditer(text, start):
+        add(text[pos:m.start()], False)
+        pos = m.end()
+        if m.group("emph") is not None:
+            add(m.group("emph"), True)
+            continue
+        if m.group("tag") is None:
+            add(" ", False)  # a parenthetical: dropped
+            continue
+        inner = m.group("tag").strip()
+        seconds = _pause(inner, where)
+        if seconds is not None:
+            flush()
+            line.items.append(Pause(seconds))
+        elif _pace(inner, where) is not None:
+            raise VidgenError(f"{where}: [{inner}] sets the pace of a whole line: put it at the start of the line.")
+        else:
+            add(" ", False)  # a stage direction: dropped
+    add(text[pos:], False)
+    flush()
+    return line
+
+
+def _sentences(chars: str, emph: list[bool]) -> list[Sentence]:
+    """Sentences of one stretch of speech; emphasis carried from characters to spans."""
+    # Collapse whitespace (keeping the mask aligned) and drop stray asterisks of unpaired markup.
+    text, mask, space = [], [], False
+    for c, e in zip(chars, emph):
+        if c == "*":
+            continue
+        if c.isspace():
+            space = bool(text)
+            continue
+        if space:
+            text.append(" ")
+            mask.append(e and bool(mask) and mask[-1])  # a space inside an emphasised span stays in it
+            space = False
+        text.append(c)
+        mask.append(e)
+    clean = "".join(text)
+    out, cursor = [], 0
+    for s in split_sentences(clean):
+        at = clean.find(s, cursor)  # split_sentences returns stripped substrings, in order
+        cursor = at + len(s)
+        spans: list[Span] = []
+        for c, e in zip(s, mask[at:cursor]):
+            if spans and spans[-1].emphasis == e:
+                spans[-1].text += c
+            else:
+                spans.append(Span(c, e))
+        out.append(Sentence(s, _merge_punctuation(spans)))
+    return out
+
+
+def _merge_punctuation(spans: list[Span]) -> list[Span]:
+    """Spans with words; punctuation alone ("." after "*that*") joins the span before it."""
+    out: list[Span] = []
+    for sp in spans:
+        if any(c.isalnum() for c in sp.text) or not out:
+            out.append(Span(sp.text, sp.emphasis))
+        else:
+            out[-1].text += sp.text
+    if len(out) > 1 and not any(c.isalnum() for c in out[0].text):  # leading punctuation ("¡", "“")
+        out[1].text = out[0].text + out[1].text
+        out.pop(0)
+    return [Span(sp.text.strip(), sp.emphasis) for sp in out]
+
+
+def strip_markup(text: str) -> str:
+    """The words of a line as subtitles show them: markup and stage directions removed."""
+    return " ".join(s.text for s in parse_line(text).sentences)
+
+
+def sentences(text: str) -> list[str]:
+    """The clean sentences (subtitle cues) of a line."""
+    return [s.text for s in parse_line(text).sentences]
+
+
+__all__ = ["MOOD_PROSODY", "MoodProsody", "ParsedLine", "Pause", "Sentence", "Span", "mood_prosody",
+           "parse_line", "sentences", "strip_markup", "PAUSE_SECONDS", "MAX_PAUSE", "SLOW", "FAST",
+           "EMPHASIS_SPEED", "EMPHASIS_GAIN_DB"]
