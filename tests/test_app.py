@@ -29,7 +29,8 @@ SILENT = {**FAST, "voice": "none"}
 API = ["/parse_script", "/create_project", "/render", "/render_scene", "/generate_image", "/list_projects",
        "/get_project", "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
        "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info",
-       "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music"]
+       "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music",
+       "/keep_scene_image"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:

@@ -237,6 +237,17 @@ def test_image_settings_and_a_characters_reference_reach_the_model(store, tiny_c
             studio.update_settings(p["id"], {"loras": [{"source": "not a repo", "scale": 1}]})
         with pytest.raises(VidgenError, match="No character 'Bob'"):
             studio.set_character_reference(p["id"], "Bob", str(ref))
+        # refine: the picture just made becomes the scene's own, changed a little by image-to-image
+        before = pixels(studio.generate_image(p["id"], 1)["image"])
+        p = studio.keep_scene_image(p["id"], 1, 0.3)
+        assert p["scenes"][0]["image"] and p["scenes"][0]["image_strength"] == 0.3
+        project = store.get_project(p["id"])
+        request3, _ = image_plan(store, project, project.scenes[0], spec)
+        assert Path(request3.init_image).is_file() and request3.strength == 0.3  # image-to-image from it
+        refined = pixels(studio.generate_image(p["id"], 1)["image"])
+        assert np.abs(refined - before).mean() > 0.5  # (strength against change: tests/test_diffusion.py)
+        with pytest.raises(VidgenError, match="strength"):
+            studio.keep_scene_image(p["id"], 1, 1.5)
         p = studio.update_character(p["id"], "Mara", {"seed": 42, "description": "a fisher in a yellow coat"})
         assert p["characters"][0]["seed"] == 42 and "yellow coat" in image_plan(
             store, store.get_project(p["id"]), store.get_project(p["id"]).scenes[0], spec)[0].prompt

@@ -103,6 +103,13 @@ def _scene_image(value: str) -> tuple[int, str]:
     return int(number), path
 
 
+def _programs(value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected General MIDI program numbers like 0,48,32, not {value!r}") from None
+
+
 def _lora(value: str) -> tuple[str, float]:
     source, sep, scale = value.rpartition(":")
     try:
@@ -149,63 +156,57 @@ def _apply_characters(store: Any, project: Any, images: list[tuple[str, str]], s
     store.save_project(project)
 
 
-def cmd_render(args: argparse.Namespace) -> int:
-    from .pipeline import create_project, render
+def _settings_from(args: argparse.Namespace, store: Any) -> RenderSettings:
+    """The render options as settings, every one checked before anything is saved."""
+    from .domain import Lora
+    from .models.registry import Registry
+    from .pipeline import check_image_spec, check_music_settings, check_style, default_voice
+    from .services.diffusion import check_lora_source
     from .services.music import check_music_file
-    from .services.script import read_script_file
     from .services.voice import check_voice
 
-    settings = RenderSettings(aspect=args.aspect, resolution=args.resolution, fps=args.fps,
-                              transition=args.transition, voice=check_voice(args.voice), seed=args.seed,
-                              quality=args.quality, subtitles=not args.no_burn_subtitles).validate()
-    if args.output and Path(args.output).suffix.lower() != ".mp4":
-        raise VidgenError(f"The output {args.output} must end in .mp4.")
-    store = _store(args)
+    registry = Registry(store)
+    settings = RenderSettings(
+        aspect=args.aspect, resolution=args.resolution, fps=args.fps, transition=args.transition, seed=args.seed,
+        quality=args.quality, subtitles=not args.no_burn_subtitles,
+        voice=check_voice(args.voice or default_voice(store), registry), language=(args.language or "").lower(),
+        negative_prompt=args.negative or "", image_steps=args.image_steps, image_guidance=args.guidance,
+        scheduler=args.scheduler, reference_scale=args.reference_scale,
+        music_volume=args.music_volume, music_model=args.music_model or "", music_genre=args.genre or "",
+        music_tempo=args.tempo, music_key=args.key or "", music_instruments=args.instruments or []).validate()
+    for model_id, kind in ((args.image_model, "image"), (args.music_model, "music")):
+        if model_id and registry.get(model_id).kind != kind:
+            raise VidgenError(f"'{model_id}' is a {registry.get(model_id).kind} model, not a {kind} model: "
+                              f"run `python -m vidgen models list --kind {kind}`.")
     if args.image_model:
-        from .models.registry import Registry
-        from .pipeline import check_image_spec
-
-        spec = Registry(store).get(args.image_model)
-        if spec.kind != "image":
-            raise VidgenError(f"'{spec.id}' is a {spec.kind} model, not an image model: "
-                              "run `python -m vidgen models list --kind image`.")
-        check_image_spec(spec)
-        settings.image_model = spec.id
+        check_image_spec(registry.get(args.image_model))
+        settings.image_model = args.image_model
     if args.style and args.style.lower() != "none":
-        from .pipeline import check_style
-
         check_style(args.style)
         settings.style = args.style
-    settings.negative_prompt = args.negative or ""
-    settings.image_steps, settings.image_guidance = args.image_steps, args.guidance
-    settings.scheduler, settings.reference_scale = args.scheduler, args.reference_scale
     for source, scale in args.lora or []:
-        from .domain import Lora
-        from .services.diffusion import check_lora_source
-
         check_lora_source(source)
         if Path(source).expanduser().is_file():  # kept with the project, like its other files
             source = store.add_file(Path(source).expanduser(), type="data", name=Path(source).name).id
         settings.loras.append(Lora(source, scale))
-    settings.validate()
-    text = read_script_file(args.script, store.settings.max_script_bytes)
-    settings.language, settings.music_volume = (args.language or "").lower(), args.music_volume
-    settings.music_model, settings.music_genre = args.music_model or "", args.genre or ""
-    settings.music_tempo, settings.music_key = args.tempo, args.key or ""
-    settings.validate()
-    if args.music_model:
-        from .models.registry import Registry
-
-        if Registry(store).get(args.music_model).kind != "music":
-            raise VidgenError(f"'{args.music_model}' is not a music model: run `python -m vidgen models list --kind music`.")
-    from .pipeline import check_music_settings
-
     check_music_settings(settings)
     if args.music.lower() in ("auto", "none"):
         settings.music = args.music.lower()
     else:
         check_music_file(args.music)
         settings.music = store.add_file(args.music, type="audio", name=Path(args.music).name).id
+    return settings.validate()
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .pipeline import create_project, render
+    from .services.script import read_script_file
+
+    if args.output and Path(args.output).suffix.lower() != ".mp4":
+        raise VidgenError(f"The output {args.output} must end in .mp4.")
+    store = _store(args)
+    settings = _settings_from(args, store)
+    text = read_script_file(args.script, store.settings.max_script_bytes)
     project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []))
     _apply_characters(store, project, args.character_image or [], args.character_seed or [],
                       args.character_voice or [])
@@ -498,8 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
     r.add_argument("--fps", type=int, default=24)
     r.add_argument("--transition", default="fade", choices=list(TRANSITIONS))
-    r.add_argument("--voice", default=RenderSettings.voice,
-                   help="piper:en_US-joe-medium (default), none, or piper:/path/to/voice.onnx")
+    r.add_argument("--voice", metavar="VOICE",
+                   help="the narrator's voice: piper:en_US-joe-medium, none (a silent film), piper:/path/to/voice.onnx "
+                        "or a voice model id (default: the active voice model, `models activate`)")
     r.add_argument("--music", default="auto", metavar="auto|none|FILE",
                    help="auto (default): a score generated for the film's moods; none; or your music file "
                         "(looped, ducked under speech)")
@@ -508,6 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "lofi, rock, jazz, cinematic; default from the moods)")
     r.add_argument("--tempo", type=int, default=0, metavar="BPM", help="tempo of the generated score (default from the mood)")
     r.add_argument("--key", metavar="KEY", help='key of the generated score, e.g. "D minor" (default from the mood)')
+    r.add_argument("--instruments", type=_programs, metavar="P,P,P,P",
+                   help="General MIDI programs of the score's melody, chords, bass and pad, e.g. 0,48,32,89 "
+                        "(default the genre's)")
     r.add_argument("--music-volume", type=float, default=RenderSettings.music_volume, metavar="V",
                    help="music level relative to the voice (default 0.3, about 10 dB under it)")
     r.add_argument("--language", metavar="CODE", help="the script's language, ISO 639-1 (default: detected)")

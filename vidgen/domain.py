@@ -137,6 +137,7 @@ class RenderSettings:
     music_genre: str = ""  # a genre of services/composer.py; "" = chosen from the moods
     music_tempo: int = 0  # BPM; 0 = chosen from the mood
     music_key: str = ""  # e.g. "D minor", "F# major"; "" = chosen from the mood
+    music_instruments: list[int] = field(default_factory=list)  # GM programs: melody, chords, bass, pad; [] = genre's
     seed: int = 0
     subtitles: bool = True  # burn them in (the .srt sidecar is always written)
     quality: str = "standard"
@@ -167,6 +168,10 @@ class RenderSettings:
             raise VidgenError("transition_seconds must be between 0 and 2.")
         if not 0.0 <= self.music_volume <= 2.0:
             raise VidgenError("music_volume must be between 0 and 2.")
+        if len(self.music_instruments) > 4 or not all(
+                isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 127 for p in self.music_instruments):
+            raise VidgenError("music_instruments: at most four General MIDI programs (0-127) for melody, chords, "
+                              f"bass and pad, not {self.music_instruments!r}.")
         if self.music_tempo and not 40 <= self.music_tempo <= 220:
             raise VidgenError(f"music_tempo must be 40 to 220 BPM (or 0 for automatic), not {self.music_tempo!r}.")
         if not isinstance(self.image_steps, int) or not 0 <= self.image_steps <= 200:

@@ -162,13 +162,14 @@ class RenderWork:
         spec = music_model(self.store, project)
         segments = music_segments(project, clips)
         key = step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
-                       genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, seed=s.seed)
+                       genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
+                       seed=s.seed)
         out = work_dir / "music.wav"
         moods = " → ".join(m for m, _ in segments)
 
         def produce():
             r = score_film(segments, out, model=spec, genre=s.music_genre, tempo=s.music_tempo, key=s.music_key,
-                           seed=s.seed, progress=lambda f: ctx.progress(f, f"Scoring: {moods}"),
+                           instruments=s.music_instruments, seed=s.seed, progress=lambda f: ctx.progress(f, f"Scoring: {moods}"),
                            cancel=ctx.check_cancel)
             return {"music": (Path(r.wav), "audio")}, {"model": spec.id, "tempo": r.tempo, "key": r.key,
                                                        "prompt": r.prompt, "segments": segments}
@@ -622,6 +623,16 @@ def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> N
                               f"`python -m vidgen models download {adapter.id}` (or remove the reference).")
 
 
+def default_voice(store: Store) -> str:
+    """The voice a new project speaks with: the registry's active voice model (the built-in Piper
+    voice unless another was activated)."""
+    from .models.registry import Registry
+    from .services.voice import BUILTIN_VOICE
+
+    spec = Registry(store).active("voice")
+    return BUILTIN_VOICE if spec.builtin else spec.id
+
+
 def music_model(store: Store, project: Project) -> Any:
     """The model that scores the film: the project's choice, else the registry's active music model."""
     from .models.registry import Registry
@@ -822,6 +833,13 @@ def speech_seconds(store: Store, project: Project, scene: Scene) -> float | None
     return voice["data"]["seconds"] if voice else None
 
 
+def current_scene_image(store: Store, project: Project, scene: Scene) -> str:
+    """The asset id of the scene's picture in the step cache as the project stands ("" when none)."""
+    plan = image_plan(store, project, scene, image_model(store, project, scene))
+    step = store.get_step(plan[1] if plan else image_key(project, scene))
+    return step["outputs"]["image"] if step else ""
+
+
 def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
     """Per scene, the image and clip already in the step cache for the project as it stands now
     ("" where that step has not run yet); nothing is computed."""
@@ -829,15 +847,12 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
     for scene, motion in zip(project.scenes, scene_motions(project)):
         entry = {"number": scene.number, "image": "", "clip": ""}
         try:
-            plan = image_plan(store, project, scene, image_model(store, project, scene))
+            image_id = current_scene_image(store, project, scene)
         except VidgenError:  # e.g. a model that was removed: nothing of it can be shown
+            image_id = ""
+        if not image_id:
             out.append(entry)
             continue
-        image = store.get_step(plan[1] if plan else image_key(project, scene))
-        if image is None:
-            out.append(entry)
-            continue
-        image_id = image["outputs"]["image"]
         entry["image"] = str(store.asset_path(image_id))
         seconds = speech_seconds(store, project, scene)
         if seconds is not None:

@@ -116,10 +116,10 @@ class Studio:
     # --- projects ------------------------------------------------------------------------------
 
     def create_project(self, text: str, title: str = "", settings: dict | None = None) -> dict:
-        from .pipeline import create_project
+        from .pipeline import create_project, default_voice
 
         _need_str(title, "title")
-        rs = self._render_settings(settings, RenderSettings())
+        rs = self._render_settings(settings, RenderSettings(voice=default_voice(self.store)))
         project = create_project(self.store, text, title=_title(title) if title.strip() else None, settings=rs)
         return self._project_dict(project)
 
@@ -216,6 +216,22 @@ class Studio:
             check_image(image_path)
             project.scenes[index].image = self.store.add_file(image_path, type="image",
                                                               name=Path(image_path).name).id
+        return self._project_dict(self.store.save_project(project))
+
+    def keep_scene_image(self, project_id: str, number: int, strength: float = 0.5) -> dict:
+        """Take the scene's current picture (the one its image model last made) as its own image, to
+        refine with image-to-image at `strength` (0 keeps it as it is). Returns the project."""
+        from .pipeline import current_scene_image
+
+        project = self.store.get_project(_id(project_id, "project"))
+        index = _scene_index(project.scenes, number, project.id)
+        strength = _typed("strength", strength, float)
+        if not 0.0 <= strength <= 1.0:
+            raise VidgenError(f"strength must be from 0 (keep the picture) to 1, not {strength}.")
+        asset = current_scene_image(self.store, project, project.scenes[index])
+        if not asset:
+            raise VidgenError(f"Scene {number} has no picture yet: generate it first.")
+        project.scenes[index].image, project.scenes[index].image_strength = asset, strength
         return self._project_dict(self.store.save_project(project))
 
     def update_character(self, project_id: str, name: str, changes: dict) -> dict:
@@ -812,6 +828,10 @@ def _setting(name: str, value: Any) -> Any:
         return None if value is None else _typed(name, value, float)
     if name == "narrator":
         return _voice(value, "narrator")
+    if name == "music_instruments":
+        if not isinstance(value, list):
+            raise VidgenError(f"music_instruments must be a list of General MIDI program numbers, not {value!r}.")
+        return [_typed("a music instrument", v, int) for v in value]
     if name == "loras":
         if not isinstance(value, list):
             raise VidgenError(f"loras must be a list of {{source, scale}}, not {value!r}.")

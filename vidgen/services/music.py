@@ -125,9 +125,10 @@ def _segment_seed(seed: int, index: int) -> int:
 class _Scorer:
     """Makes one segment's piece with the chosen backend: (audio, sample rate, tempo, key, prompt)."""
 
-    def __init__(self, model: Any, genre: str, tempo: float, key: str, cache: Any):
+    def __init__(self, model: Any, genre: str, tempo: float, key: str, instruments: list[int], cache: Any):
         self.spec = model
         self.genre, self.tempo, self.key, self.cache = genre, tempo, key, cache
+        self.instruments = list(instruments)
         self.backend = "composer" if model is None else model.backend
         if self.backend not in ("composer", "transformers-musicgen"):
             raise VidgenError(f"Model '{model.id}' runs on '{model.backend}', not a music backend "
@@ -141,12 +142,12 @@ class _Scorer:
             from . import composer
 
             request = composer.MusicRequest(mood=mood, genre=self.genre, tempo=self.tempo, key=self.key,
-                                            seconds=seconds, seed=seed)
+                                            instruments=self.instruments, seconds=seconds, seed=seed)
             audio, plan = composer.render_audio(request, cancel=cancel)
             return audio, composer.SAMPLE_RATE, plan.tempo, plan.key, ""
         from . import musicgen
 
-        prompt = musicgen.compose_prompt(mood, self.genre, [], self.tempo)
+        prompt = musicgen.compose_prompt(mood, self.genre, self.instruments, self.tempo)
         audio, sr = musicgen.generate_audio(self.spec, prompt, seconds, seed=seed, progress=progress,
                                             cancel=cancel, cache=self.cache)
         return audio, sr, 0.0, "", prompt
@@ -165,20 +166,22 @@ def _crossfade_ready(audio: np.ndarray, n: int, fade_in: int, fade_out: int) -> 
 
 
 def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model: Any = None, genre: str = "",
-               tempo: float = 0, key: str = "", seed: int = 0, crossfade: float = 2.0,
+               tempo: float = 0, key: str = "", instruments: list[int] | None = None, seed: int = 0,
+               crossfade: float = 2.0,
                progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                cache: Any = None) -> MusicResult:
     """Score consecutive (mood, seconds) segments into one WAV, `sum(seconds)` long.
 
     `model`: a registry ModelSpec; None or backend "composer" = the built-in composer, backend
-    "transformers-musicgen" = MusicGen through the model cache. `genre`/`tempo`/`key` apply to
-    every segment ("" / 0 = each mood's own). Segments are joined by equal-power crossfades of
+    "transformers-musicgen" = MusicGen through the model cache. `genre`/`tempo`/`key`/`instruments`
+    (General MIDI programs: melody, chords, bass, pad) apply to every segment ("" / 0 / [] = each
+    mood's own). Segments are joined by equal-power crossfades of
     `crossfade` seconds centred on the boundaries. `progress(fraction)` as segments complete
     (per decoding step with MusicGen); `cancel()` between bars / steps stops it by raising."""
     segs = _check_segments(segments)
     if not isinstance(crossfade, (int, float)) or crossfade < 0:
         raise VidgenError(f"The music crossfade must be 0 seconds or more, not {crossfade!r}.")
-    scorer = _Scorer(model, genre, tempo, key, cache)
+    scorer = _Scorer(model, genre, tempo, key, instruments or [], cache)
     lengths = [s for _, s in segs]
     bounds, fades = _layout(lengths, float(crossfade))
     total = bounds[-1]

@@ -72,6 +72,12 @@ def build(shared: Shared) -> None:
         return studio.preview_voice(project_id or "", text, voice or None, _file_path(sample), character or None)
 
     @shown
+    def keep_scene_image(project_id: str, number: int, strength: float = 0.5) -> dict[str, Any]:
+        """The scene's current picture becomes its own image, refined by image-to-image at `strength`
+        on the next /generate_image (0 = use it as it is). Returns the project."""
+        return studio.keep_scene_image(project_id, int(number), float(strength))
+
+    @shown
     def generate_music(project_id: str) -> dict[str, Any]:
         """Make the project's score with its music settings (model, genre, tempo, key; a piece per run of
         scenes of one mood, crossfaded); returns {"audio", "cached", "model", "tempo", "key", "segments"}."""
@@ -141,7 +147,7 @@ def build(shared: Shared) -> None:
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
-               storage_info, update_character, get_cast):
+               storage_info, update_character, get_cast, keep_scene_image):
         gr.api(fn, api_name=fn.__name__)
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):

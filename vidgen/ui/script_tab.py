@@ -97,6 +97,14 @@ def parse_loras(text: str) -> list[dict[str, Any]]:
     return out
 
 
+def parse_programs(text: str) -> list[int]:
+    """"0, 48, 32" -> [0, 48, 32] (General MIDI program numbers)."""
+    try:
+        return [int(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise gr.Error(f"Instruments {text!r}: write General MIDI program numbers, e.g. 0, 48, 32, 89.") from None
+
+
 def format_loras(loras: list[dict[str, Any]]) -> str:
     return "\n".join(f"{lo['source']}:{lo['scale']:g}" for lo in loras)
 
@@ -166,6 +174,9 @@ def build(shared: Shared) -> None:
                                       elem_id="render-music-tempo")
                     key = gr.Textbox(label="Key", placeholder="e.g. D minor (empty = mood's)",
                                      elem_id="render-music-key")
+                instruments = gr.Textbox(label="Instruments (General MIDI programs: melody, chords, bass, pad)",
+                                         placeholder="e.g. 0, 48, 32, 89 (empty = the genre's)",
+                                         elem_id="render-music-instruments")
                 music_volume = gr.Slider(0, 1.5, value=defaults.music_volume, step=0.05,
                                          label="Music level (relative to the voice)", elem_id="render-music-volume")
                 score = gr.Button("Preview the score", elem_id="render-music-preview")
@@ -191,7 +202,7 @@ def build(shared: Shared) -> None:
 
     form = [shared.current, title, text, aspect, resolution, fps, transition, voice, quality, music, image_model, style,
             image_steps, guidance, scheduler, loras, reference_scale, language, music_choice, music_model, genre,
-            tempo, key, music_volume]
+            tempo, key, music_volume, instruments]
 
     @shown
     def load_upload(path: str | None) -> Any:
@@ -203,7 +214,7 @@ def build(shared: Shared) -> None:
                 style: str | None = NO_STYLE, image_steps: float = 0, guidance: float | None = None,
                 scheduler: str = "", loras: str = "", reference_scale: float = 0.6, language: str = "",
                 music_choice: str = MUSIC_AUTO, music_model: str = "", genre: str = "", tempo: float = 0,
-                key: str = "", music_volume: float = 0.3) -> tuple[str, list, list]:
+                key: str = "", music_volume: float = 0.3, instruments: str = "") -> tuple[str, list, list]:
         """The project for this form: the current one when its script is this text, else a new one."""
         settings = {"aspect": aspect, "resolution": resolution, "fps": int(fps), "transition": transition,
                     "voice": voice, "quality": quality,
@@ -213,7 +224,7 @@ def build(shared: Shared) -> None:
                     "loras": parse_loras(loras or ""), "reference_scale": float(reference_scale),
                     "language": language or "", "music_model": music_model or "", "music_genre": genre or "",
                     "music_tempo": int(tempo or 0), "music_key": (key or "").strip(),
-                    "music_volume": float(music_volume)}
+                    "music_volume": float(music_volume), "music_instruments": parse_programs(instruments or "")}
         if music_choice != MUSIC_FILE:
             settings["music"] = "none" if music_choice == MUSIC_NONE else "auto"
         elif not music and not current:
@@ -277,7 +288,7 @@ def build(shared: Shared) -> None:
     @shown
     def refresh(project_id: str) -> tuple[Any, ...]:
         if not project_id:
-            return tuple([[], []] + [gr.skip()] * 25)
+            return tuple([[], []] + [gr.skip()] * 26)
         p = studio.get_project(project_id)
         s = p["settings"]
         shown_film = film(p["video"], p.get("subtitles"), s.get("subtitles", True)) if p.get("video") else None
@@ -288,12 +299,12 @@ def build(shared: Shared) -> None:
                 s.get("scheduler", ""), format_loras(s.get("loras") or []), s.get("reference_scale", 0.6),
                 s.get("language", ""), music_mode(s.get("music", "auto")), s.get("music_model", ""),
                 s.get("music_genre", ""), s.get("music_tempo", 0), s.get("music_key", ""), s.get("music_volume", 0.3),
-                shown_film, p.get("video") or None, p.get("subtitles") or None)
+                ", ".join(map(str, s.get("music_instruments") or [])), shown_film, p.get("video") or None, p.get("subtitles") or None)
 
     shared.current.change(refresh, shared.current,
                           [scenes, characters, title, text, aspect, resolution, fps, transition, voice, quality,
                            image_model, style, image_steps, guidance, scheduler, loras, reference_scale,
-                           language, music_choice, music_model, genre, tempo, key, music_volume,
+                           language, music_choice, music_model, genre, tempo, key, music_volume, instruments,
                            video, mp4, srt], api_visibility="private")
 
     @shown

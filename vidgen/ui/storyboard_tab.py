@@ -62,6 +62,7 @@ def build(shared: Shared) -> None:
                 upload = gr.UploadButton("Upload image for scene", file_types=["image"], type="filepath",
                                          elem_id="storyboard-upload")
                 painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
+                keep = gr.Button("Refine this picture", elem_id="storyboard-keep")
             result = gr.Markdown(elem_id="storyboard-result")
 
     editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength]
@@ -166,6 +167,16 @@ def build(shared: Shared) -> None:
         what = "your image" if path else "the painted image"
         return user_image(s), f"Scene {n} now uses {what}: press Regenerate scene to see it move."
 
+    @shown
+    def keep_picture(project_id: str, number: Any, strength: float) -> tuple[Any, str]:
+        """The current picture becomes the scene's own; Generate image then changes it by `strength`."""
+        n = need(project_id, number)
+        amount = float(strength or 0.0) or 0.35  # a gentle default when the slider is at "as it is"
+        p = studio.keep_scene_image(project_id, n, amount)
+        s = next(x for x in p["scenes"] if x["number"] == n)
+        return amount, (f"Scene {n} keeps this picture; Generate image changes it by {amount:.2f} "
+                        f"(image-to-image) — or set 0 to use it as it is.") if s["image"] else ""
+
     shared.current.change(load, [shared.current, previews], [gallery, scene], api_visibility="private")
     scene.change(pick, [shared.current, scene, previews], [image, clip, *editor, result], api_visibility="private")
 
@@ -185,3 +196,4 @@ def build(shared: Shared) -> None:
     upload.upload(use_image, [shared.current, scene, upload], [image, result], api_name="set_scene_image")
     painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
                   api_visibility="private")
+    keep.click(keep_picture, [shared.current, scene, strength], [strength, result], api_visibility="private")
