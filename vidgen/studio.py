@@ -435,6 +435,15 @@ class Studio:
             raise VidgenError(job["error"] or job["message"] or f"Render {job['id']} failed.")
         return job
 
+    def _run_short(self, project_id: str, kind: str, work: Callable, what: str,
+                   on_event: EventFn | None) -> tuple[dict, str]:
+        """Queue a short job in the GPU lane and wait for it: (its result, its id); VidgenError unless it completed."""
+        job_id = self._enqueue(project_id, kind, work, f"Queued: {what}")
+        job = self.wait(job_id, on_event)
+        if job["status"] != "completed":
+            raise VidgenError(job["error"] or job["message"] or f"{what[0].upper()}{what[1:]}: {job['status']}.")
+        return job["result"], job_id
+
     def render_scene(self, project_id: str, number: int, on_event: EventFn | None = None) -> dict:
         """Preview one scene through the same cached steps a render uses (a job of kind "scene", in
         the same lane as renders). Returns {"image", "clip", "speech" (paths; speech "" when
@@ -443,12 +452,8 @@ class Studio:
 
         project = self.store.get_project(_id(project_id, "project"))
         scene = project.scenes[_scene_index(project.scenes, number, project.id)]
-        job_id = self._enqueue(project.id, "scene", SceneWork(self.store, project.id, scene.number),
-                               f"Queued: preview of scene {scene.number}")
-        job = self.wait(job_id, on_event)
-        if job["status"] != "completed":
-            raise VidgenError(job["error"] or job["message"] or f"The preview of scene {scene.number} {job['status']}.")
-        r = job["result"]
+        r, job_id = self._run_short(project.id, "scene", SceneWork(self.store, project.id, scene.number),
+                              f"the preview of scene {scene.number}", on_event)
         return {k: r[k] for k in ("image", "clip", "speech", "duration", "motion", "cached")} | {"job": job_id}
 
     def generate_image(self, project_id: str, number: int, on_event: EventFn | None = None) -> dict:
@@ -459,13 +464,8 @@ class Studio:
 
         project = self.store.get_project(_id(project_id, "project"))
         scene = project.scenes[_scene_index(project.scenes, number, project.id)]
-        job_id = self._enqueue(project.id, "image", ImageWork(self.store, project.id, scene.number),
-                               f"Queued: image of scene {scene.number}")
-        job = self.wait(job_id, on_event)
-        if job["status"] != "completed":
-            raise VidgenError(job["error"] or job["message"]
-                              or f"The image of scene {scene.number} {job['status']}.")
-        r = job["result"]
+        r, job_id = self._run_short(project.id, "image", ImageWork(self.store, project.id, scene.number),
+                              f"the image of scene {scene.number}", on_event)
         return {"image": r["image"], "cached": r["cached"], "model": r["model"], "job": job_id}
 
     def generate_music(self, project_id: str, on_event: EventFn | None = None) -> dict:
@@ -474,11 +474,7 @@ class Studio:
         from .pipeline import MusicWork
 
         project = self.store.get_project(_id(project_id, "project"))
-        job_id = self._enqueue(project.id, "music", MusicWork(self.store, project.id), "Queued: the score")
-        job = self.wait(job_id, on_event)
-        if job["status"] != "completed":
-            raise VidgenError(job["error"] or job["message"] or f"The score {job['status']}.")
-        r = job["result"]
+        r, job_id = self._run_short(project.id, "music", MusicWork(self.store, project.id), "the score", on_event)
         return {"audio": r["audio"], "cached": r["cached"], "model": r["model"], "tempo": r["tempo"],
                 "key": r["key"], "segments": r["segments"], "prompt": r.get("prompt", ""), "job": job_id}
 
