@@ -172,6 +172,8 @@ def test_voice_samples_and_voices_are_checked_in_the_studio(tmp_path):
             studio.set_voice(p["id"], None, {"model": "nope"})
         with pytest.raises(VidgenError, match="No character"):
             studio.preview_voice(p["id"], "Hi.", who="Zed")
+        with pytest.raises(VidgenError, match=r"Scene 1 line 1.*\[slow\]"):  # at edit time, not mid-render
+            studio.update_scene(p["id"], 1, {"narration": "The tide [slow] came in."})
         p = studio.set_voice(p["id"], None, {"pitch": -2.0, "speed": 0.9})
         assert p["settings"]["narrator"]["pitch"] == -2.0
         cast = studio.cast(p["id"])

@@ -968,6 +968,9 @@ def _line(d: Any, where: str, max_text: int) -> Line:
         raise VidgenError(f"{where} is empty: write the line or remove it.")
     if len(text) > max_text:
         raise VidgenError(f"{where} is {len(text)} characters long: use at most {max_text}.")
+    from .services.prosody import parse_line
+
+    parse_line(text, where=where)  # the voice's markup ([pause 1.5], *emphasis*, [slow]) must read
     speaker = d.get("speaker")
     if speaker is not None:
         speaker = _typed(f"{where} speaker", speaker, str).strip() or None  # "" means narration
