@@ -39,23 +39,17 @@ def loras(hf_cache, tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def env(hf_cache, tmp_path_factory):
     """A registry with both tiny models added as user models, and one model cache for the module."""
-    from huggingface_hub import constants
-
     from vidgen.config import Settings
-    from vidgen.gpu import GpuLane
-    from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
     from vidgen.store import Store
 
     mp = pytest.MonkeyPatch()
-    mp.setenv("HF_HUB_CACHE", str(hf_cache))
-    mp.setenv("HF_HUB_OFFLINE", "1")
-    mp.setattr(constants, "HF_HUB_OFFLINE", True)
+    tm.offline_hub(mp, hf_cache)
     registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
     specs = {"sd": registry.add(tm.SD_REPO, "image"), "sdxl": registry.add(tm.SDXL_REPO, "image")}
     # `add` picks diffusers-sdxl for every image repo: the tiny SD one runs on the SD backend.
     specs["sd"] = ModelSpec.from_dict({**specs["sd"].to_dict(), "backend": "diffusers-sd"})
-    cache = ModelCache(resolve=registry.get, device="cpu", budget_bytes=1 << 30, lane=GpuLane())
+    cache = tm.cpu_model_cache(registry)
     yield specs, cache
     mp.undo()
 

@@ -10,7 +10,7 @@ import pytest
 from vidgen.errors import VidgenError
 from vidgen.models import hub
 
-from tests.tiny_models import COMMIT, SD_REPO, build_tiny_sd, save_in_hf_cache
+from tests.tiny_models import COMMIT, SD_REPO, build_tiny_sd, offline_hub, save_in_hf_cache
 from vidgen.models.registry import ModelSpec
 
 REPO = SD_REPO
@@ -33,11 +33,7 @@ def tiny_snapshot(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def offline_cache(tiny_snapshot, monkeypatch) -> Path:
-    monkeypatch.setenv("HF_HUB_CACHE", str(tiny_snapshot))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from huggingface_hub import constants
-
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    offline_hub(monkeypatch, tiny_snapshot)
     return tiny_snapshot
 
 

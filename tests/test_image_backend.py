@@ -18,7 +18,7 @@ from vidgen.models.registry import Registry
 from vidgen.pipeline import create_project, image_key, render
 from vidgen.store import Store
 
-from .tiny_models import SDXL_REPO, build_tiny_sdxl, save_in_hf_cache
+from .tiny_models import SDXL_REPO, build_tiny_sdxl, offline_hub, save_in_hf_cache
 
 pytest.importorskip("diffusers")
 
@@ -42,8 +42,7 @@ def tiny_cache(tmp_path_factory) -> Path:
 def offline(tiny_cache, monkeypatch) -> Path:
     from vidgen.services import diffusion
 
-    monkeypatch.setenv("HF_HUB_CACHE", str(tiny_cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    offline_hub(monkeypatch, tiny_cache)
     # the tiny pipeline is made for 64 px: generate small and with few steps (the video size is fitted after)
     tiny = diffusion.ModelDefaults(steps=2, guidance=5.0, base=64,
                                    sizes={"1:1": (64, 64), "16:9": (128, 64), "9:16": (64, 128)})

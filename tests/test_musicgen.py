@@ -12,6 +12,7 @@ from vidgen.services import musicgen
 from vidgen.services.music import score_film
 
 from . import tiny_musicgen as tmg
+from .tiny_models import cpu_model_cache, offline_hub, one_torch_thread
 
 SR = tmg.SAMPLE_RATE
 
@@ -20,12 +21,7 @@ SR = tmg.SAMPLE_RATE
 def env(tmp_path_factory):
     """(spec, cache, registry): the tiny MusicGen added as a user music model (the stereo one is
     in the HF cache too), one model cache for the module."""
-    import torch
-    from huggingface_hub import constants
-
     from vidgen.config import Settings
-    from vidgen.gpu import GpuLane
-    from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
     from vidgen.store import Store
 
@@ -33,17 +29,13 @@ def env(tmp_path_factory):
     repo = tmg.save_tiny_musicgen(hub)
     tmg.save_tiny_musicgen(hub, tmg.STEREO_REPO, stereo=True)
     mp = pytest.MonkeyPatch()
-    mp.setenv("HF_HUB_CACHE", str(hub))
-    mp.setenv("HF_HUB_OFFLINE", "1")
-    mp.setattr(constants, "HF_HUB_OFFLINE", True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a 16-wide model: thread hand-offs cost more than the maths
+    offline_hub(mp, hub)
     registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
     spec = registry.add(repo, "music")
-    cache = ModelCache(resolve=registry.get, device="cpu", budget_bytes=1 << 30, lane=GpuLane())
+    cache = cpu_model_cache(registry)
     musicgen.register_loaders(cache)
-    yield spec, cache, registry
-    torch.set_num_threads(threads)
+    with one_torch_thread():  # a 16-wide model
+        yield spec, cache, registry
     mp.undo()
 
 

@@ -105,21 +105,15 @@ def test_music_segments_merge_runs_of_one_mood_and_add_up_to_the_film():
 @pytest.fixture()
 def tiny_audio_models(tmp_path, monkeypatch):
     """The tiny MusicGen and VITS saved in an HF cache this test reads offline."""
-    import torch
-    from huggingface_hub import constants
-
     from . import tiny_musicgen, tiny_vits
+    from .tiny_models import offline_hub, one_torch_thread
 
     cache = tmp_path / "hub"
     tiny_musicgen.save_tiny_musicgen(cache)
     tiny_vits.make_hf_cache(cache)
-    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: thread hand-offs cost more than the maths
-    yield tiny_musicgen.REPO, tiny_vits.REPO
-    torch.set_num_threads(threads)
+    offline_hub(monkeypatch, cache)
+    with one_torch_thread():
+        yield tiny_musicgen.REPO, tiny_vits.REPO
 
 
 def test_studio_scores_with_a_musicgen_model_and_speaks_with_a_vits_voice(tmp_path, tiny_audio_models):

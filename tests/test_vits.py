@@ -14,6 +14,7 @@ from vidgen.errors import VidgenError
 from vidgen.media import read_wav
 
 from . import tiny_vits as tv
+from .tiny_models import cpu_model_cache, offline_hub
 
 pytest.importorskip("transformers")
 
@@ -24,22 +25,16 @@ from vidgen.services.voice import cast, check_voice, check_voices, synthesize_li
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """A registry with the tiny voices added as user models, and one model cache for the module."""
-    from huggingface_hub import constants
-
     from vidgen.config import Settings
-    from vidgen.gpu import GpuLane
-    from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
     from vidgen.store import Store
 
     hf_cache = tv.make_hf_cache(tmp_path_factory.mktemp("hf") / "hub")
     mp = pytest.MonkeyPatch()
-    mp.setenv("HF_HUB_CACHE", str(hf_cache))
-    mp.setenv("HF_HUB_OFFLINE", "1")
-    mp.setattr(constants, "HF_HUB_OFFLINE", True)
+    offline_hub(mp, hf_cache)
     registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
     specs = {"one": registry.add(tv.REPO, "voice"), "multi": registry.add(tv.MULTI_REPO, "voice")}
-    cache = ModelCache(resolve=registry.get, device="cpu", budget_bytes=1 << 30, lane=GpuLane())
+    cache = cpu_model_cache(registry)
     yield specs, registry, cache, hf_cache
     mp.undo()
 

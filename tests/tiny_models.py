@@ -14,7 +14,10 @@ CPU, in seconds. The pipelines make 64 px images: the two-block VAE downsamples 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 SD_REPO = "tiny-org/tiny-sd"
@@ -22,6 +25,36 @@ SDXL_REPO = "tiny-org/tiny-sdxl"
 SIZE = 64  # pixels the tiny pipelines are made for
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def offline_hub(mp: Any, cache: Path) -> None:
+    """Point huggingface_hub at `cache` and keep it offline (the env, and the constant it read at import)."""
+    from huggingface_hub import constants
+
+    mp.setenv("HF_HUB_CACHE", str(cache))
+    mp.setenv("HF_HUB_OFFLINE", "1")
+    mp.setattr(constants, "HF_HUB_OFFLINE", True)
+
+
+def cpu_model_cache(registry: Any) -> Any:
+    """A model cache of its own on the CPU (1 GiB budget, its own GPU lane), resolving ids with `registry`."""
+    from vidgen.gpu import GpuLane
+    from vidgen.models.cache import ModelCache
+
+    return ModelCache(resolve=registry.get, device="cpu", budget_bytes=1 << 30, lane=GpuLane())
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run faster on one thread: the hand-offs cost more than the maths."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _tokenizer(folder: Path):
