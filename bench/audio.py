@@ -39,7 +39,7 @@ def row(name: str, seconds: float, audio: float, extra: str = "") -> None:
 
 def cpu(tmp: Path) -> None:
     from vidgen.domain import Character, Line, RenderSettings, Voice
-    from vidgen.services import composer
+    from vidgen.services.music import composer
     from vidgen.services.voice import cast, synthesize_lines
 
     lines = [Line(TEXT)]
@@ -79,7 +79,7 @@ def tiny_models(tmp: Path) -> None:
     from vidgen.gpu import GpuLane
     from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
-    from vidgen.services import musicgen
+    from vidgen.services.music import musicgen
     from vidgen.services.voice import synthesize_lines
     from vidgen.store import Store
 

@@ -8,7 +8,7 @@ import pytest
 from vidgen.domain import MOTIONS, Scene
 from vidgen.errors import Cancelled, VidgenError
 from vidgen.media import probe
-from vidgen.services.animation import (camera_at, choose_motion, ease, motion_frames, render_camera_motion,
+from vidgen.services.animation.camera import (camera_at, choose_motion, ease, motion_frames, render_camera_motion,
                                        rotate_zoom)
 
 W, H, FPS = 320, 180, 24

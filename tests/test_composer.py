@@ -11,8 +11,8 @@ import pytest
 
 from vidgen.errors import Cancelled, VidgenError
 from vidgen.media import read_wav
-from vidgen.services import composer
-from vidgen.services.composer import MusicRequest
+from vidgen.services.music import composer
+from vidgen.services.music.composer import MusicRequest
 from vidgen.services.music import score_film
 
 SR = composer.SAMPLE_RATE

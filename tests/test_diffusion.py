@@ -18,8 +18,8 @@ from . import tiny_models as tm
 pytest.importorskip("diffusers")
 pytest.importorskip("peft")
 
-from vidgen.services import diffusion  # noqa: E402
-from vidgen.services.diffusion import ImageRequest  # noqa: E402
+from vidgen.services.images import diffusion  # noqa: E402
+from vidgen.services.images.diffusion import ImageRequest  # noqa: E402
 
 S = tm.SIZE
 
@@ -162,7 +162,7 @@ def test_ip_image_without_an_adapter_is_skipped_with_a_note(env, tmp_path, caplo
     from PIL import Image
 
     Image.new("RGB", (S, S), (200, 30, 30)).save(tmp_path / "ref.png")
-    with caplog.at_level(logging.WARNING, logger="vidgen.services.diffusion"):
+    with caplog.at_level(logging.WARNING, logger="vidgen.services.images.diffusion"):
         plain = run(env, "sdxl", tmp_path, "plain.png", seed=2)
         ref = run(env, "sdxl", tmp_path, "ref-out.png", seed=2, ip_image=str(tmp_path / "ref.png"))
     assert np.array_equal(plain, ref)

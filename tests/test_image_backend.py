@@ -40,7 +40,7 @@ def tiny_cache(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def offline(tiny_cache, monkeypatch) -> Path:
-    from vidgen.services import diffusion
+    from vidgen.services.images import diffusion
 
     offline_hub(monkeypatch, tiny_cache)
     # the tiny pipeline is made for 64 px: generate small and with few steps (the video size is fitted after)

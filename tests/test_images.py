@@ -182,7 +182,7 @@ def test_not_an_image_is_refused(tmp_path):
 def test_too_many_pixels_is_refused(tmp_path, monkeypatch):
     import vidgen.services.images as images
 
-    monkeypatch.setattr(images, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(images.files, "MAX_PIXELS", 1000)
     Image.new("RGB", (50, 50)).save(tmp_path / "big.png")
     with pytest.raises(VidgenError, match="too large"):
         check_image(tmp_path / "big.png")

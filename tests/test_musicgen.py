@@ -8,7 +8,7 @@ import pytest
 
 from vidgen.errors import Cancelled, VidgenError
 from vidgen.media import read_wav
-from vidgen.services import musicgen
+from vidgen.services.music import musicgen
 from vidgen.services.music import score_film
 
 from . import tiny_musicgen as tmg

@@ -9,8 +9,8 @@ import pytest
 from vidgen.domain import MOODS, Line
 from vidgen.errors import VidgenError
 from vidgen.media import read_wav
-from vidgen.services import prosody
-from vidgen.services.prosody import Pause, Sentence, Span, parse_line
+from vidgen.services.voice import prosody
+from vidgen.services.voice.prosody import Pause, Sentence, Span, parse_line
 from vidgen.services.voice import estimated_cues, synthesize_lines
 
 

@@ -18,7 +18,7 @@ from .tiny_models import cpu_model_cache, offline_hub
 
 pytest.importorskip("transformers")
 
-from vidgen.services import vits  # noqa: E402
+from vidgen.services.voice import vits  # noqa: E402
 from vidgen.services.voice import cast, check_voice, check_voices, synthesize_lines  # noqa: E402
 
 

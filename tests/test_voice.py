@@ -12,7 +12,7 @@ from vidgen.domain import Character, Line, RenderSettings, Voice
 from vidgen.errors import VidgenError
 from vidgen.media import read_wav, write_wav
 from vidgen.services import voice as voice_service
-from vidgen.services import xtts
+from vidgen.services.voice import xtts
 from vidgen.services.voice import (BUILTIN_VOICE, LINE_PAUSE, cast, check_voice, check_voice_sample, check_voices,
                                    estimated_cues, split_sentences, synthesize_lines, synthesize_preview, voice_for)
 
@@ -189,8 +189,8 @@ def test_no_heavy_imports_at_import_time():
     import subprocess
     import sys
 
-    code = ("import sys, vidgen.services.voice, vidgen.services.vits, vidgen.services.xtts, "
-            "vidgen.services.language, vidgen.services.prosody; "
+    code = ("import sys, vidgen.services.voice, vidgen.services.voice.vits, vidgen.services.voice.xtts, "
+            "vidgen.services.voice.language, vidgen.services.voice.prosody; "
             "print(sorted(m for m in ('torch', 'piper', 'transformers', 'TTS', 'py3langid') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -198,7 +198,7 @@ def test_no_heavy_imports_at_import_time():
 
 
 def test_emphasis_is_its_own_slower_louder_chunk_joined_without_a_gap():
-    from vidgen.services import prosody
+    from vidgen.services.voice import prosody
 
     calls = []
 
@@ -222,7 +222,7 @@ def test_emphasis_is_its_own_slower_louder_chunk_joined_without_a_gap():
 
 
 def test_language_detection_and_voice_suggestions():
-    from vidgen.services.language import detect_language, mms_id, voice_for_language
+    from vidgen.services.voice.language import detect_language, mms_id, voice_for_language
 
     assert detect_language("Il était une fois un petit port de pêche au bord de la mer.") == "fr"
     assert detect_language("El pescador salió al mar antes del amanecer con su hijo.") == "es"

@@ -240,7 +240,7 @@ class RenderWork:
         spec = image_model(self.store, project, scene)
         plan = image_plan(self.store, project, scene, spec)
         if plan is not None:
-            from .services import diffusion
+            from .services.images import diffusion
 
             request, key = plan
 
@@ -539,7 +539,7 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: Any) -> tuple
         return None
     if scene.image and scene.image_strength <= 0:
         return None  # the user's picture as it is: no AI involved
-    from .services import diffusion
+    from .services.images import diffusion
 
     s = project.settings
     chars = scene_characters(project, scene)
@@ -590,7 +590,7 @@ def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> N
     """Before any work: every AI image model the scenes use exists, fits this machine and is downloaded,
     with its IP-Adapter where a character has a reference picture; the style and LoRAs are known."""
     from .models import hub
-    from .services import diffusion
+    from .services.images import diffusion
 
     s = project.settings
     specs: dict[str, Any] = {}
@@ -647,7 +647,7 @@ def music_model(store: Store, project: Project) -> Any:
 
 def check_music_settings(settings: RenderSettings) -> None:
     """The score's genre and key are known (VidgenError listing what is)."""
-    from .services import composer
+    from .services.music import composer
 
     if settings.music_genre and settings.music_genre not in composer.GENRES:
         raise VidgenError(f"Unknown music genre {settings.music_genre!r}: use one of {', '.join(composer.GENRES)} "
@@ -710,7 +710,7 @@ def check_runs_here(spec: Any) -> None:
 
 
 def check_style(style: str) -> None:
-    from .services import diffusion
+    from .services.images import diffusion
 
     names = sorted(diffusion.styles())
     if style and style not in names:
@@ -731,14 +731,14 @@ def spoken_lines(scene: Scene) -> list[Line]:
 
 def silent_speech_seconds(lines: list[Line]) -> float:
     """How long the lines would take to say (a silent film's captions follow this)."""
-    from .services.prosody import strip_markup
+    from .services.voice.prosody import strip_markup
 
     return sum(len(strip_markup(line.text).split()) for line in lines) / WORDS_PER_SECOND
 
 
 def project_language(project: Project) -> str:
     """The script's language: the project's setting, else detected from the spoken lines."""
-    from .services.prosody import strip_markup
+    from .services.voice.prosody import strip_markup
 
     if project.settings.language:
         return project.settings.language
@@ -747,7 +747,7 @@ def project_language(project: Project) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _detected(text: str) -> str:
-    from .services.language import detect_language
+    from .services.voice.language import detect_language
 
     return detect_language(text)
 
@@ -763,7 +763,7 @@ def check_project_voices(store: Store, project: Project, ctx: JobContext | None 
     """Every voice of the film is usable before any work; a script in a language the project's voice
     does not speak is reported (the render goes on: the words are still spoken)."""
     from .models.registry import Registry
-    from .services.language import voice_for_language
+    from .services.voice.language import voice_for_language
     from .services.voice import NO_VOICE, check_voices
 
     registry = Registry(store)

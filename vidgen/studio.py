@@ -726,7 +726,7 @@ class Studio:
 
         check_music_settings(settings)
         if settings.scheduler:
-            from .services.diffusion import SCHEDULERS
+            from .services.images.diffusion import SCHEDULERS
 
             if settings.scheduler not in SCHEDULERS:
                 raise VidgenError(f"Unknown scheduler {settings.scheduler!r}: use one of {', '.join(SCHEDULERS)} "
@@ -738,7 +738,7 @@ class Studio:
                 raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
                                   "a file of your own goes in with the CLI's --lora.")
             else:
-                from .services.diffusion import check_lora_source
+                from .services.images.diffusion import check_lora_source
 
                 check_lora_source(lora.source)
         return settings
@@ -968,7 +968,7 @@ def _line(d: Any, where: str, max_text: int) -> Line:
         raise VidgenError(f"{where} is empty: write the line or remove it.")
     if len(text) > max_text:
         raise VidgenError(f"{where} is {len(text)} characters long: use at most {max_text}.")
-    from .services.prosody import parse_line
+    from .services.voice.prosody import parse_line
 
     parse_line(text, where=where)  # the voice's markup ([pause 1.5], *emphasis*, [slow]) must read
     speaker = d.get("speaker")

@@ -61,7 +61,7 @@ def music_model_choices(studio: Any) -> list[tuple[str, str]]:
 
 
 def genre_choices() -> list[tuple[str, str]]:
-    from ..services.composer import GENRES
+    from ..services.music.composer import GENRES
 
     return [("from the moods", ""), *((g, g) for g in GENRES)]
 
@@ -71,13 +71,13 @@ def music_mode(music: str) -> str:
 
 
 def style_choices() -> list[str]:
-    from ..services.diffusion import styles  # the presets are data (styles.json): no torch here
+    from ..services.images.diffusion import styles  # the presets are data (styles.json): no torch here
 
     return [NO_STYLE, *styles()]
 
 
 def scheduler_choices() -> list[tuple[str, str]]:
-    from ..services.diffusion import SCHEDULERS
+    from ..services.images.diffusion import SCHEDULERS
 
     return [("the model's own", ""), *((n, n) for n in SCHEDULERS)]
 

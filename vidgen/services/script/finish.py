@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...domain import MOODS, Character, Line, Scene, estimate_duration
-from ..prosody import strip_markup
+from ..voice.prosody import strip_markup
 from .common import _WORD, _first_words, _Raw
 from .directions import _camera_moves, _strip_md, _words_time
 from .mood import classify_mood

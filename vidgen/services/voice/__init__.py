@@ -34,13 +34,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..domain import Character, Cue, Line, RenderSettings, Voice
-from ..errors import VidgenError
-from ..media import decode_audio, ffmpeg_exe, probe, write_wav
-from . import prosody
+from ...domain import Character, Cue, Line, RenderSettings, Voice
+from ...errors import VidgenError
+from ...media import decode_audio, ffmpeg_exe, probe, write_wav
+from . import prosody, vits, xtts
+from .ids import BUILTIN_VOICE, NO_VOICE
+from .language import check_language, detect_language
 
-BUILTIN_VOICE = "piper:en_US-joe-medium"
-NO_VOICE = "none"
 SENTENCE_PAUSE = 0.22  # seconds between sentences of one line
 LINE_PAUSE = 0.45  # seconds between lines (a change of turn)
 TIMING = "measured per sentence"  # how VoiceResult cues are obtained
@@ -94,7 +94,7 @@ class _Model:
 
 def _registry(registry: Any) -> Any:
     if registry is None:
-        from ..models.registry import Registry
+        from ...models.registry import Registry
 
         registry = Registry()
     return registry
@@ -124,7 +124,6 @@ def _unknown(voice: str, registry: Any) -> VidgenError:
 
 def _resolve(voice: str, registry: Any = None) -> _Model:
     """The backend and files of a voice id, checked (not loaded); VidgenError says what to do."""
-    from . import vits, xtts
 
     if voice == BUILTIN_VOICE:
         return _Model(voice, "piper", files=_builtin_files())
@@ -149,7 +148,7 @@ def _resolve(voice: str, registry: Any = None) -> _Model:
     if spec.backend not in (vits.BACKEND, xtts.BACKEND):
         raise VidgenError(f"Voice {spec.id!r} runs on '{spec.backend}', which vidgen cannot speak with: "
                           f"use a Piper, {vits.BACKEND} or {xtts.BACKEND} voice.")
-    from ..models import hub
+    from ...models import hub
 
     if not hub.is_downloaded(spec):
         raise VidgenError(f"Voice {spec.id!r} ({spec.name}) is not downloaded: run "
@@ -169,7 +168,6 @@ def check_voice(voice: str, registry: Any = None) -> str:
 
 
 def _num_speakers(model: _Model) -> int:
-    from . import vits
 
     if model.backend == "piper":
         return max(1, int(_piper_config(model.files[1]).get("num_speakers") or 1))
@@ -291,8 +289,6 @@ def check_voices(settings: RenderSettings, characters: list[Character], *, regis
                  samples: SamplePath | None = None) -> dict[str | None, Voice]:
     """Validate the narrator's and every character's voice before a render (ids, ranges, speakers,
     the language, cloning samples when `samples` resolves them); returns the cast."""
-    from . import xtts
-    from .language import check_language
 
     settings.narrator.validate("narrator")
     for c in characters:
@@ -384,7 +380,6 @@ class _Vits:
         self.sample_rate = bundle.sample_rate
 
     def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
-        from . import vits
 
         return vits.synthesize(self.bundle, text, speed=speed, speaker=voice.speaker, seed=seed)
 
@@ -393,14 +388,12 @@ class _Xtts:
     chunks = False  # XTTS wanders on two-word inputs: emphasis is a louder whole sentence
 
     def __init__(self, bundle: Any, samples: SamplePath | None) -> None:
-        from . import xtts
 
         self.bundle = bundle
         self.samples = samples
         self.sample_rate = xtts.SAMPLE_RATE
 
     def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
-        from . import xtts
 
         sample = ""
         if voice.sample:
@@ -420,10 +413,9 @@ class _Engines:
         self.open: dict[str, Any] = {}
 
     def cache(self) -> Any:
-        from . import vits, xtts
 
         if self._cache is None:
-            from ..models.cache import get_cache
+            from ...models.cache import get_cache
 
             self._cache = get_cache()
         vits.register_loaders(self._cache)
@@ -431,7 +423,6 @@ class _Engines:
         return self._cache
 
     def get(self, voice_id: str) -> Any:
-        from . import xtts
 
         if voice_id not in self.open:
             model = _resolve(voice_id, self.registry)
@@ -556,7 +547,6 @@ def synthesize_lines(
     cannot be seeded); `length_scale` > 1 slows every voice (kept for older callers); `samples`
     turns a Voice.sample asset id into a file (default: the sample is a path already).
     """
-    from .language import check_language, detect_language
 
     voices = cast if cast is not None else {None: Voice(model=voice)}
     if None not in voices:

@@ -41,9 +41,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..domain import MOODS
-from ..errors import VidgenError
-from ..text import split_sentences
+from ...domain import MOODS
+from ...errors import VidgenError
+from ...text import split_sentences
 
 PAUSE_SECONDS = 0.5  # a bare [pause]
 MAX_PAUSE = 10.0

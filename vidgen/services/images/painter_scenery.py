@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .storyboard_canvas import lerp, noise1d, rect, smoothstep, trap
+from .painter_canvas import lerp, noise1d, rect, smoothstep, trap
 
 
 class SettingsMixin:

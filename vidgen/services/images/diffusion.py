@@ -31,11 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from ..domain import ASPECTS, Character, Scene
-from ..errors import VidgenError
-from ..media import atomic_output, check_cancel
-from ..models import hub
-from ..models.cache import ModelCache, get_cache
+from ...domain import ASPECTS, Character, Scene
+from ...errors import VidgenError
+from ...media import atomic_output, check_cancel
+from ...models import hub
+from ...models.cache import ModelCache, get_cache
 
 log = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def _scheduler(pipe: Any, name: str) -> Any:
 def _init_image(path: str, width: int, height: int) -> Any:
     from PIL import Image
 
-    from .images import fit_user_image, open_image
+    from .files import fit_user_image, open_image
 
     fitted = Path(path)
     im = open_image(fitted)
@@ -284,7 +284,7 @@ def _init_image(path: str, width: int, height: int) -> Any:
 
 
 def _reference_image(path: str) -> Any:
-    from .images import open_image
+    from .files import open_image
 
     im = open_image(Path(path))
     try:
@@ -333,7 +333,7 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
     defaults = model_defaults(spec)
     _check(spec, request)
     if size is not None:
-        from .images import _check_size
+        from .files import _check_size
 
         size = _check_size(size)
     check_cancel(cancel)
@@ -402,7 +402,7 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
     if image.mode != "RGB":
         image = image.convert("RGB")
     if size is not None:
-        from .images import cover_fit
+        from .files import cover_fit
 
         image = cover_fit(image, size)
     out = Path(out_path)

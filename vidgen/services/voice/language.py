@@ -14,7 +14,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..errors import VidgenError
+from ...errors import VidgenError
+from .ids import BUILTIN_VOICE
 
 FALLBACK = "en"
 MIN_LETTERS = 20
@@ -72,13 +73,11 @@ def mms_id(lang: str) -> str:
 def voice_for_language(lang: str, registry: Any = None) -> str:
     """The voice id to suggest for `lang`: the built-in Piper voice for English, else `mms-tts-<iso3>`
     or another transformers-vits voice whose record lists the language."""
-    from .voice import BUILTIN_VOICE
-
     check_language(lang)
     if lang in ("", "en"):
         return BUILTIN_VOICE
     if registry is None:
-        from ..models.registry import Registry
+        from ...models.registry import Registry
 
         registry = Registry()
     voices = registry.list("voice")

@@ -21,10 +21,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .. import media
-from ..assets import FONT_FAMILY, FONTS_DIR
-from ..domain import QUALITIES, TRANSITIONS, AssemblyResult, Cue, SceneMedia
-from ..errors import VidgenError
+from ... import media
+from ...assets import FONT_FAMILY, FONTS_DIR
+from ...domain import QUALITIES, TRANSITIONS, AssemblyResult, Cue, SceneMedia
+from ...errors import VidgenError
 
 XFADE = {"fade": "fade", "dissolve": "dissolve", "wipe": "wipeleft", "slide": "slideleft"}
 MAX_CUE_CHARS = 84  # two lines of 42

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..domain import MOODS, TIMES_OF_DAY, Scene
-from .storyboard_canvas import Canvas, lerp, smoothstep
-from .storyboard_settings import SettingsMixin
+from ...domain import MOODS, TIMES_OF_DAY, Scene
+from .painter_canvas import Canvas, lerp, smoothstep
+from .painter_scenery import SettingsMixin
 
 SUBTITLE_ZONE = 0.22  # bottom fraction kept free of important detail
 CAPTION_INSET = 0.115  # caption box starts this far in from the top and left (and ends as far from the right)
@@ -156,7 +156,7 @@ def _mentions(scene: Scene, *words: str) -> bool:
 def _font(bold: bool, px: int):
     from PIL import ImageFont
 
-    from ..assets import FONT_BOLD, FONT_REGULAR
+    from ...assets import FONT_BOLD, FONT_REGULAR
 
     return ImageFont.truetype(str(FONT_BOLD if bold else FONT_REGULAR), px)
 

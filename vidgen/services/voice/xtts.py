@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import VidgenError
-from ..models import hub
-from ..models.cache import ModelCache
+from ...errors import VidgenError
+from ...models import hub
+from ...models.cache import ModelCache
 
 BACKEND = "coqui-xtts"
 SAMPLE_RATE = 24000  # XTTS v2 always speaks at 24 kHz

@@ -10,42 +10,28 @@ segment boundaries, so the music changes with the story without gaps or jumps:
 The result is exactly as long as the segments together (to the sample), fades in at the start
 and out at the end, and the same arguments give the same bytes.
 
-`MusicResult` and the small audio helpers the music backends share live here too. Nothing heavy
-is imported at import time.
+The backends' shared result type and audio helpers live in audio.py. Nothing heavy is imported
+at import time.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..domain import MOODS
-from ..errors import VidgenError
-from ..media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
+from ...domain import MOODS
+from ...errors import VidgenError
+from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
+from . import composer, musicgen
+from .audio import MusicResult, fade_edges, normalize  # noqa: F401  (part of this API)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
 FILM_FADE_IN_SECONDS = 1.0
 FILM_FADE_OUT_SECONDS = 3.0
-TARGET_RMS_DB = -20.0  # every piece is brought to this loudness, so segments match
-PEAK_CEILING_DB = -1.0
 MIN_SEGMENT_SECONDS = 1.0
-
-
-@dataclass
-class MusicResult:
-    wav: Path
-    seconds: float
-    sample_rate: int
-    tempo: float  # BPM; 0 when unknown (MusicGen, or segments of different tempi)
-    key: str  # e.g. "D minor"; "" when unknown or mixed
-    loop_start: float  # seconds; a region that repeats seamlessly (0/0: none)
-    loop_end: float
-    backend: str  # "composer" | "transformers-musicgen"
-    prompt: str = ""  # MusicGen's text prompt(s)
 
 
 def check_music_file(path: str | os.PathLike) -> float:
@@ -64,29 +50,6 @@ def check_music_file(path: str | os.PathLike) -> float:
     if info.duration < 0.5:
         raise VidgenError(f"The music file {p.name} is too short ({info.duration:.2f} s): use at least a second of music.")
     return info.duration
-
-
-# --- audio helpers shared by the music backends ----------------------------------------------
-
-def normalize(audio: np.ndarray, rms_db: float = TARGET_RMS_DB, peak_db: float = PEAK_CEILING_DB) -> np.ndarray:
-    """Scale to `rms_db` dBFS RMS, less where the peak would pass `peak_db` (silence stays silent)."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if rms < 1e-7:
-        return audio.astype(np.float32)
-    gain = min(10 ** (rms_db / 20) / rms, 10 ** (peak_db / 20) / peak)
-    return (audio * gain).astype(np.float32)
-
-
-def fade_edges(audio: np.ndarray, sr: int, *, fade_in: float, fade_out: float) -> np.ndarray:
-    """A copy with raised-cosine fades of `fade_in` / `fade_out` seconds at the ends."""
-    out = audio.astype(np.float32, copy=True)
-    for seconds, edge in ((fade_in, slice(None)), (fade_out, slice(None, None, -1))):
-        n = min(len(out), round(seconds * sr))
-        if n > 0:
-            ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n, dtype=np.float32)))
-            out[edge][:n] *= ramp
-    return out
 
 
 # --- the film's score ------------------------------------------------------------------------
@@ -139,14 +102,10 @@ class _Scorer:
     def piece(self, mood: str, seconds: float, seed: int, progress: ProgressFn | None,
               cancel: CancelFn | None) -> tuple[np.ndarray, int, float, str, str]:
         if self.backend == "composer":
-            from . import composer
-
             request = composer.MusicRequest(mood=mood, genre=self.genre, tempo=self.tempo, key=self.key,
                                             instruments=self.instruments, seconds=seconds, seed=seed)
             audio, plan = composer.render_audio(request, cancel=cancel)
             return audio, composer.SAMPLE_RATE, plan.tempo, plan.key, ""
-        from . import musicgen
-
         prompt = musicgen.compose_prompt(mood, self.genre, self.instruments, self.tempo)
         audio, sr = musicgen.generate_audio(self.spec, prompt, seconds, seed=seed, progress=progress,
                                             cancel=cancel, cache=self.cache)

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import VidgenError
-from ..models import hub
-from ..models.cache import ModelCache
+from ...errors import VidgenError
+from ...models import hub
+from ...models.cache import ModelCache
 
 BACKEND = "transformers-vits"
 

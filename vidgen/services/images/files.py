@@ -1,6 +1,6 @@
-"""Built-in image backend: storyboard frames (painted by `storyboard`) and the user's own images.
+"""Image files: decoding and checking the user's pictures, cover-fitting, writing PNGs.
 
-Sizes and user files are checked here, so the painter can assume sane input.
+Shared by the painter, the diffusers backend and the camera, below the images front (no cycles).
 """
 
 from __future__ import annotations
@@ -10,35 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..domain import MOODS, TIMES_OF_DAY, Scene
-from ..errors import VidgenError
-from ..media import atomic_output
-from . import storyboard
-from .storyboard import CAPTION_INSET, guess_setting, guess_time_of_day  # re-exported: part of this API
+from ...errors import VidgenError
+from ...media import atomic_output
 
 MAX_PIXELS = 40_000_000
 MIN_SIDE, MAX_SIDE = 64, 4096
-
-
-# --- public API ------------------------------------------------------------------------------
-
-def paint_storyboard(scene: Scene, size: tuple[int, int], out_path: str | Path, *, seed: int = 0,
-                     total_scenes: int | None = None) -> Path:
-    """Paint a storyboard frame for `scene` and write it as a PNG of exactly `size` (w, h)."""
-    frame = render_storyboard(scene, size, seed=seed, total_scenes=total_scenes)
-    return _write_png(frame, out_path)
-
-
-def render_storyboard(scene: Scene, size: tuple[int, int], *, seed: int = 0,
-                      total_scenes: int | None = None, caption: bool = True) -> np.ndarray:
-    """The painted frame as an H x W x 3 uint8 array (what `paint_storyboard` writes)."""
-    w, h = _check_size(size)
-    if scene.mood and scene.mood not in MOODS:
-        raise VidgenError(f"Scene {scene.number}: unknown mood {scene.mood!r}: use one of {', '.join(MOODS)}.")
-    if scene.time_of_day and scene.time_of_day not in TIMES_OF_DAY:
-        raise VidgenError(f"Scene {scene.number}: unknown time of day {scene.time_of_day!r}: "
-                          f"use one of {', '.join(TIMES_OF_DAY)}.")
-    return storyboard.render(scene, w, h, seed=seed, total_scenes=total_scenes, caption=caption)
 
 
 def check_image(path: str | Path) -> tuple[int, int]:
@@ -85,8 +61,6 @@ def fit_user_image(src: str | Path, size: tuple[int, int], out_path: str | Path)
     finally:
         im.close()
 
-
-# --- helpers ---------------------------------------------------------------------------------
 
 def _check_size(size: tuple[int, int]) -> tuple[int, int]:
     try:
@@ -143,7 +117,3 @@ def _write_png(frame: np.ndarray, out_path: str | Path) -> Path:
         # Level 1: these frames are intermediates; the dither makes higher levels slow for little gain.
         Image.fromarray(frame, "RGB").save(tmp, format="PNG", compress_level=1)
     return out
-
-
-__all__ = ["paint_storyboard", "render_storyboard", "fit_user_image", "check_image", "open_image", "guess_setting",
-           "guess_time_of_day", "CAPTION_INSET", "MAX_PIXELS"]

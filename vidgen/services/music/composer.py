@@ -32,10 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from ..domain import MOODS
-from ..errors import VidgenError
-from ..media import CancelFn, atomic_output, check_cancel, read_wav, write_wav
-from .music import MusicResult, fade_edges, normalize
+from ...domain import MOODS
+from ...errors import VidgenError
+from ...media import CancelFn, atomic_output, check_cancel, read_wav, write_wav
+from .audio import MusicResult, fade_edges, normalize
 
 BACKEND = "composer"
 SAMPLE_RATE = 44100

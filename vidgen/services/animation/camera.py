@@ -17,9 +17,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..domain import MOTIONS, Scene
-from ..errors import VidgenError
-from ..media import VideoWriter, atomic_output, check_cancel
+from ...domain import MOTIONS, Scene
+from ...errors import VidgenError
+from ...media import VideoWriter, atomic_output, check_cancel
 
 ZOOM = 1.15  # zoom_in / zoom_out travel
 PAN_ZOOM = 1.12  # fixed zoom during pans; the margin it creates is the pan's travel
@@ -211,7 +211,7 @@ def _load_cover(image: str | Path, w: int, h: int, zmax: float) -> np.ndarray:
     """
     from PIL import ImageOps
 
-    from .images import open_image  # same checks and messages as the image service
+    from ..images.files import open_image  # same checks and messages as the image service
 
     im = open_image(image)
     try:

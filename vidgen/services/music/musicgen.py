@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import VidgenError
-from ..media import CancelFn, ProgressFn, atomic_output, check_cancel, write_wav
-from ..models import hub
-from ..models.cache import ModelCache, get_cache
-from .music import MusicResult, fade_edges, normalize
+from ...errors import VidgenError
+from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, write_wav
+from ...models import hub
+from ...models.cache import ModelCache, get_cache
+from . import composer
+from .audio import MusicResult, fade_edges, normalize
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,6 @@ def compose_prompt(mood: str, genre: str = "", instruments: list[int] | tuple[in
     """A MusicGen text prompt, e.g. "calm, peaceful ambient soundtrack, warm synth pads, soft
     vibraphone and harp, 72 bpm, instrumental, no vocals". Genre and tempo resolve as the
     composer's do; `instruments` are General MIDI program numbers (default: the genre's sound)."""
-    from . import composer
-
     genre, tempo = composer.resolve_style(mood, genre, tempo)
     if instruments:
         import pretty_midi

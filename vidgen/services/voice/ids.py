@@ -1,0 +1,4 @@
+"""Voice ids every part of the voice service shares (below the front, so nothing imports in a circle)."""
+
+BUILTIN_VOICE = "piper:en_US-joe-medium"  # the Piper voice shipped on PyPI (registry id piper-joe)
+NO_VOICE = "none"  # a silent film
