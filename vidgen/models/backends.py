@@ -1,0 +1,47 @@
+"""The one table from a model record's `backend` to the code that runs it.
+
+Every capability picks its backend the same way: `runtime(spec)` imports the module this table
+names for the record's (kind, backend) and returns it; the capability's front then calls that
+module's entry point for its kind. A record whose backend is not here has no runtime: the
+registry shows it as planned, and it cannot be activated, downloaded or rendered with.
+
+Data only: importing this module imports no backend (they load on the first `runtime` call).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from ..errors import VidgenError
+
+# (kind, backend) -> the module that runs it
+RUNTIMES: dict[tuple[str, str], str] = {
+    ("llm", "rules"): "vidgen.services.script",
+    ("image", "storyboard"): "vidgen.services.images.painter",
+    ("image", "diffusers-sdxl"): "vidgen.services.images.diffusion",
+    ("image", "diffusers-sd"): "vidgen.services.images.diffusion",
+    ("adapter", "ip-adapter"): "vidgen.services.images.diffusion",
+    ("animation", "camera"): "vidgen.services.animation.camera",
+    ("voice", "piper"): "vidgen.services.voice.piper",
+    ("voice", "transformers-vits"): "vidgen.services.voice.vits",
+    ("voice", "coqui-xtts"): "vidgen.services.voice.xtts",
+    ("music", "composer"): "vidgen.services.music.composer",
+    ("music", "transformers-musicgen"): "vidgen.services.music.musicgen",
+}
+
+
+def has_runtime(kind: str, backend: str) -> bool:
+    """Whether vidgen has code that runs models of this kind on this backend."""
+    return (kind, backend) in RUNTIMES
+
+
+def runtime(spec: Any) -> ModuleType:
+    """The module that runs `spec` (a ModelSpec); VidgenError when its backend has none yet."""
+    path = RUNTIMES.get((spec.kind, spec.backend))
+    if path is None:
+        raise VidgenError(f"{spec.name} ({spec.id}) runs on '{spec.backend}', which vidgen cannot run yet "
+                          f"(planned): pick another {spec.kind} model (`python -m vidgen models list --kind "
+                          f"{spec.kind}`).")
+    return importlib.import_module(path)
