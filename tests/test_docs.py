@@ -40,3 +40,13 @@ def test_every_cli_option_is_documented():
 
 def test_requirements_pin_torch_exactly():
     assert re.search(r"^torch==2\.13\.0$", (ROOT / "requirements.txt").read_text(), re.M)
+
+
+def test_readme_settings_table_is_the_generated_one():
+    from vidgen.render_settings import SETTINGS, readme_table
+
+    block = re.search(r"<!-- settings table: start -->\n(.*?)\n<!-- settings table: end -->", README, re.S)
+    assert block, "README.md has no generated settings table"
+    assert block.group(1) == readme_table(), "README's settings table drifted: paste render_settings.readme_table()"
+    for s in SETTINGS:  # and each row names its setting, so a new row cannot go undocumented
+        assert f"| `{s.name}` |" in block.group(1), s.name

@@ -30,7 +30,10 @@ from . import jobs
 from .config import Settings
 from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, Lora, ProgressEvent,
                      RenderSettings, Scene, Voice, estimate_duration)
+from .checks import check_saved, check_scene
 from .errors import Cancelled, VidgenError
+from .render_settings import typed, voice_from, with_changes
+from .resolve import default_voice
 from .gpu import LANE, GpuLane
 from .store import Store
 
@@ -42,7 +45,6 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength")
 MAX_TITLE = 200
-MAX_PROMPT = 2000  # characters of a negative prompt
 MAX_SCENE_SECONDS = 3600.0
 EVENTS_PER_JOB = 256  # recent progress events kept per job for waiters
 JOBS_WITH_EVENTS = 64  # jobs whose recent events are kept
@@ -116,7 +118,7 @@ class Studio:
     # --- projects ------------------------------------------------------------------------------
 
     def create_project(self, text: str, title: str = "", settings: dict | None = None) -> dict:
-        from .pipeline import create_project, default_voice
+        from .pipeline import create_project
 
         _need_str(title, "title")
         rs = self._render_settings(settings, RenderSettings(voice=default_voice(self.store)))
@@ -221,7 +223,7 @@ class Studio:
     def keep_scene_image(self, project_id: str, number: int, strength: float = 0.5) -> dict:
         """Take the scene's current picture (the one its image model last made) as its own image, to
         refine with image-to-image at `strength` (0 keeps it as it is). Returns the project."""
-        from .pipeline import current_scene_image
+        from .pipeline.query import current_scene_image
 
         project = self.store.get_project(_id(project_id, "project"))
         index = _scene_index(project.scenes, number, project.id)
@@ -690,69 +692,8 @@ class Studio:
         return d
 
     def _render_settings(self, data: Any, base: RenderSettings) -> RenderSettings:
-        """`base` with the given fields changed, every field checked."""
-        from .models.registry import Registry
-        from .services.voice import check_voice
-
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise VidgenError(f"Render settings must be a dict, not {type(data).__name__}.")
-        names = [f.name for f in dataclasses.fields(RenderSettings)]
-        unknown = sorted(set(map(str, data)) - set(names))
-        if unknown:
-            raise VidgenError(f"Unknown render setting {', '.join(unknown)}: use {', '.join(names)}.")
-        settings = dataclasses.replace(base)
-        for name, value in data.items():
-            setattr(settings, name, _setting(name, value))
-        settings.validate()
-        check_voice(settings.voice, Registry(self.store))
-        if settings.image_model:
-            self._image_model(settings.image_model)
-        if settings.style:
-            from .pipeline import check_style
-
-            check_style(settings.style)
-        if len(settings.negative_prompt) > MAX_PROMPT:
-            raise VidgenError(f"The negative prompt is {len(settings.negative_prompt)} characters long: "
-                              f"use at most {MAX_PROMPT}.")
-        if settings.music_source not in ("auto", "none"):
-            asset = self.store.get_asset(settings.music)
-            if asset.type != "audio":
-                raise VidgenError(f"The music {settings.music!r} is a {asset.type} file, not audio: upload a music file.")
-        if settings.music_model:
-            self._model_of_kind(settings.music_model, "music")
-        from .pipeline import check_music_settings
-
-        check_music_settings(settings)
-        if settings.scheduler:
-            from .services.images.diffusion import SCHEDULERS
-
-            if settings.scheduler not in SCHEDULERS:
-                raise VidgenError(f"Unknown scheduler {settings.scheduler!r}: use one of {', '.join(SCHEDULERS)} "
-                                  "(or empty for the model's own).")
-        for lora in settings.loras:
-            if _ASSET_ID_RE.match(lora.source):
-                self.store.get_asset(lora.source)
-            elif Path(lora.source).expanduser().exists():  # never a path on the server's disk
-                raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
-                                  "a file of your own goes in with the CLI's --lora.")
-            else:
-                from .services.images.diffusion import check_lora_source
-
-                check_lora_source(lora.source)
-        return settings
-
-    def _image_model(self, model_id: str) -> None:
-        self._model_of_kind(model_id, "image")
-
-    def _model_of_kind(self, model_id: str, kind: str) -> None:
-        from .models.registry import Registry
-
-        spec = Registry(self.store).get(model_id)
-        if spec.kind != kind:
-            raise VidgenError(f"'{model_id}' is {_a(spec.kind)} model, not {_a(kind)} model: "
-                              f"pick one of `python -m vidgen models list --kind {kind}`.")
+        """`base` with the given fields changed, every field checked (vidgen/checks.py)."""
+        return check_saved(self.store, with_changes(base, data))
 
     def _scenes(self, data: Any) -> list[Scene]:
         if not isinstance(data, list):
@@ -764,8 +705,7 @@ class Studio:
                               "split the story into several projects.")
         scenes = [_scene(d, i + 1, self.settings.max_script_bytes) for i, d in enumerate(data)]
         for scene in scenes:
-            if scene.image_model:
-                self._image_model(scene.image_model)
+            check_scene(self.store, scene)
             if scene.image:
                 asset = self.store.get_asset(scene.image)
                 if asset.type != "image":
@@ -814,63 +754,8 @@ def _title(title: str) -> str:
 
 
 MAX_PREVIEW_CHARS = 500
-_ASSET_ID_RE = re.compile(r"^[0-9a-f]{64}$")
-_SETTING_TYPES = {f.name: type(getattr(RenderSettings(), f.name)) for f in dataclasses.fields(RenderSettings)}
-
-
-def _setting(name: str, value: Any) -> Any:
-    """One render setting from plain data (the API's JSON), type-checked."""
-    if name == "image_guidance":
-        return None if value is None else _typed(name, value, float)
-    if name == "narrator":
-        return _voice(value, "narrator")
-    if name == "music_instruments":
-        if not isinstance(value, list):
-            raise VidgenError(f"music_instruments must be a list of General MIDI program numbers, not {value!r}.")
-        return [_typed("a music instrument", v, int) for v in value]
-    if name == "loras":
-        if not isinstance(value, list):
-            raise VidgenError(f"loras must be a list of {{source, scale}}, not {value!r}.")
-        out = []
-        for i, item in enumerate(value):
-            if isinstance(item, (list, tuple)) and len(item) == 2:
-                item = {"source": item[0], "scale": item[1]}
-            if not isinstance(item, dict) or set(map(str, item)) - {"source", "scale"}:
-                raise VidgenError(f"LoRA {i + 1} must be {{source, scale}}, not {item!r}.")
-            out.append(Lora(_typed(f"LoRA {i + 1} source", item.get("source", ""), str).strip(),
-                            _typed(f"LoRA {i + 1} scale", item.get("scale", 1.0), float)))
-        return out
-    return _typed(name, value, _SETTING_TYPES[name])
-
-
-def _voice(value: Any, who: str) -> Voice:
-    if not isinstance(value, dict):
-        raise VidgenError(f"{who}: a voice is a dict of model, speaker, speed, pitch, sample, not {value!r}.")
-    fields = {f.name: type(getattr(Voice(), f.name)) for f in dataclasses.fields(Voice)}
-    unknown = sorted(set(map(str, value)) - set(fields))
-    if unknown:
-        raise VidgenError(f"{who}: unknown voice field {', '.join(unknown)}: use {', '.join(fields)}.")
-    return Voice(**{k: _typed(f"{who} {k}", v, fields[k]) for k, v in value.items()}).validate(who)
-
-
-def _typed(name: str, value: Any, kind: type) -> Any:
-    """`value` as a `kind` (int/float/str/bool), or a VidgenError naming the field."""
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-    elif kind is int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif kind is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif kind is str:
-        if isinstance(value, str):
-            return value
-    label = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
-    raise VidgenError(f"{name} must be {label}, not {value!r}.")
+_voice = voice_from
+_typed = typed
 
 
 def _scene_index(scenes: list[Scene], number: Any, project_id: str) -> int:
@@ -882,10 +767,6 @@ def _scene_index(scenes: list[Scene], number: Any, project_id: str) -> int:
         if s.number == number:
             return i
     raise VidgenError(f"No scene {number} in project '{project_id}': it has scenes 1 to {len(scenes)}.")
-
-
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _character_index(characters: list[Character], name: Any) -> int:

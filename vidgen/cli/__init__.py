@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .. import __version__
-from ..domain import ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, RenderSettings
 from ..errors import Cancelled, VidgenError
 from . import models, render
 from .progress import Parser
+from .settings_flags import add_setting_flags
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,51 +24,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("script", help="script file (.txt, .fountain, .md)")
     r.add_argument("-o", "--output", metavar="OUT.mp4", help="where to write the video (default out/<script>.mp4)")
     r.add_argument("--title")
-    r.add_argument("--aspect", default="16:9", choices=list(ASPECTS))
-    r.add_argument("--resolution", default="720p", choices=list(RESOLUTIONS))
-    r.add_argument("--fps", type=int, default=24)
-    r.add_argument("--transition", default="fade", choices=list(TRANSITIONS))
-    r.add_argument("--voice", metavar="VOICE",
-                   help="the narrator's voice: piper:en_US-joe-medium, none (a silent film), piper:/path/to/voice.onnx "
-                        "or a voice model id (default: the active voice model, `models activate`)")
-    r.add_argument("--music", default="auto", metavar="auto|none|FILE",
-                   help="auto (default): a score generated for the film's moods; none; or your music file "
-                        "(looped, ducked under speech)")
-    r.add_argument("--music-model", metavar="ID", help="music model for --music auto (default the active one: composer)")
-    r.add_argument("--genre", metavar="NAME", help="genre of the generated score (ambient, orchestral, piano, electronic, "
-                                                 "lofi, rock, jazz, cinematic; default from the moods)")
-    r.add_argument("--tempo", type=int, default=0, metavar="BPM", help="tempo of the generated score (default from the mood)")
-    r.add_argument("--key", metavar="KEY", help='key of the generated score, e.g. "D minor" (default from the mood)')
-    r.add_argument("--instruments", type=render.programs, metavar="P,P,P,P",
-                   help="General MIDI programs of the score's melody, chords, bass and pad, e.g. 0,48,32,89 "
-                        "(default the genre's)")
-    r.add_argument("--music-volume", type=float, default=RenderSettings.music_volume, metavar="V",
-                   help="music level relative to the voice (default 0.3, about 10 dB under it)")
-    r.add_argument("--language", metavar="CODE", help="the script's language, ISO 639-1 (default: detected)")
-    r.add_argument("--character-voice", action="append", type=render.named, metavar="NAME=VOICE",
-                   help="a character's voice (a voice id, e.g. mms-tts-eng; repeatable)")
     r.add_argument("--image", action="append", type=render.scene_image, metavar="SCENE=FILE",
                    help="use your own picture for a scene instead of painting it (repeatable)")
-    r.add_argument("--image-model", metavar="ID",
-                   help="image model id (`models list --kind image`; default the active one, storyboard = the painter)")
-    r.add_argument("--style", metavar="NAME", help="style preset for AI image models (cinematic, anime, ...)")
-    r.add_argument("--negative", metavar="TEXT", help="negative prompt for AI image models")
-    r.add_argument("--image-steps", type=int, default=0, metavar="N",
-                   help="denoising steps for AI image models (default: the model's, e.g. SDXL-Turbo 2, SDXL 30)")
-    r.add_argument("--guidance", type=float, metavar="G", help="guidance scale (default: the model's)")
-    r.add_argument("--scheduler", default="", choices=["", "euler", "euler_a", "dpm++", "ddim"],
-                   help="sampler for AI image models (default: the model's own)")
-    r.add_argument("--lora", action="append", type=render.lora, metavar="SRC[:SCALE]",
-                   help="LoRA: a .safetensors file or hub repo id, scale default 1 (repeatable)")
+    r.add_argument("--character-voice", action="append", type=render.named, metavar="NAME=VOICE",
+                   help="a character's voice (a voice id, e.g. mms-tts-eng; repeatable)")
     r.add_argument("--character-image", action="append", type=render.named, metavar="NAME=FILE",
                    help="a character's reference picture (IP-Adapter of the image model; repeatable)")
     r.add_argument("--character-seed", action="append", type=render.named, metavar="NAME=N",
                    help="a character's fixed seed for the scenes they lead (repeatable)")
-    r.add_argument("--reference-scale", type=float, default=0.6, metavar="S",
-                   help="how strongly character reference pictures steer the image (0-1, default 0.6)")
-    r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--quality", default="standard", choices=list(QUALITIES))
-    r.add_argument("--no-burn-subtitles", action="store_true", help="only write the .srt sidecar")
+    add_setting_flags(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common(r)
     r.set_defaults(func=render.cmd_render)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import json
+import shutil
 import sys
 import time
 from dataclasses import asdict
@@ -12,22 +12,31 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..domain import RenderSettings
+from ..checks import check_render, check_saved
+from ..domain import Character, Project, RenderSettings, Voice
 from ..errors import VidgenError
+from ..jobs import request_cancel
+from ..media import atomic_output
+from ..pipeline import create_project, render, resume
+from ..render_settings import with_changes
+from ..resolve import default_voice
+from ..services.images import check_image
+from ..services.images.diffusion import check_lora_source
+from ..services.music import check_music_file
+from ..services.script import parse_script, read_script_file
+from ..store import Store
+from ..ui.serve import serve
 from .progress import StageBars
+from .settings_flags import given_settings
 
 
-def _store(args: argparse.Namespace):
-    from ..store import Store
-
+def _store(args: argparse.Namespace) -> Store:
     store = Store.open(Settings.from_env(args.data))
     store.mark_interrupted()
     return store
 
 
 def _copy_out(src: str, dest: Path) -> Path:
-    from ..media import atomic_output
-
     with atomic_output(dest) as tmp:
         try:
             shutil.copyfile(src, tmp)
@@ -64,21 +73,6 @@ def scene_image(value: str) -> tuple[int, str]:
     return int(number), path
 
 
-def programs(value: str) -> list[int]:
-    try:
-        return [int(v) for v in value.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected General MIDI program numbers like 0,48,32, not {value!r}") from None
-
-
-def lora(value: str) -> tuple[str, float]:
-    source, sep, scale = value.rpartition(":")
-    try:
-        return (source, float(scale)) if sep and source else (value, 1.0)
-    except ValueError:
-        return value, 1.0  # a ":" that is not a scale, e.g. in a path
-
-
 def named(value: str) -> tuple[str, str]:
     name, sep, rest = value.partition("=")
     if not sep or not name.strip() or not rest.strip():
@@ -86,19 +80,13 @@ def named(value: str) -> tuple[str, str]:
     return name.strip(), rest.strip()
 
 
-def _apply_characters(store: Any, project: Any, images: list[tuple[str, str]], seeds: list[tuple[str, str]],
+def _apply_characters(store: Store, project: Project, images: list[tuple[str, str]], seeds: list[tuple[str, str]],
                       voices: list[tuple[str, str]]) -> None:
     """Give the named characters a reference picture (--character-image), a fixed seed
     (--character-seed) or a voice (--character-voice)."""
-    if not images and not seeds and not voices:
-        return
-    from ..domain import Voice
-    from ..services.voice import check_voice
-    from ..services.images import check_image
-
     by_name = {c.name.casefold(): c for c in project.characters}
 
-    def find(name: str) -> Any:
+    def find(name: str) -> Character:
         if name.casefold() not in by_name:
             known = ", ".join(c.name for c in project.characters) or "none"
             raise VidgenError(f"No character {name!r} in the script (characters: {known}).")
@@ -113,64 +101,45 @@ def _apply_characters(store: Any, project: Any, images: list[tuple[str, str]], s
         find(name).seed = int(seed)
     for name, voice in voices:
         character = find(name)
-        character.voice = Voice(**{**asdict(character.voice or Voice()), "model": check_voice(voice)})
-    store.save_project(project)
+        character.voice = Voice(**{**asdict(character.voice or Voice()), "model": voice})
 
 
-def _settings_from(args: argparse.Namespace, store: Any) -> RenderSettings:
-    """The render options as settings, every one checked before anything is saved."""
-    from ..domain import Lora
-    from ..models.registry import Registry
-    from ..pipeline import check_image_spec, check_music_settings, check_style, default_voice
-    from ..services.images.diffusion import check_lora_source
-    from ..services.music import check_music_file
-    from ..services.voice import check_voice
-
-    registry = Registry(store)
-    settings = RenderSettings(
-        aspect=args.aspect, resolution=args.resolution, fps=args.fps, transition=args.transition, seed=args.seed,
-        quality=args.quality, subtitles=not args.no_burn_subtitles,
-        voice=check_voice(args.voice or default_voice(store), registry), language=(args.language or "").lower(),
-        negative_prompt=args.negative or "", image_steps=args.image_steps, image_guidance=args.guidance,
-        scheduler=args.scheduler, reference_scale=args.reference_scale,
-        music_volume=args.music_volume, music_model=args.music_model or "", music_genre=args.genre or "",
-        music_tempo=args.tempo, music_key=args.key or "", music_instruments=args.instruments or []).validate()
-    for model_id, kind in ((args.image_model, "image"), (args.music_model, "music")):
-        if model_id and registry.get(model_id).kind != kind:
-            raise VidgenError(f"'{model_id}' is a {registry.get(model_id).kind} model, not a {kind} model: "
-                              f"run `python -m vidgen models list --kind {kind}`.")
-    if args.image_model:
-        check_image_spec(registry.get(args.image_model))
-        settings.image_model = args.image_model
-    if args.style and args.style.lower() != "none":
-        check_style(args.style)
-        settings.style = args.style
-    for source, scale in args.lora or []:
-        check_lora_source(source)
-        if Path(source).expanduser().is_file():  # kept with the project, like its other files
-            source = store.add_file(Path(source).expanduser(), type="data", name=Path(source).name).id
-        settings.loras.append(Lora(source, scale))
-    check_music_settings(settings)
-    if args.music.lower() in ("auto", "none"):
-        settings.music = args.music.lower()
+def _settings_from(args: argparse.Namespace, store: Store) -> RenderSettings:
+    """The render flags as settings, checked as the studio checks them; files the flags name (music,
+    LoRAs) are stored as assets first, as the studio's uploads are."""
+    data = given_settings(args)
+    data.setdefault("voice", default_voice(store))
+    data["language"] = data.get("language", "").lower()
+    if data.get("style", "").lower() == "none":
+        data["style"] = ""
+    music = data.get("music", "auto")
+    if music.lower() in ("auto", "none"):
+        data["music"] = music.lower()
     else:
-        check_music_file(args.music)
-        settings.music = store.add_file(args.music, type="audio", name=Path(args.music).name).id
-    return settings.validate()
+        check_music_file(music)
+        data["music"] = store.add_file(music, type="audio", name=Path(music).name).id
+    for lora in data.get("loras", []):
+        path = Path(lora["source"]).expanduser()
+        if path.is_file():  # kept with the project, like its other files
+            check_lora_source(str(path))
+            lora["source"] = store.add_file(path, type="data", name=path.name).id
+    return check_saved(store, with_changes(RenderSettings(), data))
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from ..pipeline import create_project, render
-    from ..services.script import read_script_file
-
     if args.output and Path(args.output).suffix.lower() != ".mp4":
         raise VidgenError(f"The output {args.output} must end in .mp4.")
     store = _store(args)
     settings = _settings_from(args, store)
     text = read_script_file(args.script, store.settings.max_script_bytes)
-    project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []))
-    _apply_characters(store, project, args.character_image or [], args.character_seed or [],
-                      args.character_voice or [])
+
+    def ready(project: Project) -> None:  # everything checked before the project is saved
+        _apply_characters(store, project, args.character_image or [], args.character_seed or [],
+                          args.character_voice or [])
+        check_render(store, project)
+
+    project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []),
+                             before_save=ready)
     bars = StageBars(not args.quiet)
     try:
         job = render(store, project.id, on_event=bars)
@@ -183,8 +152,6 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from ..pipeline import resume
-
     store = _store(args)
     bars = StageBars(not args.quiet)
     try:
@@ -197,8 +164,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from ..services.script import parse_script, read_script_file
-
     settings = Settings.from_env(args.data)
     parsed = parse_script(read_script_file(args.script, settings.max_script_bytes), title=args.title,
                           max_bytes=settings.max_script_bytes, max_scenes=settings.max_scenes)
@@ -249,16 +214,12 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from ..jobs import request_cancel
-
     job = request_cancel(_store(args), args.job_id)
     print(f"{job.id}: {job.status}{' (cancel requested)' if job.cancel_requested else ''}")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..ui.serve import serve
-
     serve(args)
     return 0
 

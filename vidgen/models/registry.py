@@ -335,3 +335,8 @@ def _new_id(repo: str, taken: dict[str, ModelSpec]) -> str:
     while f"{candidates[-1]}-{n}" in taken:
         n += 1
     return f"{candidates[-1]}-{n}"
+
+
+def registry_for(store: "Store") -> Registry:
+    """The registry of a store (placeholder until the one-per-store registry lands)."""
+    return Registry(store)

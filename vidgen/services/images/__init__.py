@@ -18,9 +18,10 @@ from .painter import CAPTION_INSET, guess_setting, guess_time_of_day  # re-expor
 # --- public API ------------------------------------------------------------------------------
 
 def paint_storyboard(scene: Scene, size: tuple[int, int], out_path: str | Path, *, seed: int = 0,
-                     total_scenes: int | None = None) -> Path:
-    """Paint a storyboard frame for `scene` and write it as a PNG of exactly `size` (w, h)."""
-    frame = render_storyboard(scene, size, seed=seed, total_scenes=total_scenes)
+                     total_scenes: int | None = None, caption: bool = True) -> Path:
+    """Paint a storyboard frame for `scene` and write it as a PNG of exactly `size` (w, h); `caption`
+    False leaves out the scene label ("SCENE 2 / 6" and the heading)."""
+    frame = render_storyboard(scene, size, seed=seed, total_scenes=total_scenes, caption=caption)
     return _write_png(frame, out_path)
 
 

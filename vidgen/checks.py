@@ -1,0 +1,198 @@
+"""Every rule a project's settings must meet, in one place (diffusers' `check_inputs`).
+
+- `check_settings(settings)`: the settings alone (the table's choices and ranges, the language code,
+  the style, scheduler, genre and key names, LoRA sources and scales, the negative prompt's length).
+- `check_saved(store, settings)`: what may be saved in a project: also the voices and models it
+  names exist and are of the right kind, and the files it names are stored assets of the right type.
+- `check_render(store, project, ...)`: what a render needs before any work: also every voice is
+  usable, every AI model the scenes use runs on this machine and is downloaded (with its
+  IP-Adapter where a character has a reference picture), and the music model can take the settings.
+
+The CLI, the studio and the render worker all call these, so a mistake reads the same everywhere;
+each message names the setting and what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from . import resolve
+from .domain import Project, RenderSettings, Scene
+from .errors import VidgenError
+from .models import hub
+from .models.registry import ModelSpec, Registry, registry_for
+from .render_settings import MAX_PROMPT
+from .services.images import diffusion
+from .services.music import composer
+from .services.voice import NO_VOICE, check_voice, check_voices
+from .services.voice.language import check_language, voice_for_language
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+Warn = Callable[[str], None]
+IMAGE_BACKENDS = ("diffusers-sdxl", "diffusers-sd")
+
+
+def check_settings(s: RenderSettings) -> RenderSettings:
+    """The settings on their own; returns them."""
+    s.validate()
+    check_language(s.language)
+    if len(s.negative_prompt) > MAX_PROMPT:
+        raise VidgenError(f"The negative prompt is {len(s.negative_prompt)} characters long: use at most {MAX_PROMPT}.")
+    if s.style:
+        check_style(s.style)
+    if s.scheduler and s.scheduler not in diffusion.SCHEDULERS:
+        raise VidgenError(f"Unknown scheduler {s.scheduler!r}: use one of {', '.join(diffusion.SCHEDULERS)} "
+                          "(or leave it empty for the model's own).")
+    if s.music_genre and s.music_genre not in composer.GENRES:
+        raise VidgenError(f"Unknown music genre {s.music_genre!r}: use one of {', '.join(composer.GENRES)} "
+                          "(or empty to choose from the moods).")
+    if s.music_key:
+        composer.parse_key(s.music_key)
+    for lora in s.loras:
+        if not resolve.ASSET_ID.match(lora.source) and not resolve.is_server_path(lora.source):
+            diffusion.check_lora_source(lora.source)
+    return s
+
+
+def check_style(style: str) -> None:
+    names = sorted(diffusion.styles())
+    if style and style not in names:
+        raise VidgenError(f"Unknown style {style!r}: use one of {', '.join(names)} (or none).")
+
+
+def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
+    """What a project may keep: the settings, and the voices, models and files they name."""
+    registry = registry_for(store)
+    check_settings(s)
+    check_voice(s.voice, registry)
+    if s.narrator.model:
+        check_voice(s.narrator.model, registry)
+    if s.image_model:
+        resolve.model_of_kind(registry, s.image_model, "image")
+    if s.music_model:
+        resolve.model_of_kind(registry, s.music_model, "music")
+    if s.music_source not in ("auto", "none"):
+        asset = store.get_asset(s.music)
+        if asset.type != "audio":
+            raise VidgenError(f"The music {s.music!r} is a {asset.type} file, not audio: upload a music file.")
+    for lora in s.loras:
+        if resolve.ASSET_ID.match(lora.source):
+            store.get_asset(lora.source)
+        elif resolve.is_server_path(lora.source):  # never a path on the server's disk
+            raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
+                              "a file of your own goes in with the CLI's --lora.")
+    return s
+
+
+def check_scene(store: Store, scene: Scene) -> None:
+    """A scene's own choices that name other records (its image model)."""
+    if scene.image_model:
+        resolve.model_of_kind(registry_for(store), scene.image_model, "image")
+
+
+def check_render(store: Store, project: Project, scenes: list[Scene] | None = None, *,
+                 voices: bool = True, music: bool = True, warn: Warn | None = None) -> None:
+    """Everything a render (or a preview of `scenes`) needs, before any work. `warn` hears what is
+    worth saying but does not stop the render (a script in a language the voice does not speak)."""
+    check_saved(store, project.settings)
+    if not project.scenes:
+        raise VidgenError("The project has no scenes: parse a script with at least one scene.")
+    for scene in project.scenes:
+        check_scene(store, scene)
+    if voices:
+        check_project_voices(store, project, warn)
+    check_image_models(store, project, project.scenes if scenes is None else scenes)
+    if music:
+        if project.settings.music_source not in ("auto", "none"):
+            store.asset_path(project.settings.music)
+        check_music_model(store, project)
+
+
+def check_project_voices(store: Store, project: Project, warn: Warn | None = None) -> None:
+    """Every voice of the film is usable; a script in a language the project's voice does not speak is
+    reported (the render goes on: the words are still spoken)."""
+    registry, s = registry_for(store), project.settings
+    check_voices(s, project.characters, registry=registry, samples=store.asset_path)
+    if s.voice == NO_VOICE or s.language:
+        return
+    language = resolve.project_language(project)
+    spoken = _voice_languages(registry, s.voice)
+    if spoken and language not in spoken:
+        hint = voice_for_language(language, registry)
+        note = (f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}"
+                + (f": try --voice {hint} (`models download {hint}`)." if hint and hint != s.voice else "."))
+        log.warning(note)
+        if warn is not None:
+            warn(note)
+
+
+def _voice_languages(registry: Registry, voice: str) -> tuple[str, ...]:
+    """The languages a voice speaks; () when unknown (a Piper model file of the user's)."""
+    if voice == resolve.BUILTIN_VOICE:
+        return ("en",)
+    if voice.startswith("piper:"):
+        return ()
+    try:
+        return tuple(registry.get(voice).languages)
+    except VidgenError:
+        return ()
+
+
+def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> None:
+    """Every AI image model the scenes use exists, fits this machine and is downloaded, with its
+    IP-Adapter where a character has a reference picture."""
+    specs: dict[str, ModelSpec] = {}
+    adapters: dict[str, ModelSpec] = {}
+    for scene in scenes:
+        spec = resolve.image_model(store, project, scene)
+        if not resolve.uses_ai_image(spec, scene):
+            continue
+        specs[spec.id] = spec
+        lead = resolve.dominant_character(project, scene)
+        if lead is not None and lead.reference:
+            store.asset_path(lead.reference)
+            adapter = resolve.ip_adapter_for(store, spec)
+            if adapter is not None:
+                adapters[adapter.id] = adapter
+            else:
+                log.warning("%s has no IP-Adapter: %s's reference picture is not used.", spec.name, lead.name)
+    for spec in specs.values():
+        check_image_spec(spec)
+    for adapter in adapters.values():
+        if not hub.is_downloaded(adapter):
+            raise VidgenError(f"A character has a reference picture, which needs {adapter.name}: run "
+                              f"`python -m vidgen models download {adapter.id}` (or remove the reference).")
+
+
+def check_image_spec(spec: ModelSpec) -> None:
+    """An AI image model can run here: a diffusers backend, not too large, downloaded (else VidgenError)."""
+    if not resolve.is_ai_image_model(spec):
+        return
+    if spec.backend not in IMAGE_BACKENDS:
+        raise VidgenError(f"{spec.name} runs on the {spec.backend} backend, which cannot paint scenes: "
+                          "pick a diffusers image model (`python -m vidgen models list --kind image`).")
+    check_runs_here(spec)
+
+
+def check_music_model(store: Store, project: Project) -> None:
+    """A generated score's model can run here (the built-in composer always can), with these settings."""
+    if project.settings.music_source != "auto":
+        return
+    spec = resolve.music_model(store, project)
+    if spec.builtin:
+        return
+    if project.settings.music_key:
+        raise VidgenError(f"{spec.name} cannot be told a key: leave the key empty, or score with the "
+                          "built-in composer.")
+    check_runs_here(spec)
+
+
+def check_runs_here(spec: ModelSpec) -> None:
+    """A downloaded model that fits this machine, else VidgenError saying which and why."""
+    compat = hub.compatibility(spec)
+    if compat.get("status") == "too_large":
+        raise VidgenError(f"{spec.name} cannot run on this machine: {compat.get('reason', 'too large')}.")
+    hub.local_path(spec)  # "not downloaded" before any work

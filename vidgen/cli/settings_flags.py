@@ -1,0 +1,58 @@
+"""The render command's setting flags, derived from the settings table (vidgen/render_settings.py)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..render_settings import GROUPS, SETTINGS, Setting, describe
+
+
+def programs(value: str) -> list[int]:
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected General MIDI program numbers like 0,48,32, not {value!r}") from None
+
+
+def lora(value: str) -> dict[str, Any]:
+    source, sep, scale = value.rpartition(":")
+    try:
+        return {"source": source, "scale": float(scale)} if sep and source else {"source": value, "scale": 1.0}
+    except ValueError:
+        return {"source": value, "scale": 1.0}  # a ":" that is not a scale, e.g. in a path
+
+
+def _arguments(s: Setting) -> dict[str, Any]:
+    text = describe(s).replace("`", "").replace("%", "%%")
+    kw: dict[str, Any] = {"dest": s.name, "default": None, "help": text}
+    if s.kind == "bool":
+        kw["action"] = "store_false" if s.default else "store_true"
+        kw["help"] = ("turns off (on by default): " if s.default else "turns on: ") + text
+        return kw
+    kw["metavar"] = s.metavar or None
+    if s.choices:
+        kw.update(choices=list(s.choices), metavar=None)
+    if s.kind == "int":
+        kw["type"] = int
+    elif s.kind in ("float", "optional_float"):
+        kw["type"] = float
+    elif s.kind == "programs":
+        kw["type"] = programs
+    elif s.kind == "loras":
+        kw.update(type=lora, action="append")
+    return kw
+
+
+def add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """A flag per setting of the table (those with one), in a help group per settings group."""
+    groups = {g: parser.add_argument_group(f"{g} settings") for g in GROUPS}
+    for s in SETTINGS:
+        if s.cli_flag != "-":
+            groups[s.group].add_argument(s.cli_flag, **_arguments(s))
+
+
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, as plain data (the API's settings dict)."""
+    return {s.name: getattr(args, s.name) for s in SETTINGS
+            if s.cli_flag != "-" and getattr(args, s.name, None) is not None}

@@ -1,0 +1,65 @@
+"""Step keys: a hash of each step's inputs and its code version, and the scene timing they depend on.
+
+What a render, a one-scene preview and a cache query compute here agrees, so what one of them made,
+the others find in the step cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict
+from typing import Any
+
+from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Project, Scene
+from ..render_settings import RenderSettings
+from ..resolve import scene_cast, spoken_lines
+from ..services.voice import voice_for
+from ..store import Store
+
+# Bump a step's version when its code changes what it produces: old cache entries then miss.
+STEP_VERSIONS = {"image": 2, "voice": 2, "animation": 1, "music": 1, "assembly": 1}
+
+
+def step_key(name: str, **inputs: Any) -> str:
+    payload = json.dumps({"step": name, "v": STEP_VERSIONS[name], **inputs}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def scene_duration(speech_seconds: float, settings: RenderSettings) -> float:
+    """Scene length for this much speech, rounded up to whole frames."""
+    d = max(MIN_SCENE_SECONDS, settings.transition_seconds + SPEECH_LEAD_SECONDS + speech_seconds + SPEECH_TAIL_SECONDS)
+    return math.ceil(d * settings.fps - 1e-6) / settings.fps
+
+
+def image_key(project: Project, scene: Scene) -> str:
+    """The built-in path's key: the user's own picture, or the painter's frame."""
+    s = project.settings
+    if scene.image:
+        return step_key("image", backend="user", asset=scene.image, size=s.size)
+    label = {} if s.scene_label else {"label": False}  # keys of labelled frames stay what they were
+    return step_key("image", backend="painter", size=s.size, seed=s.seed, total=len(project.scenes),
+                    scene=_visual_fields(scene), **label)
+
+
+def _visual_fields(scene: Scene) -> dict[str, Any]:
+    """The scene fields the painter looks at (so editing dialogue does not repaint)."""
+    return {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
+                                           "time_of_day", "characters")}
+
+
+def voice_key(store: Store, project: Project, scene: Scene) -> str:
+    """The voice step's key: the marked-up lines, each speaker's resolved voice, the mood, language and seed."""
+    lines = spoken_lines(scene)
+    voices, language = scene_cast(store, project)
+    speakers = sorted({ln.speaker or "" for ln in lines})
+    return step_key("voice", voice=project.settings.voice, lines=[asdict(line) for line in lines],
+                    voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
+                    mood=scene.mood, language=language, seed=project.settings.seed)
+
+
+def clip_key(project: Project, image: str, motion: str, duration: float) -> str:
+    s = project.settings
+    return step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
+                    fps=s.fps, size=s.size)

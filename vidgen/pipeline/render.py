@@ -1,0 +1,135 @@
+"""The render job: project -> per-scene pictures, voices and clips -> the score -> the film."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..checks import check_render
+from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia
+from ..jobs import JobContext
+from ..services.assembly import assemble
+from ..services.script import parse_script
+from ..store import Store
+from .executor import Executor, LocalExecutor
+from .keys import step_key
+from .plan import scene_motions
+from .steps import Steps
+
+
+class RenderWork:
+    """The work function of a render job (callable with a JobContext)."""
+
+    def __init__(self, store: Store, project_id: str, executor: Executor | None = None):
+        self.store = store
+        self.project_id = project_id
+        self.executor = executor or LocalExecutor()
+
+    def __call__(self, ctx: JobContext) -> dict[str, Any]:
+        store = self.store
+        work_dir = store.settings.tmp_dir / ctx.job.id
+        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            project = self._prepare(ctx)
+            steps = Steps(store, ctx, work_dir)
+            n, each = len(project.scenes), self.executor.map
+            ctx.begin_stage("images", "Painting the storyboard")
+            images = each(ctx, lambda sc, p: steps.image(project, sc, p)["image"], project.scenes,
+                          lambda sc: f"Scene {sc.number}/{n}: image")
+            ctx.begin_stage("voice", "Speaking the lines")
+            voices = each(ctx, lambda sc, p: steps.voice(project, sc), project.scenes,
+                          lambda sc: f"Scene {sc.number}/{n}: voice")
+            ctx.begin_stage("animation", "Moving the camera")
+            motions = dict(zip((sc.number for sc in project.scenes), scene_motions(project)))
+            inputs = {sc.number: (image, voice) for sc, image, voice in zip(project.scenes, images, voices)}
+            clips = each(ctx, lambda sc, p: steps.clip(project, sc, *inputs[sc.number], motions[sc.number], p),
+                         project.scenes, lambda sc: f"Scene {sc.number}/{n}: {motions[sc.number].replace('_', ' ')}")
+            music = self._music(ctx, steps, project, clips)
+            video, srt, duration = self._assemble(ctx, steps, project, clips, voices, music)
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        data = store.settings.data_dir
+        video, srt = (_named_copy(data, data / rel, ctx.job.id, project.title) for rel in (video, srt))
+        latest = store.get_project(project.id)  # keep edits made while this job ran
+        latest.outputs = {"video": video, "subtitles": srt, "job": ctx.job.id}
+        store.save_project(latest)
+        return {"project": project.id, "video": str(data / video), "subtitles": str(data / srt),
+                "duration": duration, "scenes": len(project.scenes)}
+
+    def _prepare(self, ctx: JobContext) -> Project:
+        """The project, complete and checked, before any work (the parse stage)."""
+        ctx.begin_stage("parse", "Checking the project")
+        project = self.store.get_project(self.project_id)
+        if not project.scenes:
+            parsed = parse_script(project.script, title=project.title or None,
+                                  max_bytes=self.store.settings.max_script_bytes,
+                                  transition_seconds=project.settings.transition_seconds)
+            project.scenes, project.characters, project.form = parsed.scenes, parsed.characters, parsed.form
+            self.store.save_project(project)
+        check_render(self.store, project, warn=lambda note: ctx.progress(0.5, note))
+        ctx.progress(1.0, f"{len(project.scenes)} scenes")
+        return project
+
+    def _music(self, ctx: JobContext, steps: Steps, project: Project, clips: list[dict[str, Any]]) -> str:
+        """The music bed's path ("" for none): the user's file, or a score generated for the film."""
+        ctx.begin_stage("music")
+        source = project.settings.music_source
+        if source == "none":
+            ctx.progress(1.0, "No music")
+            return ""
+        if source != "auto":
+            ctx.progress(1.0, "Music bed ready")
+            return str(self.store.asset_path(source))
+        return str(self.store.asset_path(steps.score(project, clips)["outputs"]["music"]))
+
+    def _assemble(self, ctx: JobContext, steps: Steps, project: Project, clips: list[dict[str, Any]],
+                  voices: list[dict[str, Any]], music: str) -> tuple[str, str, float]:
+        s = project.settings
+        ctx.begin_stage("assembly", "Assembling the film")
+        offset = s.transition_seconds + SPEECH_LEAD_SECONDS
+        scenes_media = []
+        for scene, clip, voice in zip(project.scenes, clips, voices):
+            scenes_media.append(SceneMedia(
+                clip=str(self.store.asset_path(clip["clip"])), duration=clip["duration"],
+                speech=str(self.store.asset_path(voice["speech"])) if voice["speech"] else "",
+                speech_offset=offset,
+                cues=[Cue(c["start"] + offset, c["end"] + offset, c["text"], c.get("speaker")) for c in voice["cues"]],
+                transition=scene.transition or s.transition,
+            ))
+        key = step_key("assembly", clips=[c["clip"] for c in clips], durations=[c["duration"] for c in clips],
+                       speech=[v["speech"] for v in voices], cues=[[asdict(c) for c in m.cues] for m in scenes_media],
+                       transitions=[m.transition for m in scenes_media], music=Path(music).name, music_volume=s.music_volume,
+                       size=s.size, fps=s.fps, transition_seconds=s.transition_seconds, subtitles=s.subtitles,
+                       quality=s.quality)
+        out = steps.work_dir / "film.mp4"
+
+        def produce():
+            r = assemble(scenes_media, out, size=s.size, fps=s.fps, transition_seconds=s.transition_seconds,
+                         music=music, music_volume=s.music_volume, burn_subtitles=s.subtitles,
+                         quality=s.quality, progress=ctx.progress, cancel=ctx.check_cancel, work_dir=steps.work_dir)
+            return {"video": (Path(r.video), "video"), "subtitles": (Path(r.subtitles), "subtitles")}, \
+                {"duration": r.duration}
+
+        hit = steps.run("assembly", None, key, produce)
+        ctx.progress(1.0, "Film assembled")
+        video = self.store.get_asset(hit["outputs"]["video"]).path
+        srt = self.store.get_asset(hit["outputs"]["subtitles"]).path
+        return video, srt, hit["data"]["duration"]
+
+
+def _named_copy(data_dir: Path, src: Path, job_id: str, title: str) -> str:
+    """A link to an output named after the film (downloads get "the-last-keeper.mp4", not a hash),
+    under renders/<job>/; returns its path relative to the data folder."""
+    slug = re.sub(r"[^\w]+", "-", title.lower()).strip("-")[:60] or "film"
+    dest = data_dir / "renders" / job_id / f"{slug}{src.suffix}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        try:
+            os.link(src, dest)  # same bytes, no copy
+        except OSError:
+            shutil.copyfile(src, dest)
+    return str(dest.relative_to(data_dir))

@@ -1,0 +1,142 @@
+"""One scene's cached steps (its picture, voice and clip) and the film's score.
+
+A full render and the one-scene jobs share these, and so their step keys: what a preview made,
+the next render finds in the cache. `Steps.run` is the step cache: the outputs of a key already
+made, or the step produced, its files stored as assets and its record cached.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+from ..domain import Project, Scene
+from ..jobs import JobContext
+from ..models.registry import registry_for
+from ..resolve import image_model, ip_adapter_for, music_model, scene_cast, silent_speech_seconds, spoken_lines
+from ..services.animation import render_camera_motion
+from ..services.images import diffusion, fit_user_image, paint_storyboard
+from ..services.music import score_film
+from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
+from ..store import Store
+from .keys import clip_key, image_key, scene_duration, step_key, voice_key
+from .plan import image_plan, music_segments
+
+CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
+Produce = Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]
+Progress = Callable[[float], None]
+
+
+class Steps:
+    """The cached steps of one job's project, writing their files in `work_dir`."""
+
+    def __init__(self, store: Store, ctx: JobContext, work_dir: Path):
+        self.store, self.ctx, self.work_dir = store, ctx, work_dir
+
+    def run(self, name: str, scene: int | None, key: str, produce: Produce) -> dict[str, Any]:
+        """The cached outputs of a step, or produce, store and cache them:
+        {"key", "name", "outputs": {role: asset id}, "data", "cached"}."""
+        self.ctx.check_cancel()
+        t0 = time.monotonic()
+        hit = self.store.get_step(key)
+        if hit is not None:
+            self.ctx.record_step(name, scene, key, True, time.monotonic() - t0)
+            return {**hit, "cached": True}
+        files, data = produce()
+        outputs = {role: self.store.add_file(path, type=kind, move=True).id for role, (path, kind) in files.items()}
+        self.store.put_step(key, name, outputs, data)
+        self.ctx.record_step(name, scene, key, False, time.monotonic() - t0)
+        return {"key": key, "name": name, "outputs": outputs, "data": data, "cached": False}
+
+    def image(self, project: Project, scene: Scene, progress: Progress | None = None) -> dict[str, Any]:
+        """{"image": asset id, "cached": bool, "model": image model id}"""
+        s = project.settings
+        path = self.work_dir / f"image-{scene.number}.png"
+        spec = image_model(self.store, project, scene)
+        plan = image_plan(self.store, project, scene, spec)
+        produce: Produce
+        if plan is not None:
+            request, key = plan
+            adapter = ip_adapter_for(self.store, spec) if request.ip_image else None
+
+            def produce():
+                out = diffusion.generate(spec, request, path, size=s.size, progress=progress,
+                                         cancel=self.ctx.check_cancel, ip_adapter=adapter)
+                return {"image": (Path(out), "image")}, {"model": spec.id, "prompt": request.prompt,
+                                                         "seed": request.seed}
+        elif scene.image:
+            key, src = image_key(project, scene), self.store.asset_path(scene.image)
+
+            def produce():
+                return {"image": (fit_user_image(src, s.size, path), "image")}, {}
+        else:
+            key = image_key(project, scene)
+
+            def produce():
+                frame = paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=len(project.scenes),
+                                         caption=s.scene_label)
+                return {"image": (frame, "image")}, {}
+        hit = self.run("image", scene.number, key, produce)
+        return {"image": hit["outputs"]["image"], "cached": hit["cached"], "model": spec.id}
+
+    def voice(self, project: Project, scene: Scene) -> dict[str, Any]:
+        """{"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start,
+        "cached": bool or None (None: nothing to speak, no step)}"""
+        s = project.settings
+        lines = spoken_lines(scene)
+        if s.voice == NO_VOICE or not lines:
+            seconds = silent_speech_seconds(lines)
+            return {"speech": "", "seconds": seconds, "cues": [asdict(c) for c in estimated_cues(lines, seconds)],
+                    "cached": None}
+        voices, language = scene_cast(self.store, project)
+        path = self.work_dir / f"voice-{scene.number}.wav"
+
+        def produce():
+            r = synthesize_lines(lines, path, cast=voices, mood=scene.mood, language=language, seed=s.seed,
+                                 cancel=self.ctx.check_cancel, registry=registry_for(self.store),
+                                 samples=self.store.asset_path)
+            return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues],
+                                                  "timing": r.timing}
+
+        hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce)
+        return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}
+
+    def clip(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], motion: str,
+             progress: Progress | None = None) -> dict[str, Any]:
+        """{"clip": asset id, "duration": s, "motion": str, "cached": bool}; `motion` from `scene_motions`."""
+        s = project.settings
+        duration = scene_duration(voice["seconds"], s)
+        path = self.work_dir / f"clip-{scene.number}.mp4"
+
+        def produce():
+            clip = render_camera_motion(self.store.asset_path(image), motion, duration, s.fps, s.size, path,
+                                        preset=CLIP_PRESET, crf=CLIP_CRF, progress=progress,
+                                        cancel=self.ctx.check_cancel)
+            return {"clip": (clip, "video")}, {}
+
+        hit = self.run("animation", scene.number, clip_key(project, image, motion, duration), produce)
+        return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
+
+    def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:
+        """The generated score of the film (a cached step): {"outputs": {"music": asset id}, "data", "cached"}."""
+        ctx, s = self.ctx, project.settings
+        spec = music_model(self.store, project)
+        segments = music_segments(project, clips)
+        key = step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
+                       genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
+                       seed=s.seed)
+        out = self.work_dir / "music.wav"
+        moods = " → ".join(m for m, _ in segments)
+
+        def produce():
+            r = score_film(segments, out, model=spec, genre=s.music_genre, tempo=s.music_tempo, key=s.music_key,
+                           instruments=s.music_instruments, seed=s.seed,
+                           progress=lambda f: ctx.progress(f, f"Scoring: {moods}"), cancel=ctx.check_cancel)
+            return {"music": (Path(r.wav), "audio")}, {"model": spec.id, "tempo": r.tempo, "key": r.key,
+                                                       "prompt": r.prompt, "segments": segments}
+
+        hit = self.run("music", None, key, produce)
+        ctx.progress(1.0, f"Music: {spec.name} ({moods})")
+        return hit

@@ -1,0 +1,337 @@
+"""The render settings: one table from which the dataclass, the CLI flags, the studio's forms, the
+API's settings-dict checks and the README's settings table are all derived (datasette's `SETTINGS`).
+
+A new setting is one `Setting` row here plus its use. `RenderSettings` is built from the rows, so
+its fields, defaults and types cannot drift from the table; `tests/test_docs.py` fails when the
+README's table does.
+
+Stored projects keep their settings grouped by the rows' `group` (`to_doc`); `from_doc` also reads
+the flat layout that projects saved before the grouping have (the migration on loading).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import VidgenError
+
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}  # length of the short side
+TRANSITIONS = ("fade", "dissolve", "wipe", "slide", "cut")
+QUALITIES = {  # name -> (x264 preset, crf)
+    "draft": ("ultrafast", 26),
+    "standard": ("veryfast", 21),
+    "high": ("medium", 18),
+}
+GROUPS = ("output", "image", "animation", "voice", "music", "subtitles")
+MAX_PROMPT = 2000  # characters of a negative prompt
+
+
+@dataclass
+class Voice:
+    """How one speaker sounds: the narrator (RenderSettings.narrator) or a character."""
+
+    model: str = ""  # a voice id (see services/voice); "" = the project's voice (RenderSettings.voice)
+    speaker: int = 0  # speaker index of a multi-speaker model
+    speed: float = 1.0  # pace, 0.5..2 (1 = the model's own)
+    pitch: float = 0.0  # semitones, -12..12, duration kept
+    sample: str = ""  # asset id of a voice-cloning sample (XTTS)
+
+    def validate(self, who: str = "voice") -> "Voice":
+        if not isinstance(self.speaker, int) or self.speaker < 0:
+            raise VidgenError(f"{who}: speaker must be a whole number 0 or more, not {self.speaker!r}.")
+        if not isinstance(self.speed, (int, float)) or not 0.5 <= self.speed <= 2.0:
+            raise VidgenError(f"{who}: speed must be from 0.5 to 2, not {self.speed!r}.")
+        if not isinstance(self.pitch, (int, float)) or not -12.0 <= self.pitch <= 12.0:
+            raise VidgenError(f"{who}: pitch must be from -12 to 12 semitones, not {self.pitch!r}.")
+        return self
+
+
+@dataclass
+class Lora:
+    """A LoRA applied to the AI image model: a hub repo id ("owner/name", or "owner/name/file.safetensors")
+    or the asset id of an uploaded .safetensors file."""
+
+    source: str
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One render setting. `kind` is how a value is checked and shown: bool, int, float, str, or one of
+    the structured kinds "optional_float" (None = the model's default), "voice" (a Voice), "loras"
+    (a list of Lora) and "programs" (General MIDI program numbers)."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    group: str
+    choices: tuple[str, ...] = ()  # fixed choices ("" allowed only when `empty` says what it means)
+    range: tuple[float, float] | None = None  # inclusive
+    empty: str = ""  # what "" (or 0 for numbers) means, e.g. "the model's own"
+    flag: str = ""  # the CLI flag ("" = --name-with-dashes; "-" = no flag)
+    metavar: str = ""
+
+    @property
+    def cli_flag(self) -> str:
+        if self.flag:
+            return self.flag
+        if self.kind == "bool" and self.default is True:
+            return "--no-" + self.name.replace("_", "-")
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def py_type(self) -> Any:
+        return {"bool": bool, "int": int, "float": float, "str": str, "optional_float": float | None,
+                "voice": Voice, "loras": list[Lora], "programs": list[int]}[self.kind]
+
+    def field(self) -> Any:
+        if self.kind == "voice":
+            return field(default_factory=Voice)
+        if isinstance(self.default, list):
+            return field(default_factory=list)
+        return field(default=self.default)
+
+
+def _s(name: str, kind: str, default: Any, help: str, group: str, **kw: Any) -> Setting:
+    return Setting(name, kind, default, help, group, **kw)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # output
+    _s("aspect", "str", "16:9", "frame aspect", "output", choices=tuple(ASPECTS)),
+    _s("resolution", "str", "720p", "length of the frame's short side", "output", choices=tuple(RESOLUTIONS)),
+    _s("fps", "int", 24, "frames per second", "output", range=(1, 60), metavar="N"),
+    _s("quality", "str", "standard", "x264 preset: ultrafast / veryfast / medium", "output", choices=tuple(QUALITIES)),
+    _s("seed", "int", 0, "seed of every generated picture, voice and score (a fixed offset per scene)", "output",
+       range=(0, 2**32 - 1), metavar="N"),
+    # image
+    _s("image_model", "str", "", "image model id (`models list --kind image`; storyboard = the painter)", "image",
+       empty="the active image model", metavar="ID"),
+    _s("scene_label", "bool", True, "the painter writes the scene's number and heading on its picture (a "
+       "storyboard aid; turn it off for a finished film: the captions already say it)", "image"),
+    _s("style", "str", "", "style preset of AI image models (cinematic, photographic, anime, ...)", "image",
+       empty="none", metavar="NAME"),
+    _s("negative_prompt", "str", "", "added to the style's negative prompt (AI image models)", "image",
+       flag="--negative", metavar="TEXT"),
+    _s("image_steps", "int", 0, "denoising steps of AI image models", "image", range=(1, 200),
+       empty="the model's own, e.g. SDXL-Turbo 2, SDXL 30", metavar="N"),
+    _s("image_guidance", "optional_float", None, "classifier-free guidance of AI image models", "image",
+       range=(0.0, 30.0), empty="the model's own", flag="--guidance", metavar="G"),
+    _s("scheduler", "str", "", "sampler of AI image models (euler, euler_a, dpm++, ddim)", "image",
+       empty="the model's own", metavar="NAME"),
+    _s("loras", "loras", [], "LoRAs: a .safetensors file or hub repo id, each with a scale (-4 to 4)", "image",
+       flag="--lora", metavar="SRC[:SCALE]"),
+    _s("reference_scale", "float", 0.6, "how strongly a character's reference picture steers the AI image "
+       "(IP-Adapter)", "image", range=(0.0, 1.0), metavar="S"),
+    # animation
+    _s("transition", "str", "fade", "transition between scenes (a scene's own overrides it)", "animation",
+       choices=TRANSITIONS),
+    _s("transition_seconds", "float", 0.5, "length of each transition", "animation", range=(0.0, 2.0),
+       metavar="S"),
+    # voice
+    _s("voice", "str", "piper:en_US-joe-medium", "the project's voice: piper:en_US-joe-medium, none (a silent "
+       "film), piper:/path/voice.onnx or a voice model id", "voice", metavar="VOICE"),
+    _s("narrator", "voice", None, "the narrator's speaker, speed, pitch and cloning sample (model \"\" = voice)",
+       "voice", flag="-"),
+    _s("language", "str", "", "the script's language, ISO 639-1 (en, fr, es ...)", "voice",
+       empty="detected from the script", metavar="CODE"),
+    # music
+    _s("music", "str", "auto", "auto: a score generated for the film's moods; none; or a music file "
+       "(looped, ducked under speech)", "music", metavar="auto|none|FILE"),
+    _s("music_model", "str", "", "music model of the generated score", "music",
+       empty="the active music model (the composer)", metavar="ID"),
+    _s("music_genre", "str", "", "genre of the generated score (ambient, orchestral, piano, electronic, lofi, "
+       "rock, jazz, cinematic)", "music", empty="from the moods", flag="--genre", metavar="NAME"),
+    _s("music_tempo", "int", 0, "tempo of the generated score in BPM", "music", range=(40, 220),
+       empty="the mood's", flag="--tempo", metavar="BPM"),
+    _s("music_key", "str", "", 'key of the generated score, e.g. "D minor"', "music", empty="the mood's",
+       flag="--key", metavar="KEY"),
+    _s("music_instruments", "programs", [], "General MIDI programs of the score's melody, chords, bass and pad, "
+       "e.g. 0,48,32,89", "music", empty="the genre's", flag="--instruments", metavar="P,P,P,P"),
+    _s("music_volume", "float", 0.3, "music level relative to the voice (0.3 is about 10 dB under it)", "music",
+       range=(0.0, 2.0), metavar="V"),
+    # subtitles
+    _s("subtitles", "bool", True, "burn the captions into the picture (the .srt sidecar is always written)",
+       "subtitles", flag="--no-burn-subtitles"),
+)
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def _size(self: Any) -> tuple[int, int]:
+    """(width, height) in pixels, both even as H.264 4:2:0 needs."""
+    aw, ah = ASPECTS[self.aspect]
+    short = RESOLUTIONS[self.resolution]
+    w, h = (short * aw / ah, short) if aw >= ah else (short, short * ah / aw)
+    return int(round(w / 2)) * 2, int(round(h / 2)) * 2
+
+
+def _music_source(self: Any) -> str:
+    """"auto", "none" or an asset id ("" in records from before "auto" existed meant none)."""
+    return self.music or "none"
+
+
+def _validate(self: Any) -> Any:
+    """Every rule of the table (choices, ranges, structured values); VidgenError names the setting."""
+    for s in SETTINGS:
+        check_value(s, getattr(self, s.name))
+    return self
+
+
+RenderSettings = dataclasses.make_dataclass(
+    "RenderSettings", [(s.name, s.py_type, s.field()) for s in SETTINGS],
+    namespace={"__doc__": "The render settings of a project (fields from SETTINGS).", "__module__": __name__,
+               "size": property(_size), "music_source": property(_music_source), "validate": _validate})
+
+
+# --- values ------------------------------------------------------------------------------------
+
+_LABELS = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def typed(name: str, value: Any, kind: type) -> Any:
+    """`value` as a `kind` (int/float/str/bool), or a VidgenError naming the field."""
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    raise VidgenError(f"{name} must be {_LABELS[kind]}, not {value!r}.")
+
+
+def voice_from(value: Any, who: str) -> Voice:
+    """A Voice from plain data ({model, speaker, speed, pitch, sample}), type-checked and in range."""
+    if isinstance(value, Voice):
+        value = dataclasses.asdict(value)
+    if not isinstance(value, dict):
+        raise VidgenError(f"{who}: a voice is a dict of model, speaker, speed, pitch, sample, not {value!r}.")
+    kinds = {f.name: type(getattr(Voice(), f.name)) for f in dataclasses.fields(Voice)}
+    unknown = sorted(set(map(str, value)) - set(kinds))
+    if unknown:
+        raise VidgenError(f"{who}: unknown voice field {', '.join(unknown)}: use {', '.join(kinds)}.")
+    return Voice(**{k: typed(f"{who} {k}", v, kinds[k]) for k, v in value.items()}).validate(who)
+
+
+def _loras(value: Any) -> list[Lora]:
+    if not isinstance(value, list):
+        raise VidgenError(f"loras must be a list of {{source, scale}}, not {value!r}.")
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, Lora):
+            item = dataclasses.asdict(item)
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            item = {"source": item[0], "scale": item[1]}
+        if not isinstance(item, dict) or set(map(str, item)) - {"source", "scale"}:
+            raise VidgenError(f"LoRA {i + 1} must be {{source, scale}}, not {item!r}.")
+        out.append(Lora(typed(f"LoRA {i + 1} source", item.get("source", ""), str).strip(),
+                        typed(f"LoRA {i + 1} scale", item.get("scale", 1.0), float)))
+    return out
+
+
+def convert(s: Setting, value: Any) -> Any:
+    """One setting's value from plain data (the API's JSON, a CLI flag), type-checked."""
+    if s.kind == "optional_float":
+        return None if value is None else typed(s.name, value, float)
+    if s.kind == "voice":
+        return voice_from(value, s.name)
+    if s.kind == "loras":
+        return _loras(value)
+    if s.kind == "programs":
+        if not isinstance(value, list):
+            raise VidgenError(f"{s.name} must be a list of General MIDI program numbers, not {value!r}.")
+        return [typed("a music instrument", v, int) for v in value]
+    return typed(s.name, value, s.py_type)
+
+
+def check_value(s: Setting, value: Any) -> None:
+    """The table's rule for one (converted) value: its choices and range; VidgenError names the fix."""
+    if s.choices and value not in s.choices:
+        raise VidgenError(f"Unknown {s.name} {value!r}: use one of {', '.join(s.choices)}.")
+    zero_ok = bool(s.empty) and s.kind == "int" and value == 0  # 0 = the model's / mood's own
+    if s.range is not None and value is not None and not zero_ok and not s.range[0] <= value <= s.range[1]:
+        low, high = (_num(v) for v in s.range)
+        extra = f" (or 0 for {s.empty})" if s.empty and s.kind == "int" else ""
+        raise VidgenError(f"{s.name} must be from {low} to {high}{extra}, not {value!r}.")
+    if s.kind == "voice":
+        value.validate(s.name)
+    elif s.kind == "loras":
+        for lora in value:
+            if not lora.source.strip() or not -4.0 <= lora.scale <= 4.0:
+                raise VidgenError(f"LoRA {lora.source!r}: give a source and a scale from -4 to 4, not {lora.scale!r}.")
+    elif s.kind == "programs":
+        if len(value) > 4 or not all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p <= 127 for p in value):
+            raise VidgenError(f"{s.name}: at most four General MIDI programs (0-127) for melody, chords, bass and "
+                              f"pad, not {value!r}.")
+
+
+def with_changes(base: Any, data: Any) -> Any:
+    """`base` (RenderSettings) with the given plain-data fields changed, each converted and checked."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise VidgenError(f"Render settings must be a dict, not {type(data).__name__}.")
+    unknown = sorted(set(map(str, data)) - set(BY_NAME))
+    if unknown:
+        raise VidgenError(f"Unknown render setting {', '.join(unknown)}: use {', '.join(BY_NAME)}.")
+    settings = dataclasses.replace(base)
+    for name, value in data.items():
+        setattr(settings, name, convert(BY_NAME[name], value))
+    return settings.validate()
+
+
+# --- the stored layout -------------------------------------------------------------------------
+
+def to_doc(settings: Any) -> dict[str, dict[str, Any]]:
+    """Settings as stored: {group: {name: value}}."""
+    flat = dataclasses.asdict(settings)
+    return {g: {s.name: flat[s.name] for s in SETTINGS if s.group == g} for g in GROUPS}
+
+
+def from_doc(doc: Any) -> dict[str, Any]:
+    """The flat {name: value} of stored settings, grouped (today) or flat (projects saved before the
+    grouping); unknown names are dropped, as for every stored record."""
+    if not isinstance(doc, dict):
+        return {}
+    # "music" names a group and a setting: only the other groups tell the two layouts apart
+    if any(isinstance(doc.get(g), dict) for g in GROUPS if g not in BY_NAME):
+        flat = {k: v for g in GROUPS if isinstance(doc.get(g), dict) for k, v in doc[g].items()}
+    else:
+        flat = dict(doc)  # the flat layout of earlier versions
+    return {k: v for k, v in flat.items() if k in BY_NAME}
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def describe(s: Setting) -> str:
+    """The README's line for a setting: its help, choices or range, and what empty means."""
+    parts = [s.help]
+    if s.choices:
+        parts.append("one of " + ", ".join(f"`{c}`" for c in s.choices))
+    elif s.range is not None and s.kind != "bool":
+        parts.append(f"{_num(s.range[0])} to {_num(s.range[1])}")
+    if s.empty:
+        parts.append(f"empty{' or 0' if s.kind in ('int',) else ''}: {s.empty}")
+    return "; ".join(parts)
+
+
+def readme_table() -> str:
+    """The settings table the README carries (checked by tests/test_docs.py)."""
+    rows = ["| group | setting | CLI | default | what it does |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        flag = "" if s.cli_flag == "-" else f"`{s.cli_flag}`"
+        default = "[]" if s.default == [] else ("" if s.default is None else repr(s.default).replace("'", '"'))
+        rows.append(f"| {s.group} | `{s.name}` | {flag} | `{default}` | {describe(s)} |"
+                    if default else f"| {s.group} | `{s.name}` | {flag} | | {describe(s)} |")
+    return "\n".join(rows)
+

@@ -1,0 +1,137 @@
+"""What a project resolves to before any work: each scene's image model, the score's model, who leads
+a scene, the lines spoken and the language they are in.
+
+Shared by the checks (vidgen/checks.py) and the pipeline, below both, so the two read a project
+the same way and neither imports the other.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from .domain import WORDS_PER_SECOND, Character, Line, Project, Scene, Voice
+from .errors import VidgenError
+from .models.registry import ModelSpec, Registry, registry_for
+from .services.voice import BUILTIN_VOICE, cast
+from .services.voice.language import detect_language
+from .services.voice.prosody import strip_markup
+from .store import Store
+
+ASSET_ID = re.compile(r"^[0-9a-f]{64}$")  # a content-addressed asset (SHA-256)
+
+
+def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
+    """The record `model_id`, which must be a model of `kind` (else VidgenError naming the fix)."""
+    spec = registry.get(model_id)
+    if spec.kind != kind:
+        raise VidgenError(f"'{spec.id}' is {_a(spec.kind)} model, not {_a(kind)} model: "
+                          f"run `python -m vidgen models list --kind {kind}`.")
+    return spec
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def image_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
+    """The image model of a scene: its own, else the project's, else the registry's active one."""
+    registry = registry_for(store)
+    model_id = scene.image_model or project.settings.image_model
+    return model_of_kind(registry, model_id, "image") if model_id else registry.active("image")
+
+
+def is_ai_image_model(spec: ModelSpec) -> bool:
+    """False for the built-in painter (which also uses the user's own pictures as they are)."""
+    return not (spec.builtin or spec.source == "builtin")
+
+
+def uses_ai_image(spec: ModelSpec, scene: Scene) -> bool:
+    """Whether an AI model makes this scene's picture (not when the user's picture is used as it is)."""
+    return is_ai_image_model(spec) and not (scene.image and scene.image_strength <= 0)
+
+
+def music_model(store: Store, project: Project) -> ModelSpec:
+    """The model that scores the film: the project's choice, else the registry's active music model."""
+    registry, s = registry_for(store), project.settings
+    return model_of_kind(registry, s.music_model, "music") if s.music_model else registry.active("music")
+
+
+def ip_adapter_for(store: Store, spec: ModelSpec) -> ModelSpec | None:
+    """The IP-Adapter record of an image model (None when it has none)."""
+    return registry_for(store).get(spec.ip_adapter) if spec.ip_adapter else None
+
+
+def lora_path(store: Store, source: str) -> str:
+    """What the diffusers service loads for a LoRA: an uploaded file (asset id) by its path, else the
+    hub id as given."""
+    return str(store.asset_path(source)) if ASSET_ID.match(source) else source
+
+
+def is_server_path(source: str) -> bool:
+    """A LoRA source that names a file on this machine (only the CLI may turn one into an asset)."""
+    return not ASSET_ID.match(source) and Path(source).expanduser().exists()
+
+
+def default_voice(store: Store) -> str:
+    """The voice a new project speaks with: the registry's active voice model (the built-in Piper
+    voice unless another was activated)."""
+    spec = registry_for(store).active("voice")
+    return BUILTIN_VOICE if spec.builtin else spec.id
+
+
+# --- characters ------------------------------------------------------------------------------
+
+def scene_characters(project: Project, scene: Scene) -> list[Character]:
+    """The project's Character records of the characters in this scene, in the scene's order."""
+    by_name = {c.name.casefold(): c for c in project.characters}
+    names = list(scene.characters) + [ln.speaker for ln in scene.lines if ln.speaker]
+    out, seen = [], set()
+    for name in names:
+        c = by_name.get(name.casefold())
+        if c is not None and c.name not in seen:
+            seen.add(c.name)
+            out.append(c)
+    return out
+
+
+def dominant_character(project: Project, scene: Scene) -> Character | None:
+    """The character a scene is about: the only one in it, or the one who speaks over half its
+    dialogue lines; None when no one dominates."""
+    chars = scene_characters(project, scene)
+    if len(chars) == 1:
+        return chars[0]
+    spoken = [ln.speaker.casefold() for ln in scene.lines if ln.speaker and ln.text.strip()]
+    for c in chars:
+        if spoken and sum(1 for sp in spoken if sp == c.name.casefold()) * 2 > len(spoken):
+            return c
+    return None
+
+
+# --- words -----------------------------------------------------------------------------------
+
+def spoken_lines(scene: Scene) -> list[Line]:
+    return [line for line in scene.lines if line.text.strip()]
+
+
+def silent_speech_seconds(lines: list[Line]) -> float:
+    """How long the lines would take to say (a silent film's captions follow this)."""
+    return sum(len(strip_markup(line.text).split()) for line in lines) / WORDS_PER_SECOND
+
+
+def scene_cast(store: Store, project: Project) -> tuple[dict[str | None, Voice], str]:
+    """The cast (every speaker's voice) and the language the film is spoken in."""
+    return cast(project.settings, project.characters, registry=registry_for(store)), project_language(project)
+
+
+def project_language(project: Project) -> str:
+    """The script's language: the project's setting, else detected from the spoken lines."""
+    if project.settings.language:
+        return project.settings.language
+    return _detected(strip_markup(" ".join(ln.text for sc in project.scenes for ln in sc.lines)))
+
+
+@functools.lru_cache(maxsize=64)
+def _detected(text: str) -> str:
+    return detect_language(text)
