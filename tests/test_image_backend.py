@@ -103,7 +103,8 @@ def test_full_render_with_an_ai_image_model(store, tmp_path):
 
 
 def test_style_and_seed_are_part_of_the_step_key(store):
-    from vidgen.pipeline import image_model, image_plan
+    from vidgen.pipeline import image_plan
+    from vidgen.resolve import image_model
 
     spec = Registry(store).add(SDXL_REPO, "image")
     project = create_project(store, SCRIPT, settings=settings(image_model=spec.id))
@@ -191,7 +192,9 @@ def test_image_settings_and_a_characters_reference_reach_the_model(store, tiny_c
     from PIL import Image
 
     from vidgen.models import hub
-    from vidgen.pipeline import check_image_models, image_model, image_plan
+    from vidgen.checks import check_image_models
+    from vidgen.pipeline import image_plan
+    from vidgen.resolve import image_model
     from vidgen.studio import Studio
 
     from .tiny_models import save_tiny_ip_adapter, snapshot_dir

@@ -33,6 +33,7 @@ from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, 
 from .checks import check_saved, check_scene
 from .errors import Cancelled, VidgenError
 from .render_settings import typed, voice_from, with_changes
+from .models.registry import registry_for
 from .resolve import default_voice
 from .gpu import LANE, GpuLane
 from .store import Store
@@ -264,6 +265,13 @@ class Studio:
             check_image(image_path)
             character.reference = self.store.add_file(image_path, type="image", name=Path(image_path).name).id
         return self._project_dict(self.store.save_project(project))
+
+    def model_choices(self, kind: str) -> list[dict]:
+        """The models of `kind` a project may pick: [{"id", "name", "builtin", "active"}], planned ones left out."""
+        registry = registry_for(self.store)
+        active = registry.active(kind).id
+        return [{"id": m.id, "name": m.name, "builtin": m.builtin, "active": m.id == active}
+                for m in registry.list(kind) if getattr(m, "runs", True)]
 
     def cast(self, project_id: str) -> dict:
         """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}},

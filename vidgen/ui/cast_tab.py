@@ -16,10 +16,8 @@ PROJECT_VOICE = ""  # a voice model choice: the project's voice (Script tab)
 
 def voice_choices(studio: Any) -> list[tuple[str, str]]:
     """(label, voice id): the project's voice, then the voice models the registry knows."""
-    from ..models.registry import Registry
-
     return [("the project's voice", PROJECT_VOICE)] + [
-        (f"{m.name} [{m.id}]", m.id) for m in Registry(studio.store).list("voice")]
+        (f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices("voice")]
 
 
 def build(shared: Shared) -> None:

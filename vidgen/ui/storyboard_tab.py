@@ -68,9 +68,7 @@ def build(shared: Shared) -> None:
     editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength]
 
     def model_choices() -> list[tuple[str, str]]:
-        from ..models.registry import Registry
-
-        return [(PROJECT_MODEL, AUTO)] + [(f"{m.name} [{m.id}]", m.id) for m in Registry(studio.store).list("image")]
+        return [(PROJECT_MODEL, AUTO)] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices("image")]
 
     def user_image(scene: dict[str, Any]) -> str | None:
         return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
