@@ -11,7 +11,7 @@ import numpy as np
 from ...domain import Voice
 from ...errors import VidgenError
 from ...media import ffmpeg_exe
-from . import prosody
+from .prosody import EMPHASIS_GAIN_DB, EMPHASIS_SPEED, Sentence
 
 SPEECH_DB = -45.0  # 20 ms frames louder than this are speech
 PEAK = 0.99  # a sentence louder than this (emphasis, pitch shift) is scaled down to it
@@ -78,17 +78,17 @@ def fade_edges(audio: np.ndarray, sr: int, seconds: float = 0.005) -> np.ndarray
     return audio
 
 
-def speak(engine: Any, sentence: prosody.Sentence, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
+def speak(engine: Any, sentence: Sentence, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
     """One sentence, its emphasis realised (see prosody.py), at the engine's rate."""
     sr = engine.sample_rate
-    gain = np.float32(10 ** (prosody.EMPHASIS_GAIN_DB / 20))
+    gain = np.float32(10 ** (EMPHASIS_GAIN_DB / 20))
     if not sentence.emphasised:
         return engine.speak(sentence.text, voice, clamp(speed), seed, language)
     if not engine.chunks:
         return engine.speak(sentence.text, voice, clamp(speed), seed, language) * gain
     parts = []
     for span in sentence.spans:
-        s = speed * prosody.EMPHASIS_SPEED if span.emphasis else speed
+        s = speed * EMPHASIS_SPEED if span.emphasis else speed
         audio = trim(engine.speak(span.text, voice, clamp(s), seed, language), sr)
         parts.append(fade_edges(audio * gain if span.emphasis else audio, sr))
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
