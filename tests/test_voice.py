@@ -12,6 +12,7 @@ from vidgen.domain import Character, Line, RenderSettings, Voice
 from vidgen.errors import VidgenError
 from vidgen.media import read_wav, write_wav
 from vidgen.services import voice as voice_service
+from vidgen.services.voice import audio as voice_audio
 from vidgen.services.voice import xtts
 from vidgen.services.voice import (BUILTIN_VOICE, LINE_PAUSE, cast, check_voice, check_voice_sample, check_voices,
                                    estimated_cues, split_sentences, synthesize_lines, synthesize_preview, voice_for)
@@ -210,14 +211,14 @@ def test_emphasis_is_its_own_slower_louder_chunk_joined_without_a_gap():
             return np.full(100 * len(text.split()), 0.2, np.float32)
 
     sentence = prosody.parse_line("I *never* said that.").sentences[0]
-    audio = voice_service._speak(Engine(), sentence, Voice(), 1.0, 0, "en")
+    audio = voice_audio.speak(Engine(), sentence, Voice(), 1.0, 0, "en")
     assert calls == [("I", 1.0), ("never", prosody.EMPHASIS_SPEED), ("said that.", 1.0)]
     assert audio.size == 400  # no gaps between the chunks
     gain_db = 20 * np.log10(audio[150] / audio[50])
     assert gain_db == pytest.approx(prosody.EMPHASIS_GAIN_DB, abs=0.01)
     Engine.chunks = False  # XTTS: the whole sentence, louder
     calls.clear()
-    whole = voice_service._speak(Engine(), sentence, Voice(), 1.0, 0, "en")
+    whole = voice_audio.speak(Engine(), sentence, Voice(), 1.0, 0, "en")
     assert calls == [("I never said that.", 1.0)] and whole[0] > 0.2
 
 

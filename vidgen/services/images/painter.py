@@ -4,21 +4,22 @@ It draws a composed frame rather than noise: a sky for the time of day, a settin
 from the scene's words, hazy depth layers, small figures for the characters, a mood grade, a
 vignette and a storyboard caption. Everything is computed in float32 with numpy (cv2 only for
 anti-aliased polygons and blurs), relative to the frame size, and seeded so a scene, size and seed
-always give the same bytes.
+always give the same bytes. The setting and time of day are read from the scene's words in
+painter_words.py; the settings' drawing is painter_scenery.py, the drawing primitives painter_canvas.py.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...domain import MOODS, TIMES_OF_DAY, Scene
+from ...assets import FONT_BOLD, FONT_REGULAR
+from ...domain import MOODS, Scene
 from .painter_canvas import Canvas, lerp, smoothstep
 from .painter_scenery import SettingsMixin
+from .painter_words import MARS_WORDS, guess_setting, guess_time_of_day, mentions, stable_int
 
 SUBTITLE_ZONE = 0.22  # bottom fraction kept free of important detail
 CAPTION_INSET = 0.115  # caption box starts this far in from the top and left (and ends as far from the right)
@@ -58,40 +59,6 @@ GRADES = {
 }
 assert set(GRADES) == set(MOODS)
 
-# A red world rather than open space (surface words carry it when the scene never says "Mars").
-MARS_WORDS = ("mars", "martian", "red planet", "crater", "lander", "rover", "red dust", "rusty ground", "red air")
-
-# Setting keywords, in priority order for ties.
-SETTING_WORDS: dict[str, tuple[str, ...]] = {
-    "space": ("space", "spaceship", "starship", "space station", "orbit", "galaxy", "planet", "mars",
-              "martian", "red planet", "asteroid", "nebula", "cosmos", "astronaut", "zero gravity",
-              *("crater", "lander", "rover", "red dust", "rusty ground", "red air")),
-    "room": ("room", "kitchen", "office", "cafe", "café", "coffee shop", "shop", "store", "house",
-             "apartment", "bedroom", "living room", "bar", "pub", "restaurant", "library",
-             "classroom", "hall", "studio", "lab", "laboratory", "hospital", "interior", "indoors",
-             "inside", "diner", "hotel", "attic", "basement", "corridor", "hallway", "cockpit",
-             "bathroom", "cell", "home", "flat"),
-    "sea": ("sea", "ocean", "beach", "harbor", "harbour", "lighthouse", "coast", "shore", "bay",
-            "pier", "dock", "port", "island", "waves", "boat", "ship", "sail", "seaside", "cove"),
-    "city": ("city", "street", "town", "downtown", "skyline", "rooftop", "alley", "avenue",
-             "metropolis", "buildings", "skyscraper", "skyscrapers", "traffic", "neon", "square",
-             "market", "crosswalk", "boulevard", "sidewalk"),
-    "forest": ("forest", "woods", "wood", "pine", "pines", "trees", "jungle", "grove", "woodland",
-               "clearing", "cabin", "rainforest"),
-    "mountain": ("mountain", "mountains", "peak", "peaks", "summit", "cliff", "cliffs", "ridge",
-                 "valley", "alps", "glacier", "snow", "pass"),
-    "desert": ("desert", "dune", "dunes", "sand", "sahara", "oasis", "wasteland", "canyon", "mesa"),
-    "field": ("field", "fields", "meadow", "hills", "hill", "farm", "countryside", "prairie",
-              "garden", "park", "grass", "village"),
-}
-TIME_WORDS = {
-    "night": ("night", "midnight", "moon", "moonlight", "moonlit", "stars", "starlit", "starry",
-              "dark", "darkness", "nighttime"),
-    "dawn": ("dawn", "sunrise", "daybreak", "morning", "first light", "early morning"),
-    "dusk": ("dusk", "sunset", "evening", "twilight", "golden hour", "nightfall"),
-    "day": ("day", "noon", "midday", "afternoon", "sunny", "daylight", "daytime", "continuous"),
-}
-
 
 def render(scene: Scene, w: int, h: int, *, seed: int = 0, total_scenes: int | None = None,
            caption: bool = True) -> np.ndarray:
@@ -104,59 +71,9 @@ def render(scene: Scene, w: int, h: int, *, seed: int = 0, total_scenes: int | N
     return p.quantise()
 
 
-def _stable_int(*parts: object) -> int:
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "little")
-
-
-def _has(text: str, word: str) -> bool:
-    return re.search(r"(?<![\w])" + re.escape(word) + r"(?![\w])", text) is not None
-
-
-def _score(words: dict[str, tuple[str, ...]], weighted: list[tuple[str, float]]) -> dict[str, float]:
-    scores = {k: 0.0 for k in words}
-    for text, weight in weighted:
-        if not text:
-            continue
-        for key, kws in words.items():
-            scores[key] += weight * sum(1 for kw in kws if _has(text, kw))
-    return scores
-
-
-def _texts(scene: Scene) -> list[tuple[str, float]]:
-    # Not scene.text: it holds the dialogue, and editing a line should not repaint the picture.
-    return [(scene.location.lower(), 3.0), (scene.heading.lower(), 3.0), (scene.visual.lower(), 1.0)]
-
-
-def guess_time_of_day(scene: Scene) -> str:
-    if scene.time_of_day in TIMES_OF_DAY:
-        return scene.time_of_day
-    scores = _score(TIME_WORDS, _texts(scene))
-    best = max(scores, key=lambda k: scores[k])
-    return best if scores[best] > 0 else "day"
-
-
-def guess_setting(scene: Scene) -> str:
-    """One of SETTING_WORDS' keys, from the scene's location, heading and visual words."""
-    scores = _score(SETTING_WORDS, _texts(scene))
-    if scene.interior is True:
-        scores["room"] += 4.0
-    elif scene.interior is False:
-        scores["room"] = 0.0
-    best = max(scores, key=lambda k: scores[k])  # ties keep dict (priority) order
-    return best if scores[best] > 0 else "field"
-
-
-def _mentions(scene: Scene, *words: str) -> bool:
-    text = " ".join(t for t, _ in _texts(scene))
-    return any(_has(text, w) for w in words)
-
-
 @functools.lru_cache(maxsize=16)
 def _font(bold: bool, px: int):
     from PIL import ImageFont
-
-    from ...assets import FONT_BOLD, FONT_REGULAR
 
     return ImageFont.truetype(str(FONT_BOLD if bold else FONT_REGULAR), px)
 
@@ -174,12 +91,12 @@ class _Painter(SettingsMixin, Canvas):
         self.mood = scene.mood if scene.mood in GRADES else "neutral"
         self.grade_spec = GRADES[self.mood]
         # Details depend on seed and scene number only, so editing a heading keeps the picture.
-        self.rng = np.random.default_rng(_stable_int("vidgen-storyboard", seed, scene.number, self.setting))
+        self.rng = np.random.default_rng(stable_int("vidgen-storyboard", seed, scene.number, self.setting))
         self.horizon = h * (0.60 if w >= h else 0.58)
         self.light = np.array(LIGHT[self.time], np.float32)
         self.side = 1 if self.rng.random() < 0.5 else -1  # which side the sun / feature sits on
-        self.mars = self.setting == "space" and _mentions(scene, *MARS_WORDS)
-        self.lighthouse = self.setting == "sea" and _mentions(scene, "lighthouse")
+        self.mars = self.setting == "space" and mentions(scene, *MARS_WORDS)
+        self.lighthouse = self.setting == "sea" and mentions(scene, "lighthouse")
         self.foot_y = h * (1 - SUBTITLE_ZONE) - 0.01 * h
         self.sun_pos: tuple[float, float] | None = None  # set by celestial(); the sea reflects them
         self.moon_pos: tuple[float, float] | None = None

@@ -1,8 +1,9 @@
 """Music for the film: the user's own file (checked by decoding), or a score generated per mood.
 
 `score_film` takes the film as consecutive mood segments (scenes with one mood merged by the
-caller), makes one piece per segment with the built-in composer (services/composer.py) or
-MusicGen (services/musicgen.py), and joins them with equal-power crossfades centred on the
+caller), makes one piece per segment with the model's backend, picked by its `backend` through
+models/backends.py (the built-in composer, composer.py, or MusicGen, musicgen.py: each exposes
+`check_score` and `piece`), and joins them with equal-power crossfades centred on the
 segment boundaries, so the music changes with the story without gaps or jumps:
 
     score_film([("calm", 14.0), ("tense", 22.5)], "music.wav", seed=3)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,8 @@ import numpy as np
 from ...domain import MOODS
 from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
-from . import composer, musicgen
+from ...models import backends
+from ...models.registry import Registry
 from .audio import MusicResult, fade_edges, normalize  # noqa: F401  (part of this API)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
@@ -85,31 +88,16 @@ def _segment_seed(seed: int, index: int) -> int:
     return (seed * 1_000_003 + index) % 2**31
 
 
-class _Scorer:
-    """Makes one segment's piece with the chosen backend: (audio, sample rate, tempo, key, prompt)."""
+COMPOSER = "composer"  # the built-in composer's registry record: the score's model when none is given
 
-    def __init__(self, model: Any, genre: str, tempo: float, key: str, instruments: list[int], cache: Any):
-        self.spec = model
-        self.genre, self.tempo, self.key, self.cache = genre, tempo, key, cache
-        self.instruments = list(instruments)
-        self.backend = "composer" if model is None else model.backend
-        if self.backend not in ("composer", "transformers-musicgen"):
-            raise VidgenError(f"Model '{model.id}' runs on '{model.backend}', not a music backend "
-                              "(composer, transformers-musicgen).")
-        if key and self.backend != "composer":
-            raise VidgenError("MusicGen cannot be given a key: leave the music key empty, or use the composer.")
 
-    def piece(self, mood: str, seconds: float, seed: int, progress: ProgressFn | None,
-              cancel: CancelFn | None) -> tuple[np.ndarray, int, float, str, str]:
-        if self.backend == "composer":
-            request = composer.MusicRequest(mood=mood, genre=self.genre, tempo=self.tempo, key=self.key,
-                                            instruments=self.instruments, seconds=seconds, seed=seed)
-            audio, plan = composer.render_audio(request, cancel=cancel)
-            return audio, composer.SAMPLE_RATE, plan.tempo, plan.key, ""
-        prompt = musicgen.compose_prompt(mood, self.genre, self.instruments, self.tempo)
-        audio, sr = musicgen.generate_audio(self.spec, prompt, seconds, seed=seed, progress=progress,
-                                            cancel=cancel, cache=self.cache)
-        return audio, sr, 0.0, "", prompt
+def _runtime(spec: Any) -> ModuleType:
+    """The backend module that scores with `spec` (a music ModelSpec), picked by its `backend`
+    through models/backends.py's table."""
+    if getattr(spec, "kind", None) != "music":
+        known = ", ".join(b for k, b in backends.RUNTIMES if k == "music")
+        raise VidgenError(f"Model '{spec.id}' runs on '{spec.backend}', not a music backend ({known}).")
+    return backends.runtime(spec)
 
 
 def _crossfade_ready(audio: np.ndarray, n: int, fade_in: int, fade_out: int) -> np.ndarray:
@@ -140,7 +128,10 @@ def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model:
     segs = _check_segments(segments)
     if not isinstance(crossfade, (int, float)) or crossfade < 0:
         raise VidgenError(f"The music crossfade must be 0 seconds or more, not {crossfade!r}.")
-    scorer = _Scorer(model, genre, tempo, key, instruments or [], cache)
+    spec = Registry().get(COMPOSER) if model is None else model
+    runtime = _runtime(spec)
+    style = dict(genre=genre, tempo=tempo, key=key, instruments=list(instruments or []))
+    runtime.check_score(spec, **style)
     lengths = [s for _, s in segs]
     bounds, fades = _layout(lengths, float(crossfade))
     total = bounds[-1]
@@ -157,8 +148,9 @@ def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model:
             if progress is not None:
                 progress(min(1.0, done + share * fraction))
 
-        audio, sr_i, piece_tempo, piece_key, prompt = scorer.piece(mood, end_s - start_s, _segment_seed(seed, i),
-                                                                  step, cancel)
+        audio, sr_i, piece_tempo, piece_key, prompt = runtime.piece(
+            spec, mood=mood, seconds=end_s - start_s, seed=_segment_seed(seed, i), **style, progress=step,
+            cancel=cancel, cache=cache)
         if mix is None:
             sr = sr_i
             mix = np.zeros(round(total * sr), dtype=np.float32)
@@ -177,4 +169,4 @@ def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model:
         write_wav(tmp, np.clip(mix, -1.0, 1.0), sr)
     return MusicResult(wav=Path(out_wav), seconds=len(mix) / sr, sample_rate=sr,
                        tempo=tempi.pop() if len(tempi) == 1 else 0.0, key=keys.pop() if len(keys) == 1 else "",
-                       loop_start=0.0, loop_end=0.0, backend=scorer.backend, prompt=" | ".join(prompts))
+                       loop_start=0.0, loop_end=0.0, backend=spec.backend, prompt=" | ".join(prompts))

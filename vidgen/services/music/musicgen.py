@@ -30,8 +30,8 @@ from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, write_wav
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
-from . import composer
 from .audio import MusicResult, fade_edges, normalize
+from .theory import GENRES, resolve_style
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def compose_prompt(mood: str, genre: str = "", instruments: list[int] | tuple[in
     """A MusicGen text prompt, e.g. "calm, peaceful ambient soundtrack, warm synth pads, soft
     vibraphone and harp, 72 bpm, instrumental, no vocals". Genre and tempo resolve as the
     composer's do; `instruments` are General MIDI program numbers (default: the genre's sound)."""
-    genre, tempo = composer.resolve_style(mood, genre, tempo)
+    genre, tempo = resolve_style(mood, genre, tempo)
     if instruments:
         import pretty_midi
 
@@ -111,7 +111,7 @@ def compose_prompt(mood: str, genre: str = "", instruments: list[int] | tuple[in
         names = [pretty_midi.program_to_instrument_name(p).lower() for p in instruments]
         sound = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
     else:
-        sound = composer.GENRES[genre].sound
+        sound = GENRES[genre].sound
     return f"{MOOD_WORDS[mood]} {genre} soundtrack, {sound}, {tempo:g} bpm, instrumental, no vocals"
 
 
@@ -224,3 +224,23 @@ def generate(spec: Any, prompt: str, seconds: float, out_wav: str | Path, *, see
         write_wav(tmp, audio, sr)
     return MusicResult(wav=Path(out_wav), seconds=len(audio) / sr, sample_rate=sr, tempo=0.0, key="",
                        loop_start=0.0, loop_end=0.0, backend=BACKEND, prompt=prompt)
+
+
+# --- the score backend's entry point (models/backends.py) ------------------------------------
+
+def check_score(spec: Any, *, genre: str = "", tempo: float = 0, key: str = "",
+                instruments: list[int] | None = None) -> None:
+    """What is refused before any segment is made: MusicGen is told a mood and style, not a key."""
+    if key:
+        raise VidgenError("MusicGen cannot be given a key: leave the music key empty, or use the composer.")
+
+
+def piece(spec: Any, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
+          instruments: list[int] | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+          cache: ModelCache | None = None) -> tuple[np.ndarray, int, float, str, str]:
+    """One segment of the film's score: (mono float32 audio, sample rate, tempo 0 and key "" (unknown),
+    the text prompt)."""
+    check_score(spec, key=key)
+    prompt = compose_prompt(mood, genre, list(instruments or []), tempo)
+    audio, sr = generate_audio(spec, prompt, seconds, seed=seed, progress=progress, cancel=cancel, cache=cache)
+    return audio, sr, 0.0, "", prompt

@@ -15,6 +15,7 @@ import functools
 from typing import Any
 
 from ...errors import VidgenError
+from ...models.registry import Registry
 from .ids import BUILTIN_VOICE
 
 FALLBACK = "en"
@@ -77,8 +78,6 @@ def voice_for_language(lang: str, registry: Any = None) -> str:
     if lang in ("", "en"):
         return BUILTIN_VOICE
     if registry is None:
-        from ...models.registry import Registry
-
         registry = Registry()
     voices = registry.list("voice")
     code = MMS_CODES.get(lang)

@@ -17,18 +17,22 @@ Nothing is imported from torch or transformers at import time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
+from ...domain import Voice
 from ...errors import VidgenError
 from ...models import hub
-from ...models.cache import ModelCache
+from ...models.cache import ModelCache, get_cache
+from .model import SamplePath, VoiceModel, record_languages, require_downloaded
 
 BACKEND = "transformers-vits"
+CLONES = False
 
 
 class VitsVoice:
@@ -136,4 +140,43 @@ def synthesize(voice: VitsVoice, text: str, *, speed: float = 1.0, speaker: int 
     return out.waveform[0].float().cpu().numpy().astype(np.float32)
 
 
-__all__ = ["BACKEND", "VitsVoice", "check_model", "num_speakers", "load_model", "register_loaders", "synthesize"]
+# --- the voice backend interface (see model.py) ------------------------------------------------
+
+def resolve(voice: str, spec: Any) -> VoiceModel:
+    """A VITS record checked without loading: downloaded, and uroman installed when needed."""
+    require_downloaded(spec)
+    check_model(spec)
+    return VoiceModel(voice, spec)
+
+
+def speakers(model: VoiceModel) -> int:
+    return num_speakers(model.spec)
+
+
+languages = record_languages
+
+
+class VitsEngine:
+    chunks = True
+    needs_language = False
+
+    def __init__(self, bundle: VitsVoice) -> None:
+        self.bundle = bundle
+        self.sample_rate = bundle.sample_rate
+
+    def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
+        return synthesize(self.bundle, text, speed=speed, speaker=voice.speaker, seed=seed)
+
+
+@contextlib.contextmanager
+def open_engine(model: VoiceModel, cache: ModelCache | None = None,
+                samples: SamplePath | None = None) -> Iterator[VitsEngine]:
+    """The voice held in use in the model cache (default: the process's) while the engine speaks."""
+    cache = cache or get_cache()
+    register_loaders(cache)
+    with cache.use(model.spec) as bundle:
+        yield VitsEngine(bundle)
+
+
+__all__ = ["BACKEND", "CLONES", "VitsVoice", "VitsEngine", "check_model", "num_speakers", "load_model",
+           "register_loaders", "synthesize", "resolve", "speakers", "languages", "open_engine"]

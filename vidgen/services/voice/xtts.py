@@ -17,17 +17,21 @@ samples autoregressively: each call seeds a forked RNG with `seed`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
+from ...domain import Voice
 from ...errors import VidgenError
 from ...models import hub
-from ...models.cache import ModelCache
+from ...models.cache import ModelCache, get_cache
+from .model import SamplePath, VoiceModel, record_languages, require_downloaded
 
 BACKEND = "coqui-xtts"
+CLONES = True  # its built-in speakers are known only once loaded
 SAMPLE_RATE = 24000  # XTTS v2 always speaks at 24 kHz
 INSTALL_HINT = ("Voice cloning with XTTS v2 needs the optional coqui-tts package: pip install -r "
                 "requirements-xtts.txt (it needs a CUDA torch build / torchaudio that imports); "
@@ -139,5 +143,52 @@ def synthesize(voice: XttsVoice, text: str, *, language: str, sample: str = "", 
     return np.asarray(out["wav"], dtype=np.float32).reshape(-1)
 
 
-__all__ = ["BACKEND", "SAMPLE_RATE", "INSTALL_HINT", "LANGUAGES", "XttsVoice", "require", "xtts_language",
-           "load_model", "register_loaders", "synthesize"]
+# --- the voice backend interface (see model.py) ------------------------------------------------
+
+def resolve(voice: str, spec: Any) -> VoiceModel:
+    """The package first, then the download: 1.9 GB are no use without coqui-tts."""
+    require()
+    require_downloaded(spec)
+    return VoiceModel(voice, spec)
+
+
+def speakers(model: VoiceModel) -> int:
+    return 1  # its built-in speakers are known only once loaded
+
+
+languages = record_languages
+
+
+class XttsEngine:
+    chunks = False  # XTTS wanders on two-word inputs: emphasis is a louder whole sentence
+    needs_language = True
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, bundle: XttsVoice, samples: SamplePath | None) -> None:
+        self.bundle = bundle
+        self.samples = samples
+
+    def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
+        sample = ""
+        if voice.sample:
+            sample = str(self.samples(voice.sample) if self.samples is not None else voice.sample)
+            if not Path(sample).is_file():
+                raise VidgenError(f"The voice-cloning sample {voice.sample!r} is not a file: pass `samples` "
+                                  "(asset id -> path) to synthesize_lines.")
+        return synthesize(self.bundle, text, language=language, sample=sample, speaker=voice.speaker,
+                          speed=speed, seed=seed)
+
+
+@contextlib.contextmanager
+def open_engine(model: VoiceModel, cache: ModelCache | None = None,
+                samples: SamplePath | None = None) -> Iterator[XttsEngine]:
+    """The model held in use in the model cache (default: the process's) while the engine speaks."""
+    cache = cache or get_cache()
+    register_loaders(cache)
+    with cache.use(model.spec) as bundle:
+        yield XttsEngine(bundle, samples)
+
+
+__all__ = ["BACKEND", "CLONES", "SAMPLE_RATE", "INSTALL_HINT", "LANGUAGES", "XttsVoice", "XttsEngine", "require",
+           "xtts_language", "load_model", "register_loaders", "synthesize", "resolve", "speakers", "languages",
+           "open_engine"]

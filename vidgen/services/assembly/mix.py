@@ -1,0 +1,148 @@
+"""The soundtrack: the speech timeline built in numpy, one quick ffmpeg pass that mixes it with the
+music ducked under the voice, and an AAC encode at the target loudness (gain measured first,
+EBU R128, corrected after the limiter)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ... import media
+from ...domain import SceneMedia
+from ...errors import VidgenError
+from .timeline import num
+
+MUSIC_FADE_IN, MUSIC_FADE_OUT = 1.5, 2.5
+AUDIO_RATE = 48000
+AUDIO_BITRATE = "160k"
+LIMIT_DBFS = -2.0  # sample-peak ceiling; leaves room for inter-sample peaks under -1 dBTP
+KEY_LEVEL_DBFS = -18.0  # the ducking key is scaled so speech reads at this RMS
+
+# Ducking: with the key at KEY_LEVEL_DBFS the compressor sees ~12 dB over threshold -> 10-15 dB less
+# music while speech plays (whatever the voice's level); the slow release bridges the gaps between words.
+DUCK = "threshold=0.03:ratio=6:attack=30:release=600:knee=2"
+
+
+def _speech_track(scenes: list[SceneMedia], starts: list[float], total: float) -> tuple[np.ndarray, int] | None:
+    clips = []
+    for scene, start in zip(scenes, starts):
+        if scene.speech:
+            x, sr = media.read_wav(scene.speech)
+            clips.append((start + scene.speech_offset, x, sr))
+    if not clips:
+        return None
+    rate = clips[0][2]
+    track = np.zeros(int(round(total * rate)), dtype=np.float32)
+    for t0, x, sr in clips:
+        if sr != rate:  # rare (one TTS per film); linear is fine for speech
+            n = int(round(len(x) * rate / sr))
+            x = np.interp(np.arange(n) * (sr / rate), np.arange(len(x)), x).astype(np.float32)
+        i = int(round(t0 * rate))
+        if i < 0:  # speech starting before the film: drop what falls before 0
+            x, i = x[-i:], 0
+        seg = x[: max(0, len(track) - i)]
+        track[i:i + len(seg)] += seg
+    peak = float(np.max(np.abs(track))) if track.size else 0.0
+    if peak > 1.0:  # overlapping lines; loudness normalisation restores the level
+        track /= peak
+    return track, rate
+
+
+def _active_rms_db(x: np.ndarray, rate: int, floor_db: float = 25.0) -> float:
+    """RMS of the frames where something sounds (within `floor_db` of the loudest 20 ms)."""
+    n = max(1, rate // 50)
+    frames = x[: len(x) // n * n].reshape(-1, n) if len(x) >= n else x.reshape(1, -1)
+    power = (frames.astype(np.float64) ** 2).mean(axis=1)
+    if power.size == 0 or power.max() <= 1e-12:
+        return float("-inf")
+    active = power[power > power.max() * 10 ** (-floor_db / 10)]
+    return 10 * math.log10(active.mean())
+
+
+def _music_rms_db(music: str, seconds: float) -> float:
+    """RMS of the part of the music the film uses, ignoring near-silent stretches."""
+    try:
+        x = media.decode_audio(music, 16000)[: int(seconds * 16000) + 1]
+    except VidgenError as e:
+        raise VidgenError(f"Cannot read the music file {Path(music).name}: {e}") from e
+    return _active_rms_db(x, 16000, floor_db=30.0)
+
+
+def _loudness(path: Path, target: float, cancel: Callable[[], None] | None) -> tuple[float, float]:
+    """(integrated LUFS, true peak dBTP), measured as media.measure_loudness (and the tests) do."""
+    media.check_cancel(cancel)
+    m = media.measure_loudness(path, target=target)
+    return m.integrated, m.true_peak
+
+
+def build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd: Path, *, music: str,
+                 music_volume: float, loudness: float, cancel: Callable[[], None] | None,
+                 progress: Callable[[float], None]) -> Path:
+    out = wd / "asm-audio.m4a"
+    aac = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
+    speech = _speech_track(scenes, starts, total)
+    if speech is None and not music:
+        media.run_ffmpeg(["-f", "lavfi", "-i", f"anullsrc=r={AUDIO_RATE}:cl=mono", "-t", num(total),
+                          *aac, str(out)], cancel=cancel, what="the silent soundtrack")
+        return out
+    if speech is not None:
+        media.write_wav(wd / "asm-speech.wav", speech[0], speech[1])
+    media.check_cancel(cancel)
+    progress(0.15)
+
+    src = wd / "asm-speech.wav"
+    if music:
+        src = wd / "asm-mix.wav"
+        fi, fo = min(MUSIC_FADE_IN, total / 4), min(MUSIC_FADE_OUT, total / 3)
+        stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+        gain = music_volume
+        voice = _active_rms_db(*speech) if speech is not None else float("-inf")
+        if math.isfinite(voice):
+            # music_volume is relative to the voice (1.0 = as loud, 0.3 ~ 10 dB under it), so the
+            # bed sits the same under any voice whatever the music file's own level.
+            bed = _music_rms_db(music, total)
+            if math.isfinite(bed):
+                gain *= min(1e3, max(1e-3, 10 ** ((voice - bed) / 20)))
+        graph = (f"[{0 if speech is None else 1}:a]atrim=0:{num(total)},asetpts=PTS-STARTPTS,{stereo},"
+                 f"volume={gain:.6f},afade=t=in:d={num(fi)},"
+                 f"afade=t=out:st={num(total - fo)}:d={num(fo)}")
+        if speech is not None:
+            key = 10 ** ((KEY_LEVEL_DBFS - voice) / 20) if math.isfinite(voice) else 1.0
+            key = min(64.0, max(0.016, key))
+            graph += (f"[m];[0:a]{stereo},asplit=2[s][k];"
+                      f"[m][k]sidechaincompress={DUCK}:level_sc={key:.4f}[d];"
+                      "[s][d]amix=inputs=2:duration=first:normalize=0[mix]")
+        else:
+            graph += ",apad[mix]"
+        inputs = (["-i", str(wd / "asm-speech.wav")] if speech is not None else []) + \
+            ["-stream_loop", "-1", "-i", str(Path(music).resolve())]
+        media.run_ffmpeg([*inputs, "-filter_complex", graph, "-map", "[mix]", "-t", num(total),
+                          "-c:a", "pcm_f32le", str(src)], cancel=cancel, what="the music mix")
+    progress(0.4)
+
+    def encode(gain_db: float) -> None:
+        chain = f"volume={gain_db:.3f}dB,aresample={AUDIO_RATE},alimiter=limit={10 ** (LIMIT_DBFS / 20):.4f}" \
+                ":attack=5:release=50:level=0:latency=1"
+        media.run_ffmpeg(["-i", str(src), "-af", chain, "-t", num(total), *aac, str(out)],
+                         cancel=cancel, what="the soundtrack")
+
+    level, peak = _loudness(src, loudness, cancel)
+    if not math.isfinite(level) or level <= -69:
+        encode(0.0)  # silence: nothing to normalise
+        return out
+    gain = loudness - level
+    encode(gain)
+    progress(0.75)
+    if peak + gain > LIMIT_DBFS - 1.0:
+        # The limiter shaved peaks and with them some loudness: measure and correct until on
+        # target (peaky speech can need two rounds, as each gain step feeds the limiter more).
+        for _ in range(3):
+            check, _ = _loudness(out, loudness, cancel)
+            if not math.isfinite(check) or abs(check - loudness) <= 0.2:
+                break
+            gain += loudness - check
+            encode(gain)
+    return out

