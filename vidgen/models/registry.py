@@ -3,6 +3,10 @@
 Built-in records come from `registry.json` beside this module; models the user adds by repo id,
 and which model is active per kind, live in the store's `models` table. Building a `Registry`
 reads those two and nothing else: no network, no torch.
+
+A record runs ("ready") when `backends.RUNTIMES` has code for its (kind, backend), else it is
+"planned": listed, but never activated, downloaded or a default. `registry_for(store)` is the one
+registry of a store.
 """
 
 from __future__ import annotations
@@ -10,19 +14,33 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import VidgenError
+from .backends import has_runtime
 
 if TYPE_CHECKING:
     from ..store import Store
 
 KINDS = ("llm", "image", "animation", "voice", "music", "lipsync", "adapter")
 OPTIONAL_KINDS = ("adapter",)  # kinds with no built-in default: nothing runs them on their own
+STATUSES = ("ready", "planned")  # whether vidgen has code that runs a record (backends.RUNTIMES)
+# What a render does instead of a planned record, for the one-line refusal.
+INSTEAD = {
+    "llm": "scripts are read by the built-in rule parser",
+    "image": "renders use the active image model",
+    "animation": "renders use the camera move",
+    "voice": "renders use the active voice",
+    "music": "renders use the active music model",
+    "lipsync": "renders have no lip sync",
+    "adapter": "images are not conditioned on reference pictures by it",
+}
 SOURCES = ("hf", "ollama", "builtin")
 DATA_FILE = Path(__file__).with_name("registry.json")
 
@@ -88,6 +106,21 @@ class ModelSpec:
                 values[key] = tuple(values[key])
         return cls(**values)
 
+    @property
+    def status(self) -> str:
+        """"ready" when vidgen has code that runs this record, else "planned" (derived, never stored)."""
+        return "ready" if has_runtime(self.kind, self.backend) else "planned"
+
+    @property
+    def runs(self) -> bool:
+        return self.status == "ready"
+
+    def check_runs(self) -> None:
+        """VidgenError with the one line that says why a planned record cannot be used."""
+        if not self.runs:
+            raise VidgenError(f"{self.id} ({self.name}) has no runtime in vidgen yet (planned): nothing would use "
+                              f"it; {INSTEAD.get(self.kind, 'renders do without it')}.")
+
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
 
@@ -121,6 +154,8 @@ class ModelSpec:
             out.append("a builtin-source record must have builtin=true")
         if self.default and not self.builtin:
             out.append("the default of a kind must be built in (a fresh machine works offline)")
+        if self.default and not self.runs:
+            out.append(f"a planned record (no runtime for {self.kind}/{self.backend}) cannot be a default")
         if self.kind == "adapter" and not self.weights:
             out.append("an adapter needs `weights`, the file inside its repo")
         if self.size_gb < 0 or self.vram_gb < 0:
@@ -151,8 +186,9 @@ def _check_records(specs: tuple[ModelSpec, ...]) -> None:
         seen.add(s.id)
     for kind in KINDS:
         defaults = [s.id for s in specs if s.kind == kind and s.default]
-        if len(defaults) != (0 if kind in OPTIONAL_KINDS else 1):
-            raise VidgenError(f"{DATA_FILE.name} must have exactly one default {kind} model, not {defaults}.")
+        if len(defaults) != (1 if has_default(kind, specs) else 0):
+            raise VidgenError(f"{DATA_FILE.name} must have {'exactly one' if has_default(kind, specs) else 'no'} "
+                              f"default {kind} model, not {defaults}.")
     kinds = {s.id: s.kind for s in specs}
     for s in specs:
         missing = [r for r in s.requires if r not in seen]
@@ -160,6 +196,12 @@ def _check_records(specs: tuple[ModelSpec, ...]) -> None:
             raise VidgenError(f"Model '{s.id}' requires unknown models {missing}.")
         if s.ip_adapter and kinds.get(s.ip_adapter) != "adapter":
             raise VidgenError(f"Model '{s.id}' names '{s.ip_adapter}' as its IP-Adapter, which is not an adapter record.")
+
+
+def has_default(kind: str, specs: tuple[ModelSpec, ...] | None = None) -> bool:
+    """Whether `kind` has a default: not an adapter, and some built-in record of it runs (lipsync has none yet)."""
+    specs = builtin_specs() if specs is None else specs
+    return kind not in OPTIONAL_KINDS and any(s.kind == kind and s.builtin and s.runs for s in specs)
 
 
 def check_repo_id(repo: str) -> str:
@@ -230,22 +272,45 @@ class Registry:
         _check_kind(kind)
         if kind in OPTIONAL_KINDS:
             raise VidgenError(f"Models of kind '{kind}' are never active on their own; they load with the models that name them.")
-        return next(s for s in self._builtin.values() if s.kind == kind and s.default)
+        spec = next((s for s in self._builtin.values() if s.kind == kind and s.default), None)
+        if spec is None:
+            raise VidgenError(_none_runs(kind, self._builtin.values()))
+        return spec
 
-    def active(self, kind: str) -> ModelSpec:
-        """The most recently activated model of `kind` that still exists, else the default."""
-        _check_kind(kind)
+    def _active(self, kind: str) -> ModelSpec | None:
+        """The most recently activated runnable model of `kind` that still exists, else the default, else None.
+        A stored activation of a planned record (from before it was marked planned) is ignored."""
         states = self._states()
         records = self._records(states)
         chosen = [
             (float(st.get("activated") or 0), st["id"])
             for st in states
             if st.get("activated") and st.get("id") in records and records[st["id"]].kind == kind
+            and records[st["id"]].runs
         ]
-        return records[max(chosen)[1]] if chosen else self.default(kind)
+        if chosen:
+            return records[max(chosen)[1]]
+        return next((s for s in self._builtin.values() if s.kind == kind and s.default), None)
+
+    def active(self, kind: str) -> ModelSpec:
+        """The active model of `kind`; VidgenError for a kind with no model that runs (adapters, lipsync today)."""
+        _check_kind(kind)
+        if kind in OPTIONAL_KINDS:
+            return self.default(kind)  # raises: adapters are never active on their own
+        spec = self._active(kind)
+        if spec is None:
+            raise VidgenError(_none_runs(kind, self._records().values()))
+        return spec
+
+    def has_active(self, kind: str) -> bool:
+        _check_kind(kind)
+        return kind not in OPTIONAL_KINDS and self._active(kind) is not None
 
     def is_active(self, spec: ModelSpec) -> bool:
-        return spec.kind not in OPTIONAL_KINDS and self.active(spec.kind).id == spec.id
+        if spec.kind in OPTIONAL_KINDS or not spec.runs:
+            return False
+        active = self._active(spec.kind)
+        return active is not None and active.id == spec.id
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -256,11 +321,15 @@ class Registry:
             raise VidgenError(f"'{model_id}' is an {spec.kind}: it loads with the models that use it and is never "
                               "active on its own; download it with `python -m vidgen models download "
                               f"{model_id}`.")
+        spec.check_runs()
         self._set_state(spec.id, activated=time.time())
         return spec
 
     def add(self, repo: str, kind: str, *, name: str = "", revision: str = "main") -> ModelSpec:
-        """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind."""
+        """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind.
+
+        A kind whose add-backend has no runtime yet (llm, animation, lipsync) is stored as planned:
+        listed, and refused by activate and download until vidgen can run it."""
         _check_kind(kind)
         if kind not in ADD_BACKENDS:
             raise VidgenError(f"Models of kind '{kind}' come with vidgen's registry and cannot be added by repo id.")
@@ -294,7 +363,7 @@ class Registry:
             user=True,
             requires=ADD_REQUIRES.get(backend, ()),
             ip_adapter=ADD_IP_ADAPTERS.get(backend, ""),
-            notes=f"Added by the user; runs on the {backend} backend.",
+            notes=f"Added by the user; {'runs on' if has_runtime(kind, backend) else 'for'} the {backend} backend.",
         )
         bad = spec.problems()
         if bad:  # a bug in the rules above, not the user's input
@@ -312,6 +381,31 @@ class Registry:
             self._memory.pop(model_id, None)
         else:
             self.store.delete_model_state(model_id)
+
+
+_registries: "weakref.WeakKeyDictionary[Store, Registry]" = weakref.WeakKeyDictionary()
+_registries_lock = threading.Lock()
+
+
+def registry_for(store: "Store") -> Registry:
+    """The one registry of `store`, made on first call (kept beside the store, freed with it).
+
+    Every read goes to the store anyway, so sharing it only saves re-reading registry.json and keeps
+    one object to pass around (typed `Registry`, never `Any`)."""
+    if store is None:
+        raise VidgenError("registry_for needs the data folder's store: a registry without it cannot see "
+                          "activations or added models.")
+    with _registries_lock:
+        registry = _registries.get(store)
+        if registry is None:
+            registry = _registries[store] = Registry(store)
+        return registry
+
+
+def _none_runs(kind: str, records: Any) -> str:
+    planned = [s.id for s in records if s.kind == kind]
+    return (f"No {kind} model runs in vidgen yet" + (f" ({', '.join(planned)}: planned)" if planned else "")
+            + f": {INSTEAD.get(kind, 'renders do without one')}.")
 
 
 def _check_kind(kind: str) -> None:
