@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import sys
 import threading
 import time
@@ -31,8 +30,8 @@ from typing import Any, Callable, Iterator
 
 from ..errors import VidgenError
 from ..gpu import LANE, GpuLane
-from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, gib, is_oom, model_bytes, move_to,
-                     ram_available)
+from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, env_gib, gib, is_oom, model_bytes,
+                     move_to, ram_available)
 from .registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -387,24 +386,14 @@ _cache: ModelCache | None = None
 _cache_lock = threading.Lock()
 
 
-def _env_gb(name: str) -> int | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return int(float(value) * GiB)
-    except ValueError:
-        raise VidgenError(f"{name} must be a number of GiB, not {value!r}.") from None
-
-
 def get_cache() -> ModelCache:
     """The process-wide cache, created on first call (nothing is loaded or probed then).
     VIDGEN_MODEL_BUDGET_GB, VIDGEN_MODEL_RESERVE_GB and VIDGEN_CPU_OFFLOAD_GB override the budgets."""
     global _cache
     with _cache_lock:
         if _cache is None:
-            reserve = _env_gb("VIDGEN_MODEL_RESERVE_GB")
-            _cache = ModelCache(budget_bytes=_env_gb("VIDGEN_MODEL_BUDGET_GB"),
+            reserve = env_gib("VIDGEN_MODEL_RESERVE_GB")
+            _cache = ModelCache(budget_bytes=env_gib("VIDGEN_MODEL_BUDGET_GB"),
                                 reserve_bytes=GiB if reserve is None else reserve,
-                                cpu_budget_bytes=_env_gb("VIDGEN_CPU_OFFLOAD_GB"))
+                                cpu_budget_bytes=env_gib("VIDGEN_CPU_OFFLOAD_GB"))
         return _cache

@@ -1,6 +1,7 @@
-"""Memory of models and devices: bytes a model holds, free memory per device, out-of-memory errors.
+"""Memory of models and devices: bytes a model holds, free memory per device, out-of-memory errors,
+budget overrides from the environment, and the `Handle` the cache keeps per loaded model.
 
-The model cache's probes, apart so that they can be read (and faked) on their own. torch is
+The model cache's probes, apart from its eviction logic so that each reads on its own. torch is
 imported inside the functions (or looked up in `sys.modules`): importing this module is free.
 """
 
@@ -12,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..errors import VidgenError
 from .registry import ModelSpec
 
 GiB = 1 << 30
@@ -120,6 +122,17 @@ def move_to(model: Any, device: str) -> Any:
 
 def gib(n: float) -> str:
     return f"{n / GiB:.2f} GiB"
+
+
+def env_gib(name: str) -> int | None:
+    """Bytes from a GiB count in the environment variable `name` (None when unset)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(float(value) * GiB)
+    except ValueError:
+        raise VidgenError(f"{name} must be a number of GiB, not {value!r}.") from None
 
 
 @dataclass
