@@ -302,3 +302,10 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
     assert proc.returncode == 0 and "takes effect" not in proc.stdout and "nothing changes" in proc.stdout
     proc = _cli("add", "someone/motion-adapter", "--kind", "animation", "--data", data)
     assert proc.returncode == 0 and "as planned" in proc.stdout
+
+
+def test_a_planned_record_cannot_be_a_default():
+    import dataclasses
+
+    visemes = dataclasses.replace(Registry().get("visemes"), default=True)
+    assert visemes.builtin and any("planned record" in p and "cannot be a default" in p for p in visemes.problems())
