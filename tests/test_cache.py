@@ -477,3 +477,17 @@ def test_get_cache_is_one_per_process_with_budget_overrides(monkeypatch):
     monkeypatch.setenv("VIDGEN_MODEL_BUDGET_GB", "lots")
     with pytest.raises(VidgenError, match="VIDGEN_MODEL_BUDGET_GB"):
         cache_mod.get_cache()
+
+
+def test_without_a_resolver_the_cache_takes_specs_only():
+    """No registry of its own: one without the store would miss the user's models and activations."""
+    loader = Loader({"a": 1})
+    cache = ModelCache(loaders={"fake": loader}, device="cpu", lane=GpuLane())
+    with cache.use(Spec("a")) as m:
+        assert model_bytes(m) == KiB
+    with pytest.raises(VidgenError, match="made without a registry: pass the model 'a' as its ModelSpec"):
+        with cache.use("a"):
+            pass
+    with pytest.raises(VidgenError, match="cannot tell the active image model"):
+        with cache.use_active("image"):
+            pass

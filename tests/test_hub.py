@@ -83,7 +83,7 @@ def test_allow_patterns_missing_from_a_snapshot_are_not_downloaded(offline_cache
 
 
 def test_builtin_models_need_nothing(offline_cache):
-    piper = spec("", id="piper", name="Piper voice", source="builtin", builtin=True, kind="voice")
+    piper = spec("", id="piper", name="Piper voice", source="builtin", builtin=True, kind="voice", backend="piper")
     assert hub.is_downloaded(piper)
     seen = []
     assert hub.download(piper, progress=lambda f, m: seen.append(f)) == Path()
@@ -195,3 +195,24 @@ def test_a_user_model_is_loaded_by_its_registry_id_through_the_cache(offline_cac
     assert loads == [added.id]  # loaded once, then a hit
     stats = cache.stats()
     assert stats["hits"] == 1 and stats["misses"] == 1 and stats["resident"][0]["bytes"] > 0
+
+
+def test_operations_download_fetches_what_a_model_requires_first(offline_cache):
+    from vidgen.models import operations
+
+    class Reg(FakeRegistry):
+        def get(self, model_id):
+            return next(s for s in self.specs if s.id == model_id)
+
+        def is_active(self, spec):
+            return False
+
+    base, child = spec(), spec(id="tiny-child", requires=("tiny-sd",))
+    started = []
+    done = operations.download(Reg(base, child), " tiny-child ",
+                               lambda s, compat: started.append((s.id, compat["status"])))
+    assert [f["id"] for f in done["fetched"]] == ["tiny-sd", "tiny-child"] and [i for i, _ in started] == ["tiny-sd", "tiny-child"]
+    assert done["id"] == "tiny-child" and done["folder"] == str(hub.local_path(child)) and done["status"] == "ready"
+    planned = spec(id="tiny-svd", kind="animation", backend="diffusers-svd", name="Tiny SVD")
+    with pytest.raises(VidgenError, match="^tiny-svd \\(Tiny SVD\\) has no runtime in vidgen yet \\(planned\\)"):
+        operations.download(Reg(base, planned), "tiny-svd")

@@ -1,4 +1,5 @@
-"""The model registry: complete records, one built-in default per kind, persisted activation and user models."""
+"""The model registry: complete records, one built-in default per kind that runs, planned records refused,
+persisted activation and user models."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 
 from vidgen.config import Settings
 from vidgen.errors import VidgenError
-from vidgen.models.registry import OPTIONAL_KINDS, KINDS, ModelSpec, Registry, builtin_specs
+from vidgen.models import hub, operations
+from vidgen.models.backends import has_runtime
+from vidgen.models.registry import OPTIONAL_KINDS, KINDS, ModelSpec, Registry, builtin_specs, registry_for
 from vidgen.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +53,71 @@ def test_ids_unique_and_one_builtin_default_per_kind():
             assert not defaults and {s.kind for s in specs if s.ip_adapter} == {"image"}
             assert all(s.ip_adapter in ids for s in specs if s.ip_adapter)
             continue
+        if not any(s.kind == kind and s.builtin and s.runs for s in specs):  # lipsync today: nothing runs
+            assert not defaults, kind
+            continue
         assert len(defaults) == 1, kind
-        assert defaults[0].builtin, kind
-        assert len([s for s in specs if s.kind == kind]) >= 2, f"no AI model for {kind}"
+        assert defaults[0].builtin and defaults[0].runs, kind
+
+
+def test_every_activatable_record_has_a_runtime(store):
+    """A record `activate` accepts must run; a planned one is refused by activate and download, in one line."""
+    r = Registry(store)
+    for s in builtin_specs():
+        if s.kind in OPTIONAL_KINDS:
+            continue
+        try:
+            r.activate(s.id)
+        except VidgenError as e:
+            assert not has_runtime(s.kind, s.backend), (s.id, str(e))
+            assert s.status == "planned" and not s.runs and not s.default
+            line = str(e)
+            assert "\n" not in line and line.startswith(f"{s.id} ({s.name}) has no runtime in vidgen yet (planned)")
+            with pytest.raises(VidgenError) as dl:
+                hub.download(s)
+            assert str(dl.value) == line
+            with pytest.raises(VidgenError) as op:
+                operations.download(r, s.id)
+            assert str(op.value) == line
+        else:
+            assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
+            assert s.status == "ready" and r.active(s.kind) == s
+    planned = {s.id for s in builtin_specs() if s.status == "planned"}
+    assert planned == {"llama3.1-8b", "animatediff-v1-5-2", "svd-xt", "ltx-video", "visemes", "wav2lip-gan"}
+
+
+def test_planned_records_stay_out_of_the_defaults(store):
+    svd = Registry().get("svd-xt")
+    with pytest.raises(VidgenError, match="svd-xt .* has no runtime .*renders use the camera move"):
+        Registry(store).activate("svd-xt")
+    store.set_model_state("svd-xt", activated=2e9)  # stored before the record was marked planned: ignored
+    r = Registry(store)
+    assert r.active("animation").id == "camera" and not r.is_active(svd)
+    with pytest.raises(VidgenError, match="No lipsync model runs in vidgen yet .*wav2lip-gan.*planned"):
+        r.active("lipsync")
+    assert r.active_or_none("lipsync") is None and not any(r.is_active(s) for s in r.list("lipsync"))
+    with pytest.raises(VidgenError, match="No lipsync model"):
+        r.default("lipsync")
+    rows = {row["id"]: row for row in operations.list_rows(r)}
+    assert rows["svd-xt"]["status"] == "planned" and rows["svd-xt"]["runs"] is False
+    assert rows["camera"]["status"] == "ready" and rows["camera"]["active"] and rows["camera"]["default"]
+    assert not rows["visemes"]["default"] and not rows["visemes"]["active"]
+
+
+def test_record_texts_promise_only_what_runs():
+    notes = {s.id: s.notes for s in builtin_specs()}
+    assert "custom path" not in notes["camera"] and "interpolation" not in notes["camera"]
+    assert "phoneme" not in notes["piper-joe"] and "lip sync" not in notes["piper-joe"]
+    assert "Check its hash" not in notes["wav2lip-gan"]
+
+
+def test_registry_for_is_one_per_store(store, tmp_path):
+    a = registry_for(store)
+    assert registry_for(store) is a and a.store is store
+    other = Store(Settings.from_env(tmp_path / "other"))
+    assert registry_for(other) is not a
+    with pytest.raises(VidgenError, match="needs the data folder's store"):
+        registry_for(None)
 
 
 def test_expected_models_are_there():
@@ -141,6 +206,26 @@ def test_add_llm_takes_an_ollama_tag(store):
     assert (spec.source, spec.backend, spec.repo, spec.id) == ("ollama", "ollama", "qwen2.5:7b", "qwen2.5-7b")
     with pytest.raises(VidgenError, match="not an Ollama model tag"):
         Registry(store).add("Bad Tag", "llm")
+    # nothing runs ollama yet: stored as planned, refused by activate and download
+    assert spec.status == "planned"
+    with pytest.raises(VidgenError, match="qwen2.5-7b .* has no runtime in vidgen yet .*rule parser"):
+        Registry(store).activate(spec.id)
+    with pytest.raises(VidgenError, match="has no runtime"):
+        hub.download(spec)
+    assert Registry(store).active("llm").id == "rules"
+
+
+def test_add_of_a_kind_nothing_runs_is_planned(store):
+    r = Registry(store)
+    anim = r.add("someone/motion-adapter", "animation")
+    lips = r.add("someone/wav2lip-copy", "lipsync")
+    image = r.add("someone/sdxl-finetune", "image")
+    assert (anim.status, lips.status, image.status) == ("planned", "planned", "ready")
+    assert "runs on" not in anim.notes and "runs on the diffusers-sdxl backend" in image.notes
+    for spec in (anim, lips):
+        with pytest.raises(VidgenError, match="has no runtime in vidgen yet"):
+            r.activate(spec.id)
+    assert r.active("animation").id == "camera"
 
 
 def test_remove_user_model(store):
@@ -197,3 +282,30 @@ def test_cli_list_and_activate(tmp_path):
     assert proc.returncode == 1 and proc.stderr.startswith("error: Unknown model 'nope'")
     proc = _cli("add", "not-a-repo", "--kind", "image", "--data", data)
     assert proc.returncode == 1 and "not a Hugging Face repo id" in proc.stderr
+
+
+def test_cli_shows_status_and_refuses_planned(tmp_path):
+    data = str(tmp_path / "data")
+    rows = json.loads(_cli("list", "--kind", "animation", "--json", "--data", data).stdout)
+    assert {r["id"]: r["status"] for r in rows} == {"camera": "ready", "animatediff-v1-5-2": "planned",
+                                                    "svd-xt": "planned", "ltx-video": "planned"}
+    text = _cli("list", "--kind", "lipsync", "--data", data).stdout
+    assert "visemes" in text and "planned" in text and "ready" not in text.split("* active")[0]
+    for cmd in ("activate", "download"):
+        proc = _cli(cmd, "svd-xt", "--data", data)
+        assert proc.returncode == 1, proc.stdout
+        assert proc.stderr.strip() == ("error: svd-xt (Stable Video Diffusion img2vid-xt) has no runtime in vidgen "
+                                       "yet (planned): nothing would use it; renders use the camera move.")
+    proc = _cli("activate", "sdxl-turbo", "--data", data)
+    assert "takes effect on the next render" in proc.stdout and "models download sdxl-turbo" in proc.stdout
+    proc = _cli("activate", "camera", "--data", data)
+    assert proc.returncode == 0 and "takes effect" not in proc.stdout and "nothing changes" in proc.stdout
+    proc = _cli("add", "someone/motion-adapter", "--kind", "animation", "--data", data)
+    assert proc.returncode == 0 and "as planned" in proc.stdout
+
+
+def test_a_planned_record_cannot_be_a_default():
+    import dataclasses
+
+    visemes = dataclasses.replace(Registry().get("visemes"), default=True)
+    assert visemes.builtin and any("planned record" in p and "cannot be a default" in p for p in visemes.problems())

@@ -3,144 +3,103 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-import time
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import VidgenError
+from ..models import operations
+from ..models.registry import KINDS, ModelSpec, Registry, registry_for
+from ..store import Store
 from .progress import Parser
 
 
-def _registry(args: argparse.Namespace):
-    from ..models.registry import Registry
-    from ..store import Store
-
-    return Registry(Store.open(Settings.from_env(args.data)))
-
-
-def _hub():
-    """vidgen.models.hub, or None where it (or huggingface_hub) is not installed."""
-    try:
-        from ..models import hub
-    except ImportError:
-        return None
-    return hub
+def _registry(args: argparse.Namespace) -> Registry:
+    return registry_for(Store.open(Settings.from_env(args.data)))
 
 
 def _gb(value: float) -> str:
     return f"{value:.2f} GB" if 0 < value < 1 else (f"{value:.1f} GB" if value else "-")
 
 
-def _model_row(spec, registry, hub, info) -> dict[str, Any]:
-    row = spec.to_dict()
-    row["active"] = registry.is_active(spec)
-    if hub is not None:
-        # None: Ollama keeps its own store, which is not looked at here
-        row["downloaded"] = bool(hub.is_downloaded(spec)) if spec.source == "hf" else (True if spec.builtin else None)
-        row["compatibility"] = hub.compatibility(spec, info)
-    return row
-
-
 def cmd_models_list(args: argparse.Namespace) -> int:
-    registry = _registry(args)
-    hub = _hub()
-    info = hub.device_info() if hub is not None else None
-    rows = [_model_row(s, registry, hub, info) for s in registry.list(args.kind)]
+    rows = operations.list_rows(_registry(args), args.kind)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for r in rows:
         marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
         source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
-        extra = ""
-        if "downloaded" in r:
-            shown = {True: "yes", False: "no", None: "-"}[r["downloaded"]]
-            extra = f"  {shown:<3}  {r['compatibility'].get('status', '?')}"
-        print(f"{marks} {r['id']:<20} {r['kind']:<9} {r['name'][:34]:<34} {_gb(r['size_gb']):>8} "
-              f"{_gb(r['vram_gb']):>8}  {r['license'][:26]:<26} {source}{extra}")
-    print("* active, d default" + ("; then: downloaded, compatibility" if hub is not None else
-                                   "; (install huggingface_hub to see download state)"))
+        print(f"{marks} {r['id']:<20} {r['kind']:<9} {r['status']:<7} {r['name'][:34]:<34} {_gb(r['size_gb']):>8} "
+              f"{_gb(r['vram_gb']):>8}  {r['license'][:26]:<26} {source}  {'yes' if r['downloaded'] else 'no':<3}  "
+              f"{r['compatibility'].get('status', '?')}")
+    print("* active, d default; status: ready (runs) or planned (no runtime yet: cannot be activated or "
+          "downloaded); then: downloaded, compatibility")
     return 0
 
 
 def cmd_models_activate(args: argparse.Namespace) -> int:
-    spec = _registry(args).activate(args.model_id)
-    print(f"{spec.id} is now the active {spec.kind} model (takes effect on the next render).")
-    hub = _hub()
-    if hub is not None and spec.source == "hf" and not hub.is_downloaded(spec):
-        print(f"It is not downloaded yet: run `python -m vidgen models download {spec.id}`.")
+    done = operations.activate(_registry(args), args.model_id)
+    print(f"{done['id']} is now the active {done['kind']} model ({done['effect']}).")
+    if done["download"]:
+        print(f"It is not downloaded yet: run `{done['download']}`.")
     return 0
 
 
 def cmd_models_add(args: argparse.Namespace) -> int:
-    spec = _registry(args).add(args.repo, args.kind, name=args.name or "", revision=args.revision)
-    print(f"added {spec.id} ({spec.kind}, {spec.backend}, {spec.repo}); "
-          f"fetch it with `python -m vidgen models download {spec.id}`, use it with "
-          f"`python -m vidgen models activate {spec.id}`.")
+    r = operations.add(_registry(args), args.repo, args.kind, name=args.name or "", revision=args.revision)
+    if r["runs"]:
+        print(f"added {r['id']} ({r['kind']}, {r['backend']}, {r['repo']}); "
+              f"fetch it with `python -m vidgen models download {r['id']}`, use it with "
+              f"`python -m vidgen models activate {r['id']}`.")
+    else:
+        print(f"added {r['id']} ({r['kind']}, {r['backend']}, {r['repo']}) as planned: nothing in vidgen runs "
+              f"{r['backend']} yet, so it cannot be downloaded or activated until a runtime lands.")
     return 0
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
-    registry = _registry(args)
-    spec = registry.get(args.model_id)
-    if spec.source == "builtin":
-        print(f"{spec.id} is built in: nothing to download.")
-        return 0
-    if spec.source == "ollama":
-        raise VidgenError(f"{spec.id} is served by Ollama: run `ollama pull {spec.repo}`.")
-    hub = _hub()
-    if hub is None:
-        raise VidgenError("Downloading models needs huggingface_hub: pip install -r requirements.txt.")
-    info = hub.device_info()
-    for s in [registry.get(r) for r in spec.requires] + [spec]:
-        compat = hub.compatibility(s, info)
-        print(f"{s.id}: {compat.get('status')} - {compat.get('reason', '')}", file=sys.stderr)
-        path = _download(hub, s, quiet=args.quiet)
-        print(f"{s.id}: {path}")
+    with contextlib.ExitStack() as bars:
+        def start(spec: ModelSpec, compat: dict[str, str]) -> Any:
+            print(f"{spec.id}: {compat.get('status')} - {compat.get('reason', '')}", file=sys.stderr)
+            if args.quiet or spec.builtin:
+                return None
+            return _bar(bars, spec)
+
+        done = operations.download(_registry(args), args.model_id, start)
+    for f in done["fetched"]:
+        print(f"{f['id']}: {f['folder']}" if f["folder"] else f"{f['id']} is built in: nothing to download.")
     return 0
 
 
-def _download(hub, spec, *, quiet: bool):
-    if quiet:
-        return hub.download(spec)
+def _bar(bars: contextlib.ExitStack, spec: ModelSpec) -> Any:
+    """A progress callback drawing one tqdm bar for this model (closed with `bars`)."""
     from tqdm import tqdm
 
-    with tqdm(total=100, desc=spec.id, file=sys.stderr, bar_format="{desc} |{bar:30}| {percentage:3.0f}% {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.n = round(max(0.0, min(1.0, fraction)) * 100)
-            bar.set_postfix_str(message[:50], refresh=False)
-            bar.refresh()
+    bar = bars.enter_context(tqdm(total=100, desc=spec.id, file=sys.stderr,
+                                  bar_format="{desc} |{bar:30}| {percentage:3.0f}% {postfix}"))
 
-        return hub.download(spec, progress=progress)
+    def progress(fraction: float, message: str) -> None:
+        bar.n = round(max(0.0, min(1.0, fraction)) * 100)
+        bar.set_postfix_str(message[:50], refresh=False)
+        bar.refresh()
+
+    return progress
 
 
 def cmd_models_remove(args: argparse.Namespace) -> int:
-    registry = _registry(args)
-    spec = registry.get(args.model_id)
-    freed = 0
-    if spec.source == "hf":
-        hub = _hub()
-        if hub is None:
-            raise VidgenError("Removing downloaded models needs huggingface_hub: pip install -r requirements.txt.")
-        freed = hub.remove(spec)
-    elif spec.source == "ollama":
-        print(f"{spec.id} is stored by Ollama: run `ollama rm {spec.repo}` to free its space.")
-    print(f"{spec.id}: freed {freed / 1e9:.2f} GB")
-    if args.forget:
-        registry.remove_user_model(spec.id)
-        print(f"{spec.id}: removed from the registry")
+    done = operations.remove(_registry(args), args.model_id, forget=args.forget)
+    if done["note"]:
+        print(done["note"])
+    print(f"{done['id']}: freed {done['freed'] / 1e9:.2f} GB")
+    if done["forgotten"]:
+        print(f"{done['id']}: removed from the registry")
     return 0
 
 
 def cmd_models_storage(args: argparse.Namespace) -> int:
-    hub = _hub()
-    if hub is None:
-        raise VidgenError("Storage info needs huggingface_hub: pip install -r requirements.txt.")
-    info = hub.storage_info(_registry(args))
+    info = operations.storage(_registry(args), live=False)  # this process has no model loaded
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
@@ -153,18 +112,17 @@ def cmd_models_storage(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub, common) -> None:
-    from ..models.registry import KINDS
-
+def add_parser(sub: Any, common: Any) -> None:
     m = sub.add_parser("models", help="list, download, activate and remove AI models")
     msub = m.add_subparsers(dest="models_command", required=True, parser_class=Parser)
 
-    ls = msub.add_parser("list", help="every known model: size, VRAM, licence, active, downloaded, compatibility")
+    ls = msub.add_parser("list", help="every known model: status (ready/planned), size, VRAM, licence, active, "
+                                           "downloaded, compatibility")
     ls.add_argument("--kind", choices=list(KINDS))
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=cmd_models_list)
 
-    act = msub.add_parser("activate", help="use this model for its kind from the next render on")
+    act = msub.add_parser("activate", help="make this model the active one of its kind (a planned one is refused)")
     act.add_argument("model_id")
     act.set_defaults(func=cmd_models_activate)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import Protocol
 
 from ..errors import VidgenError
 
@@ -32,12 +32,21 @@ RUNTIMES: dict[tuple[str, str], str] = {
 }
 
 
+class Record(Protocol):
+    """What `runtime` reads of a ModelSpec (a protocol: registry.py imports this module, not the reverse)."""
+
+    id: str
+    kind: str
+    backend: str
+    name: str
+
+
 def has_runtime(kind: str, backend: str) -> bool:
     """Whether vidgen has code that runs models of this kind on this backend."""
     return (kind, backend) in RUNTIMES
 
 
-def runtime(spec: Any) -> ModuleType:
+def runtime(spec: Record) -> ModuleType:
     """The module that runs `spec` (a ModelSpec); VidgenError when its backend has none yet."""
     path = RUNTIMES.get((spec.kind, spec.backend))
     if path is None:

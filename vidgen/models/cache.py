@@ -1,6 +1,6 @@
 """The model cache: every loaded model lives here, and one model computes at a time.
 
-    with get_cache().use("sdxl-turbo") as pipe:
+    with get_cache().use(spec) as pipe:  # a ModelSpec from the store's registry
         image = pipe(prompt).images[0]
 
 `use` holds the process's GPU lane (`vidgen.gpu.LANE`, the same FIFO lock renders hold), loads
@@ -12,9 +12,8 @@ evicted. On CUDA an evicted model first moves to CPU memory when the CPU budget 
 next use is a host-to-device copy instead of a load from disk. Out of memory inside `use` frees
 every model, fails that job with a clear message, and leaves the cache ready for the next job.
 
-Nothing loads, and torch is not imported, at import or construction time.
-
-The lane's hold is re-entrant per thread: a render job holds it for its whole work, and the
+Nothing loads, and torch is not imported, at import or construction time (the probes and
+sizes are in `memory.py`). The lane's hold is re-entrant per thread: a render job holds it for its whole work, and the
 `use` calls inside (one model or several at once) do not wait for it again.
 """
 
@@ -23,162 +22,42 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import os
 import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..errors import VidgenError
 from ..gpu import LANE, GpuLane
+from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, env_gib, gib, is_oom, model_bytes,
+                     move_to, ram_available)
+from .registry import ModelSpec
 
 log = logging.getLogger(__name__)
 
-GiB = 1 << 30
-CPU_RESERVE = 2 * GiB  # RAM left to the rest of the process when offloading / budgeting on CPU
-
-Loader = Callable[[Any, str], Any]  # (spec, device) -> model on that device
-
-
-# --- sizes -----------------------------------------------------------------------------------
-
-def _tensors(obj: Any) -> Iterator[Any]:
-    """Parameters and buffers of a torch module, or of each component of a pipeline."""
-    components = getattr(obj, "components", None)
-    if isinstance(components, dict):  # diffusers pipelines: unet, vae, text encoders, ...
-        for part in components.values():
-            if part is not None and part is not obj:
-                yield from _tensors(part)
-        return
-    params = getattr(obj, "parameters", None)
-    if callable(params):
-        try:
-            yield from params()
-            buffers = getattr(obj, "buffers", None)
-            if callable(buffers):
-                yield from buffers()
-        except TypeError:  # a `parameters` that is not torch's
-            return
-
-
-def model_bytes(model: Any) -> int:
-    """Bytes held by a model's parameters and buffers, each tensor's storage counted once."""
-    seen: set[Any] = set()
-    total = 0
-    for t in _tensors(model):
-        try:
-            storage = t.untyped_storage()
-            key = (str(t.device), storage.data_ptr()) if storage.data_ptr() else id(t)
-            size = storage.nbytes() if storage.data_ptr() else t.numel() * t.element_size()
-        except (AttributeError, RuntimeError):  # meta tensors, tensor subclasses
-            key, size = id(t), t.numel() * t.element_size()
-        if key in seen:
-            continue
-        seen.add(key)
-        total += size
-    return total
-
-
-# --- probes (torch imported only when a model is used) ---------------------------------------
-
-def detect_device() -> str:
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def ram_available() -> int:
-    """Available RAM in bytes (MemAvailable on Linux)."""
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:
-        pass
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
-def device_free(device: str) -> int:
-    """Free memory on `device`; memory the cache's models hold counts as used."""
-    if device.startswith("cuda"):
-        import torch
-
-        free, _total = torch.cuda.mem_get_info(torch.device(device))
-        # Blocks torch's caching allocator keeps but no tensor uses are free to us.
-        return int(free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device))
-    if device == "mps":
-        import torch
-
-        return int(torch.mps.recommended_max_memory() - torch.mps.driver_allocated_memory())
-    return ram_available()
-
-
-def _is_oom(exc: BaseException) -> bool:
-    if isinstance(exc, MemoryError):
-        return True
-    torch = sys.modules.get("torch")
-    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None) if torch else None
-    if oom is not None and isinstance(exc, oom):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
-def _to(model: Any, device: str) -> Any:
-    moved = model.to(device)
-    return model if moved is None else moved
-
-
-def _gib(n: float) -> str:
-    return f"{n / GiB:.2f} GiB"
+Loader = Callable[[ModelSpec, str], Any]  # (spec, device) -> model on that device
 
 
 # --- the cache -------------------------------------------------------------------------------
-
-@dataclass
-class Handle:
-    """A loaded model and what the cache knows of it (ComfyUI's ModelPatcher, minus patching)."""
-
-    spec: Any
-    model: Any
-    bytes: int
-    device: str  # where its weights are now: the cache's device, or "cpu" in the offload tier
-    last_used: float = field(default_factory=time.time)
-    in_use: int = 0
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
-
 
 class ModelCache:
     """Loaded models, an LRU budget on the device, a CPU offload tier, and the GPU lane."""
 
     def __init__(self, *, loaders: dict[str, Loader] | None = None,
-                 resolve: Callable[[str], Any] | None = None,
+                 resolve: Callable[[str], ModelSpec] | None = None,
                  device: str | None = None,
                  budget_bytes: int | None = None,
                  reserve_bytes: int = GiB,
                  cpu_budget_bytes: int | None = None,
                  free_memory: Callable[[], int] | None = None,
                  lane: GpuLane | None = None,
-                 active: Callable[[str], Any] | None = None) -> None:
-        """`resolve`: model id -> spec (default `Registry().get`); `active`: kind -> spec of the
-        active model (default `Registry().active`); `free_memory`: free bytes on the device, with
-        the cache's own models counted as used (default: torch's probe for the device)."""
+                 active: Callable[[str], ModelSpec] | None = None) -> None:
+        """`resolve`: model id -> spec, and `active`: kind -> spec of the active model, both from the
+        creator's registry (e.g. `registry_for(store).get` / `.active`); without them the cache
+        takes specs only (a registry of its own would not see the store's models and activations).
+        `free_memory`: free bytes on the device, with the cache's own models counted as used
+        (default: torch's probe for the device)."""
         if budget_bytes is not None and budget_bytes < 0:
             raise VidgenError(f"The model cache budget must be >= 0 bytes, not {budget_bytes}.")
         self.loaders: dict[str, Loader] = dict(loaders or {})
@@ -211,21 +90,19 @@ class ModelCache:
     def register_loader(self, backend: str, loader: Loader) -> None:
         self.loaders[backend] = loader
 
-    def resolve(self, model: Any) -> Any:
+    def resolve(self, model: ModelSpec | str) -> ModelSpec:
         """A spec from a model id (or a spec, returned as is)."""
         if not isinstance(model, str):
             return model
         if self._resolve_fn is None:
-            from .registry import Registry  # lazily: the registry reads the store
-
-            return Registry().get(model)
+            raise VidgenError(f"This model cache was made without a registry: pass the model '{model}' as its "
+                              "ModelSpec, or make the cache with resolve=registry_for(store).get.")
         return self._resolve_fn(model)
 
-    def _active(self, kind: str) -> Any:
+    def _active(self, kind: str) -> ModelSpec:
         if self._active_fn is None:
-            from .registry import Registry
-
-            return Registry().active(kind)
+            raise VidgenError(f"This model cache was made without a registry: it cannot tell the active {kind} "
+                              "model; make it with active=registry_for(store).active.")
         return self._active_fn(kind)
 
     def budget(self) -> int:
@@ -253,7 +130,7 @@ class ModelCache:
     # -- use ------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def use(self, model_id: Any) -> Iterator[Any]:
+    def use(self, model_id: ModelSpec | str) -> Iterator[Any]:
         """Hold the GPU lane, load `model_id` if needed, and yield the model."""
         spec = self.resolve(model_id)
         with self.lane.hold(spec.id):
@@ -277,14 +154,14 @@ class ModelCache:
                 yield model
 
     @contextlib.contextmanager
-    def _guard(self, spec: Any) -> Iterator[None]:
+    def _guard(self, spec: ModelSpec) -> Iterator[None]:
         """Out of memory -> free every model and fail with a message that says what to do."""
         try:
             yield
         except VidgenError:
             raise
         except BaseException as e:
-            if not _is_oom(e):
+            if not is_oom(e):
                 raise
             self.clear()
             with self._lock:
@@ -294,7 +171,7 @@ class ModelCache:
             raise VidgenError(f"Out of {where} running {getattr(spec, 'name', '') or spec.id}: {first}; "
                               "the cache was cleared, try again or use a smaller model.") from e
 
-    def _acquire(self, spec: Any) -> Handle:
+    def _acquire(self, spec: ModelSpec) -> Handle:
         """The handle for `spec`, on the device, marked in use (caller holds the lane)."""
         mid = spec.id
         with self._load_lock:
@@ -317,7 +194,7 @@ class ModelCache:
                     self._offloaded.pop(mid, None)
                     offloaded.in_use += 1  # not evictable while it moves
                 try:
-                    offloaded.model = _to(offloaded.model, self.device)
+                    offloaded.model = move_to(offloaded.model, self.device)
                 except BaseException:
                     with self._lock:
                         offloaded.in_use -= 1
@@ -354,19 +231,19 @@ class ModelCache:
                 self._drop(handle)
                 raise
             log.info("model cache: %s %s (%s) in %.2f s", "loaded" if kind == "misses" else "reloaded",
-                     mid, _gib(handle.bytes), seconds)
+                     mid, gib(handle.bytes), seconds)
             return handle
 
-    def _check_fits(self, spec: Any, need: int, budget: int) -> None:
+    def _check_fits(self, spec: ModelSpec, need: int, budget: int) -> None:
         with self._lock:
             kept = [h for h in self._on_device.values()
                     if h.id != spec.id and (h.id in self._pinned or h.in_use)]
         kept_bytes = sum(h.bytes for h in kept)
         if need and need + kept_bytes > budget:
-            names = ", ".join(f"{h.id} {_gib(h.bytes)}" for h in kept)
+            names = ", ".join(f"{h.id} {gib(h.bytes)}" for h in kept)
             raise VidgenError(
-                f"Model {spec.id} needs {_gib(need)} but the model cache budget on {self.device} is "
-                f"{_gib(budget)}" + (f" and pinned or busy models keep {_gib(kept_bytes)} ({names})" if kept else "")
+                f"Model {spec.id} needs {gib(need)} but the model cache budget on {self.device} is "
+                f"{gib(budget)}" + (f" and pinned or busy models keep {gib(kept_bytes)} ({names})" if kept else "")
                 + ": free memory, unpin a model, raise the budget, or use a smaller model.")
 
     def _make_room(self, need: int, budget: int, *, keep: str) -> None:
@@ -401,9 +278,9 @@ class ModelCache:
                 self._drop(v)
             if room:
                 try:
-                    handle.model = _to(handle.model, "cpu")
+                    handle.model = move_to(handle.model, "cpu")
                 except Exception as e:  # a model that cannot move is dropped, never half-kept
-                    if not _is_oom(e):
+                    if not is_oom(e):
                         log.warning("model cache: could not move %s to CPU (%s); dropping it", handle.id, e)
                     self._drop(handle)
                     return
@@ -432,20 +309,20 @@ class ModelCache:
 
     # -- management -----------------------------------------------------------------------------
 
-    def pin(self, model_id: Any) -> None:
+    def pin(self, model_id: ModelSpec | str) -> None:
         """Never evict this model (it may be loaded later; the pin waits for it)."""
         with self._lock:
             self._pinned.add(self._id(model_id))
 
-    def unpin(self, model_id: Any) -> None:
+    def unpin(self, model_id: ModelSpec | str) -> None:
         with self._lock:
             self._pinned.discard(self._id(model_id))
 
     @staticmethod
-    def _id(model: Any) -> str:
+    def _id(model: ModelSpec | str) -> str:
         return model if isinstance(model, str) else model.id
 
-    def evict(self, model_id: Any) -> bool:
+    def evict(self, model_id: ModelSpec | str) -> bool:
         """Free a model from the device and from CPU memory; True if it was loaded. A pinned or busy
         model is freed too: its current user keeps its reference until it is done."""
         mid = self._id(model_id)
@@ -474,7 +351,7 @@ class ModelCache:
             gc.collect()
             self._free_device_cache()
 
-    def loaded(self, model_id: Any) -> str | None:
+    def loaded(self, model_id: ModelSpec | str) -> str | None:
         """Where a model is: the device name, "cpu" (offload tier), or None."""
         mid = self._id(model_id)
         with self._lock:
@@ -509,24 +386,14 @@ _cache: ModelCache | None = None
 _cache_lock = threading.Lock()
 
 
-def _env_gb(name: str) -> int | None:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        return int(float(value) * GiB)
-    except ValueError:
-        raise VidgenError(f"{name} must be a number of GiB, not {value!r}.") from None
-
-
 def get_cache() -> ModelCache:
     """The process-wide cache, created on first call (nothing is loaded or probed then).
     VIDGEN_MODEL_BUDGET_GB, VIDGEN_MODEL_RESERVE_GB and VIDGEN_CPU_OFFLOAD_GB override the budgets."""
     global _cache
     with _cache_lock:
         if _cache is None:
-            reserve = _env_gb("VIDGEN_MODEL_RESERVE_GB")
-            _cache = ModelCache(budget_bytes=_env_gb("VIDGEN_MODEL_BUDGET_GB"),
+            reserve = env_gib("VIDGEN_MODEL_RESERVE_GB")
+            _cache = ModelCache(budget_bytes=env_gib("VIDGEN_MODEL_BUDGET_GB"),
                                 reserve_bytes=GiB if reserve is None else reserve,
-                                cpu_budget_bytes=_env_gb("VIDGEN_CPU_OFFLOAD_GB"))
+                                cpu_budget_bytes=env_gib("VIDGEN_CPU_OFFLOAD_GB"))
         return _cache

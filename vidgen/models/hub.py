@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import VidgenError
+from .registry import ModelSpec, Registry
 
 GB = 1_000_000_000  # sizes in the registry are decimal gigabytes
 TRUE = {"1", "on", "yes", "true"}
@@ -43,15 +44,15 @@ def _offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def _label(spec: Any) -> str:
+def _label(spec: ModelSpec) -> str:
     return f"{spec.name} ({spec.repo})" if spec.repo and spec.repo != spec.name else spec.name
 
 
-def _patterns(spec: Any) -> list[str] | None:
+def _patterns(spec: ModelSpec) -> list[str] | None:
     return list(spec.allow_patterns) or None
 
 
-def _fetch_hint(spec: Any) -> str:
+def _fetch_hint(spec: ModelSpec) -> str:
     return (f"run `python -m vidgen models download {spec.id}` (or Download in the Models tab) on a machine with "
             f"internet, or copy its folder models--{spec.repo.replace('/', '--')} into {hf_cache_dir()}")
 
@@ -77,7 +78,7 @@ def _ollama_manifest(tag: str) -> Path:
 
 # ----------------------------------------------------------------------------- presence
 
-def local_path(spec: Any) -> Path:
+def local_path(spec: ModelSpec) -> Path:
     """The snapshot folder of a downloaded HF model, found with no network (`local_files_only`)."""
     if spec.source != "hf":
         raise VidgenError(f"{spec.name} is {'built in' if spec.source == 'builtin' else 'an ' + spec.source + ' model'}:"
@@ -95,7 +96,7 @@ def local_path(spec: Any) -> Path:
     return Path(path)
 
 
-def is_downloaded(spec: Any) -> bool:
+def is_downloaded(spec: ModelSpec) -> bool:
     """Built-in models always are; HF models when their snapshot is in the cache; Ollama tags when pulled."""
     if spec.source == "builtin" or spec.builtin:
         return True
@@ -138,11 +139,12 @@ def _progress_class(progress: Progress, label: str) -> type:
     return Hook
 
 
-def download(spec: Any, *, progress: Progress | None = None) -> Path:
+def download(spec: ModelSpec, *, progress: Progress | None = None) -> Path:
     """Fetch a model's needed files into the HF cache (resumable); returns its snapshot folder.
 
     Already in the cache: returned with no network. Offline or hub unreachable: a VidgenError that
-    names the model and how to fetch it."""
+    names the model and how to fetch it. A planned record (no runtime) is refused with one line."""
+    spec.check_runs()  # a planned record: nothing would use its files
     report = progress or (lambda fraction, message: None)
     if spec.source == "builtin" or spec.builtin:
         report(1.0, f"{spec.name} is built in: nothing to download")
@@ -194,7 +196,7 @@ def download(spec: Any, *, progress: Progress | None = None) -> Path:
     return Path(path)
 
 
-def _ollama_pull(spec: Any, report: Progress) -> Path:
+def _ollama_pull(spec: ModelSpec, report: Progress) -> Path:
     import subprocess
 
     if is_downloaded(spec):
@@ -228,7 +230,7 @@ def _cached_repos() -> dict[str, Any]:
     return {repo.repo_id: repo for repo in info.repos if repo.repo_type == "model"}
 
 
-def remove(spec: Any) -> int:
+def remove(spec: ModelSpec) -> int:
     """Delete a model's files from the HF cache (every cached revision of its repo); returns the bytes freed."""
     if spec.source == "builtin" or spec.builtin:
         raise VidgenError(f"{spec.name} is built in: there is nothing to remove.")
@@ -258,7 +260,7 @@ def _disk_free() -> int:
     return int(shutil.disk_usage(_existing(hf_cache_dir())).free)
 
 
-def storage_info(registry: Any) -> dict[str, Any]:
+def storage_info(registry: Registry) -> dict[str, Any]:
     """Size on disk per model and per kind, the cache folder and the free disk space."""
     repos = _cached_repos()
     models, by_kind, counted = [], {}, set()
@@ -320,7 +322,7 @@ def device_info() -> dict[str, Any]:
     return info
 
 
-def compatibility(spec: Any, info: dict[str, Any] | None = None) -> dict[str, str]:
+def compatibility(spec: ModelSpec, info: dict[str, Any] | None = None) -> dict[str, str]:
     """Can this machine run the model? {"status": ok | offload | cpu | too_large, "reason": ...}."""
     info = device_info() if info is None else info
     size, vram = int(spec.size_gb * GB), int(spec.vram_gb * GB)

@@ -1,30 +1,30 @@
-"""The model registry: every model vidgen knows, as data.
+"""The model registry: every model vidgen knows, and the active one per kind.
 
-Built-in records come from `registry.json` beside this module; models the user adds by repo id,
+Built-in records come from `registry.json` (see `records.py`); models the user adds by repo id,
 and which model is active per kind, live in the store's `models` table. Building a `Registry`
-reads those two and nothing else: no network, no torch.
+reads those two and nothing else: no network, no torch. `registry_for(store)` is the one
+registry of a store; a planned record (no runtime) is never active.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
+import threading
 import time
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..errors import VidgenError
+from .backends import has_runtime
+from .records import (DATA_FILE, INSTEAD, KINDS, LIST_HINT, OLLAMA_TAG, OPTIONAL_KINDS, SOURCES, STATUSES,
+                      ModelSpec, builtin_specs, check_kind, check_repo_id, has_default, none_runs)
 
 if TYPE_CHECKING:
     from ..store import Store
 
-KINDS = ("llm", "image", "animation", "voice", "music", "lipsync", "adapter")
-OPTIONAL_KINDS = ("adapter",)  # kinds with no built-in default: nothing runs them on their own
-SOURCES = ("hf", "ollama", "builtin")
-DATA_FILE = Path(__file__).with_name("registry.json")
+# Re-exported: callers import the record types from here.
+__all__ = ["KINDS", "OPTIONAL_KINDS", "SOURCES", "STATUSES", "INSTEAD", "DATA_FILE", "ModelSpec", "Registry",
+           "builtin_specs", "check_repo_id", "has_default", "registry_for"]
 
 # What a model added by repo id runs on, per kind, and the files that backend needs.
 ADD_BACKENDS = {
@@ -46,131 +46,6 @@ ADD_PATTERNS: dict[str, tuple[str, ...]] = {
 }
 ADD_REQUIRES = {"diffusers-animatediff": ("sd15",)}
 ADD_IP_ADAPTERS = {"diffusers-sdxl": "ip-adapter-sdxl"}  # a user's SDXL fine-tune takes SDXL's adapter
-
-# HF rules: owner/name, letters, digits, "-", "_", "."; no "--" or ".."; at most 96 characters.
-_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_OLLAMA = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)?(:[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_LIST = "run `python -m vidgen models list`"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    id: str  # short stable id, e.g. "sdxl-turbo"
-    kind: str  # one of KINDS
-    backend: str  # e.g. "diffusers-sdxl", "transformers-vits", "piper", "ollama", "rules"
-    name: str  # display name
-    source: str  # "hf" | "ollama" | "builtin"
-    repo: str = ""  # HF repo id, or the ollama tag
-    revision: str = "main"
-    allow_patterns: tuple[str, ...] = ()  # only the files the backend needs
-    size_gb: float = 0.0  # on disk (0: unknown, e.g. a user model)
-    vram_gb: float = 0.0  # needed at fp16
-    license: str = ""
-    languages: tuple[str, ...] = ()
-    default: bool = False  # exactly one default per kind
-    builtin: bool = False  # needs no download (runs offline on CPU)
-    user: bool = False  # added by the user
-    notes: str = ""
-    requires: tuple[str, ...] = ()  # ids of other records this one loads with (AnimateDiff -> its SD 1.5 base)
-    ip_adapter: str = ""  # image models: id of the IP-Adapter record that conditions them on a reference image
-    weights: str = ""  # adapters: the weight file inside the repo, e.g. "sdxl_models/ip-adapter_sdxl.safetensors"
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"model record {d.get('id')!r}: unknown fields {unknown}")
-        values = dict(d)
-        for key in ("allow_patterns", "languages", "requires"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-    def problems(self) -> list[str]:
-        """What makes this record incomplete or inconsistent (empty when it is fine)."""
-        out = []
-        if not _ID.match(self.id or ""):
-            out.append(f"id {self.id!r} must be lowercase letters, digits, '.', '_' or '-'")
-        if self.kind not in KINDS:
-            out.append(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")
-        if self.source not in SOURCES:
-            out.append(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
-        for field in ("backend", "name", "license"):
-            if not getattr(self, field):
-                out.append(f"{field} is empty")
-        if self.source == "hf":
-            if not _REPO.match(self.repo) or "--" in self.repo or ".." in self.repo:
-                out.append(f"repo {self.repo!r} is not an owner/name HF repo id")
-            if not self.revision:
-                out.append("revision is empty")
-            if not self.allow_patterns and not self.user:
-                out.append("allow_patterns is empty (would download the whole repo)")
-            if self.builtin:
-                out.append("an hf model cannot be built in")
-        elif self.source == "ollama":
-            if not _OLLAMA.match(self.repo):
-                out.append(f"ollama tag {self.repo!r} is not name[:tag]")
-            if self.builtin:
-                out.append("an ollama model cannot be built in")
-        elif self.source == "builtin" and not self.builtin:
-            out.append("a builtin-source record must have builtin=true")
-        if self.default and not self.builtin:
-            out.append("the default of a kind must be built in (a fresh machine works offline)")
-        if self.kind == "adapter" and not self.weights:
-            out.append("an adapter needs `weights`, the file inside its repo")
-        if self.size_gb < 0 or self.vram_gb < 0:
-            out.append("size_gb and vram_gb cannot be negative")
-        return out
-
-
-@lru_cache(maxsize=1)
-def builtin_specs() -> tuple[ModelSpec, ...]:
-    """The packaged records (registry.json), checked once per process."""
-    try:
-        data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-        specs = tuple(ModelSpec.from_dict(d) for d in data["models"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise VidgenError(f"The model registry {DATA_FILE} cannot be read ({exc}): reinstall vidgen.") from exc
-    _check_records(specs)
-    return specs
-
-
-def _check_records(specs: tuple[ModelSpec, ...]) -> None:
-    seen: set[str] = set()
-    for s in specs:
-        bad = s.problems()
-        if bad:
-            raise VidgenError(f"Model record '{s.id}' in {DATA_FILE.name} is invalid: {'; '.join(bad)}.")
-        if s.id in seen:
-            raise VidgenError(f"Model id '{s.id}' appears twice in {DATA_FILE.name}.")
-        seen.add(s.id)
-    for kind in KINDS:
-        defaults = [s.id for s in specs if s.kind == kind and s.default]
-        if len(defaults) != (0 if kind in OPTIONAL_KINDS else 1):
-            raise VidgenError(f"{DATA_FILE.name} must have exactly one default {kind} model, not {defaults}.")
-    kinds = {s.id: s.kind for s in specs}
-    for s in specs:
-        missing = [r for r in s.requires if r not in seen]
-        if missing:
-            raise VidgenError(f"Model '{s.id}' requires unknown models {missing}.")
-        if s.ip_adapter and kinds.get(s.ip_adapter) != "adapter":
-            raise VidgenError(f"Model '{s.id}' names '{s.ip_adapter}' as its IP-Adapter, which is not an adapter record.")
-
-
-def check_repo_id(repo: str) -> str:
-    """`repo` stripped, or VidgenError saying what an HF repo id looks like."""
-    repo = (repo or "").strip()
-    if len(repo) > 96 or not _REPO.match(repo) or "--" in repo or ".." in repo:
-        raise VidgenError(
-            f"'{repo}' is not a Hugging Face repo id: use owner/name, e.g. stabilityai/sdxl-turbo "
-            "(letters, digits, '-', '_', '.')."
-        )
-    return repo
 
 
 class Registry:
@@ -218,34 +93,56 @@ class Registry:
     def get(self, model_id: str) -> ModelSpec:
         spec = self._builtin.get(model_id) or self._records().get(model_id)
         if spec is None:
-            raise VidgenError(f"Unknown model '{model_id}': {_LIST}.")
+            raise VidgenError(f"Unknown model '{model_id}': {LIST_HINT}.")
         return spec
 
     def list(self, kind: str | None = None) -> list[ModelSpec]:
         if kind is not None:
-            _check_kind(kind)
+            check_kind(kind)
         return [s for s in self._records().values() if kind is None or s.kind == kind]
 
     def default(self, kind: str) -> ModelSpec:
-        _check_kind(kind)
+        check_kind(kind)
         if kind in OPTIONAL_KINDS:
             raise VidgenError(f"Models of kind '{kind}' are never active on their own; they load with the models that name them.")
-        return next(s for s in self._builtin.values() if s.kind == kind and s.default)
+        spec = next((s for s in self._builtin.values() if s.kind == kind and s.default), None)
+        if spec is None:
+            raise VidgenError(none_runs(kind, self._builtin.values()))
+        return spec
 
-    def active(self, kind: str) -> ModelSpec:
-        """The most recently activated model of `kind` that still exists, else the default."""
-        _check_kind(kind)
+    def active_or_none(self, kind: str) -> ModelSpec | None:
+        """The most recently activated runnable model of `kind` that still exists, else the default, else None.
+        A stored activation of a planned record (from before it was marked planned) is ignored."""
+        check_kind(kind)
+        if kind in OPTIONAL_KINDS:
+            return None
         states = self._states()
         records = self._records(states)
         chosen = [
             (float(st.get("activated") or 0), st["id"])
             for st in states
             if st.get("activated") and st.get("id") in records and records[st["id"]].kind == kind
+            and records[st["id"]].runs
         ]
-        return records[max(chosen)[1]] if chosen else self.default(kind)
+        if chosen:
+            return records[max(chosen)[1]]
+        return next((s for s in self._builtin.values() if s.kind == kind and s.default), None)
+
+    def active(self, kind: str) -> ModelSpec:
+        """The active model of `kind`; VidgenError for a kind with no model that runs (adapters, lipsync today)."""
+        check_kind(kind)
+        if kind in OPTIONAL_KINDS:
+            return self.default(kind)  # raises: adapters are never active on their own
+        spec = self.active_or_none(kind)
+        if spec is None:
+            raise VidgenError(none_runs(kind, self._records().values()))
+        return spec
 
     def is_active(self, spec: ModelSpec) -> bool:
-        return spec.kind not in OPTIONAL_KINDS and self.active(spec.kind).id == spec.id
+        if spec.kind in OPTIONAL_KINDS or not spec.runs:
+            return False
+        active = self.active_or_none(spec.kind)
+        return active is not None and active.id == spec.id
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -256,12 +153,16 @@ class Registry:
             raise VidgenError(f"'{model_id}' is an {spec.kind}: it loads with the models that use it and is never "
                               "active on its own; download it with `python -m vidgen models download "
                               f"{model_id}`.")
+        spec.check_runs()
         self._set_state(spec.id, activated=time.time())
         return spec
 
     def add(self, repo: str, kind: str, *, name: str = "", revision: str = "main") -> ModelSpec:
-        """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind."""
-        _check_kind(kind)
+        """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind.
+
+        A kind whose add-backend has no runtime yet (llm, animation, lipsync) is stored as planned:
+        listed, and refused by activate and download until vidgen can run it."""
+        check_kind(kind)
         if kind not in ADD_BACKENDS:
             raise VidgenError(f"Models of kind '{kind}' come with vidgen's registry and cannot be added by repo id.")
         backend = ADD_BACKENDS[kind]
@@ -270,7 +171,7 @@ class Registry:
             raise VidgenError(f"'{revision}' is not a revision: use a branch, tag or commit hash (default main).")
         if backend == "ollama":
             repo = (repo or "").strip()
-            if not _OLLAMA.match(repo):
+            if not OLLAMA_TAG.match(repo):
                 raise VidgenError(f"'{repo}' is not an Ollama model tag: use name[:tag], e.g. llama3.1:8b or qwen2.5:7b.")
             source, revision = "ollama", ""
         else:
@@ -294,7 +195,7 @@ class Registry:
             user=True,
             requires=ADD_REQUIRES.get(backend, ()),
             ip_adapter=ADD_IP_ADAPTERS.get(backend, ""),
-            notes=f"Added by the user; runs on the {backend} backend.",
+            notes=f"Added by the user; {'runs on' if has_runtime(kind, backend) else 'for'} the {backend} backend.",
         )
         bad = spec.problems()
         if bad:  # a bug in the rules above, not the user's input
@@ -314,9 +215,23 @@ class Registry:
             self.store.delete_model_state(model_id)
 
 
-def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
-        raise VidgenError(f"Unknown model kind '{kind}': use one of {', '.join(KINDS)}.")
+_registries: "weakref.WeakKeyDictionary[Store, Registry]" = weakref.WeakKeyDictionary()
+_registries_lock = threading.Lock()
+
+
+def registry_for(store: "Store") -> Registry:
+    """The one registry of `store`, made on first call (kept beside the store, freed with it).
+
+    Every read goes to the store anyway, so sharing it only saves re-reading registry.json and keeps
+    one object to pass around (typed `Registry`, never `Any`)."""
+    if store is None:
+        raise VidgenError("registry_for needs the data folder's store: a registry without it cannot see "
+                          "activations or added models.")
+    with _registries_lock:
+        registry = _registries.get(store)
+        if registry is None:
+            registry = _registries[store] = Registry(store)
+        return registry
 
 
 def _slug(text: str) -> str:

@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from . import models_tab
+from ..models import operations
+from ..models.registry import registry_for
 from .boundary import shown
 from .common import Shared
 
@@ -122,28 +123,31 @@ def build(shared: Shared) -> None:
     @shown
     def list_models(kind: str = "") -> list[dict[str, Any]]:
         """Models the studio knows (kind: llm, image, animation, voice, music, lipsync; "" = all): record,
-        default/active, downloaded, compatibility with this machine ({status: ok|offload|cpu|too_large, reason})."""
-        return models_tab.list_models(studio, kind or "")
+        status (ready, or planned: no runtime yet), runs, default/active, downloaded, compatibility with this
+        machine ({status: ok|offload|cpu|too_large, reason})."""
+        return operations.list_rows(registry_for(studio.store), kind or "")
 
     @shown
     def download_model(model_id: str) -> dict[str, Any]:
-        """Download a model's files into the HF cache (resumable; nothing to do for built-in ones); returns the model."""
-        return models_tab.download_model(studio, model_id)
+        """Download a model's files (and those of the models it requires) into the HF cache (resumable; nothing
+        to do for built-in ones; a planned model is refused); returns the model with its folder."""
+        return operations.download(registry_for(studio.store), model_id)
 
     @shown
     def activate_model(model_id: str) -> dict[str, Any]:
-        """Make a model the active one of its kind; the next render uses it (no restart)."""
-        return models_tab.activate_model(studio, model_id)
+        """Make a model the active one of its kind (a planned one is refused); returns the model and `effect`,
+        what that changes."""
+        return operations.activate(registry_for(studio.store), model_id)
 
     @shown
     def remove_model(model_id: str) -> dict[str, Any]:
-        """Delete a model's downloaded files; returns {"id", "freed": bytes}."""
-        return models_tab.remove_model(studio, model_id)
+        """Delete a model's downloaded files; returns {"id", "freed": bytes, "forgotten", "note"}."""
+        return operations.remove(registry_for(studio.store), model_id)
 
     @shown
     def storage_info() -> dict[str, Any]:
         """Bytes per model and per kind, free disk, cache folder, device, and the model cache's stats."""
-        return models_tab.storage_info(studio)
+        return operations.storage(registry_for(studio.store))
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,

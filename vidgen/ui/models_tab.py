@@ -10,75 +10,13 @@ from typing import Any
 
 import gradio as gr
 
-from ..models.registry import KINDS
+from ..models import operations
+from ..models.registry import KINDS, registry_for
 from .boundary import shown
 from .common import Shared, row_value
 
-MODEL_HEADERS = ["id", "kind", "name", "source", "size", "VRAM", "licence", "default / active", "downloaded",
-                 "compatibility"]
-
-
-def registry(studio: Any = None) -> Any:
-    """The registry with the studio's store (activations and user models persist)."""
-    from ..models.registry import Registry
-
-    return Registry(getattr(studio, "store", None))
-
-
-def describe(spec: Any, reg: Any, info: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One model as a JSON-able dict: its record, active/default, downloaded, compatibility (when info given)."""
-    from ..models import hub
-
-    out = {"id": spec.id, "kind": spec.kind, "name": spec.name, "backend": spec.backend, "source": spec.source,
-           "repo": spec.repo, "revision": spec.revision, "size_gb": spec.size_gb, "vram_gb": spec.vram_gb,
-           "license": spec.license, "languages": list(spec.languages), "default": spec.default,
-           "active": reg.is_active(spec), "builtin": spec.builtin, "user": spec.user,
-           "downloaded": hub.is_downloaded(spec)}
-    if info is not None:
-        out["compatibility"] = hub.compatibility(spec, info)
-    return out
-
-
-def list_models(studio: Any, kind: str = "") -> list[dict[str, Any]]:
-    from ..models import hub
-
-    reg, info = registry(studio), hub.device_info()
-    return [describe(s, reg, info) for s in reg.list(kind.strip() or None)]
-
-
-def download_model(studio: Any, model_id: str, progress: Any = None) -> dict[str, Any]:
-    from ..models import hub
-
-    reg = registry(studio)
-    spec = reg.get(model_id.strip())
-    path = hub.download(spec, progress=progress)
-    return {**describe(spec, reg, hub.device_info()), "folder": str(path) if str(path) != "." else ""}
-
-
-def activate_model(studio: Any, model_id: str) -> dict[str, Any]:
-    reg = registry(studio)
-    return describe(reg.activate(model_id.strip()), reg)
-
-
-def remove_model(studio: Any, model_id: str) -> dict[str, Any]:
-    from ..models import hub
-
-    return {"id": model_id.strip(), "freed": hub.remove(registry(studio).get(model_id.strip()))}
-
-
-def storage_info(studio: Any) -> dict[str, Any]:
-    """Files on disk per model and kind, free disk, the device, and the model cache's stats."""
-    from ..models import hub
-
-    info = hub.storage_info(registry(studio))
-    info["device"] = hub.device_info()
-    try:
-        from ..models.cache import get_cache
-    except ImportError:
-        info["cache"] = {"available": False, "reason": "the model cache is not part of this build"}
-    else:
-        info["cache"] = get_cache().stats()
-    return info
+MODEL_HEADERS = ["id", "kind", "status", "name", "source", "size", "VRAM", "licence", "default / active",
+                 "downloaded", "compatibility"]
 
 
 def size(gb: float) -> str:
@@ -93,16 +31,17 @@ def model_rows(models: list[dict[str, Any]]) -> list[list[Any]]:
         c = m.get("compatibility") or {}
         return f"{c.get('status', '')}: {c.get('reason', '')}".strip(": ")
 
-    return [[m["id"], m["kind"], m["name"], m["repo"] if m["source"] == "hf" else m["source"],
+    return [[m["id"], m["kind"], m["status"], m["name"], m["repo"] if m["source"] == "hf" else m["source"],
              "built in" if m["builtin"] else size(m["size_gb"]), size(m["vram_gb"]), m["license"], role(m),
              "yes" if m["downloaded"] else "no", compat(m)] for m in models]
 
 
-def build(shared: Shared | None = None) -> gr.Dataframe:
-    studio = shared.studio if shared is not None else None
+def build(shared: Shared) -> gr.Dataframe:
+    reg = registry_for(shared.studio.store)  # the studio's: activations and added models persist
     gr.Markdown("Models on this machine: download them into the Hugging Face cache (`HF_HOME`), activate one "
-                "per kind (takes effect on the next render, no restart), remove them to free disk. Built-in "
-                "backends need no download and run on the CPU.")
+                "per kind (used from the next render on, no restart), remove them to free disk. Built-in "
+                "backends need no download and run on the CPU. A *planned* record has no runtime in vidgen "
+                "yet: it is listed, but cannot be downloaded or activated.")
     with gr.Row():
         kind = gr.Dropdown(["", *KINDS], value="", label="Kind",
                            info="empty = all", elem_id="models-kind")
@@ -128,25 +67,28 @@ def build(shared: Shared | None = None) -> gr.Dataframe:
 
     @shown
     def rows(k: str) -> list[list[Any]]:
-        return model_rows(list_models(studio, k or ""))
+        return model_rows(operations.list_rows(reg, k or ""))
 
     def select(data: Any, evt: gr.SelectData) -> str:
         return row_value(data, evt.index)
 
     @shown
     def do_download(mid: str, k: str, progress: gr.Progress = gr.Progress()) -> tuple[dict, list]:
-        return download_model(studio, need(mid), lambda f, m: progress(f, desc=m)), rows(k)
+        def report(fraction: float, message: str) -> None:  # the one bar follows each model in turn
+            progress(fraction, desc=message)
+
+        return operations.download(reg, need(mid), lambda spec, compat: report), rows(k)
 
     @shown
     def do_activate(mid: str, k: str) -> tuple[dict, list]:
-        return activate_model(studio, need(mid)), rows(k)
+        return operations.activate(reg, need(mid)), rows(k)
 
     def ask(mid: str) -> tuple[Any, str]:
         return gr.update(visible=True), f"Remove the downloaded files of **{need(mid)}**?"
 
     @shown
     def do_remove(mid: str, k: str) -> tuple[dict, list, Any]:
-        return remove_model(studio, need(mid)), rows(k), gr.update(visible=False)
+        return operations.remove(reg, need(mid)), rows(k), gr.update(visible=False)
 
     private = {"api_visibility": "private"}
     refresh.click(rows, kind, table, **private)
@@ -157,7 +99,7 @@ def build(shared: Shared | None = None) -> gr.Dataframe:
     remove.click(ask, model_id, [confirm_row, confirm_text], **private)
     yes.click(do_remove, [model_id, kind], [detail, table, confirm_row], **private)
     no.click(lambda: gr.update(visible=False), None, confirm_row, **private)
-    storage.click(shown(lambda: storage_info(studio)), None, detail, **private)
+    storage.click(shown(lambda: operations.storage(reg)), None, detail, **private)
 
     from gradio.context import Context
 

@@ -1,0 +1,120 @@
+"""What a user does with models, once: list, download, activate, add, remove, storage.
+
+The CLI (`vidgen/cli/models.py`) prints these results, the Models tab shows them and the API
+returns them as JSON, so the three say the same things. Every function takes the store's
+registry (`registry_for(store)`) and returns plain data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from . import hub
+from .cache import get_cache
+from .registry import ModelSpec, Registry
+
+Progress = Callable[[float, str], None]
+# Called before each model of a download (its `requires` first) with its compatibility; returns
+# that model's progress callback (or None), so the CLI can draw one bar per model.
+Start = Callable[[ModelSpec, dict[str, str]], Progress | None]
+
+# What activating a model of a kind changes: only kinds a render reads from the registry.
+EFFECT = {
+    "image": "takes effect on the next render, for scenes and projects that name no image model",
+    "music": "takes effect on the next render of projects that name no music model",
+    "voice": "new projects, and `vidgen render` without --voice, speak with it",
+}
+
+
+def row(spec: ModelSpec, registry: Registry, info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One model as JSON-able data: its record, status (ready | planned), runs, active, downloaded,
+    and compatibility with this machine when `info` (hub.device_info()) is given."""
+    out = spec.to_dict()
+    out.update(status=spec.status, runs=spec.runs, active=registry.is_active(spec),
+               downloaded=hub.is_downloaded(spec))
+    if info is not None:
+        out["compatibility"] = hub.compatibility(spec, info)
+    return out
+
+
+def list_rows(registry: Registry, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every model (of `kind`; None or "" = all) with its state on this machine."""
+    info = hub.device_info()
+    return [row(s, registry, info) for s in registry.list((kind or "").strip() or None)]
+
+
+def download_plan(registry: Registry, model_id: str) -> list[ModelSpec]:
+    """The records a download fetches: what the model requires, then the model; a planned one refused."""
+    spec = registry.get(model_id.strip())
+    plan = [registry.get(r) for r in spec.requires] + [spec]
+    for s in plan:
+        s.check_runs()
+    return plan
+
+
+def download(registry: Registry, model_id: str, start: Start | None = None) -> dict[str, Any]:
+    """Fetch a model and the models it requires into the HF cache (resumable); returns its row with
+    `folder` and `fetched` ([{id, folder}] in download order; folder "" for a built-in one)."""
+    plan = download_plan(registry, model_id)
+    info = hub.device_info()
+    fetched = []
+    for s in plan:
+        progress = start(s, hub.compatibility(s, info)) if start is not None else None
+        path = hub.download(s, progress=progress)
+        fetched.append({"id": s.id, "folder": "" if path == Path() else str(path)})
+    return {**row(plan[-1], registry, info), "folder": fetched[-1]["folder"], "fetched": fetched}
+
+
+def activate(registry: Registry, model_id: str) -> dict[str, Any]:
+    """Make a model the active one of its kind; `effect` says what that changes, `download` what to
+    fetch first (empty when nothing)."""
+    spec = registry.get(model_id.strip())
+    before = registry.active_or_none(spec.kind)
+    spec = registry.activate(spec.id)
+    ready = [s for s in registry.list(spec.kind) if s.runs]
+    if before is not None and before.id == spec.id:
+        effect = "it already was: nothing changes"
+    elif len(ready) == 1:
+        effect = f"it is the only {spec.kind} model that runs, so renders are unchanged"
+    else:
+        effect = EFFECT.get(spec.kind, "takes effect on the next render")
+    out = row(spec, registry)
+    fetch = [s.id for s in [registry.get(r) for r in spec.requires] + [spec]
+             if s.source == "hf" and not hub.is_downloaded(s)]
+    out.update(effect=effect, download=f"python -m vidgen models download {spec.id}" if fetch else "")
+    return out
+
+
+def add(registry: Registry, repo: str, kind: str, *, name: str = "", revision: str = "main") -> dict[str, Any]:
+    """Register a model by repo id (an Ollama tag for llm); a kind nothing runs yet is stored as planned."""
+    return row(registry.add(repo, kind, name=name, revision=revision), registry)
+
+
+def remove(registry: Registry, model_id: str, *, forget: bool = False) -> dict[str, Any]:
+    """Delete a model's downloaded files; `forget` also drops a model the user added.
+    Returns {"id", "freed": bytes, "forgotten", "note"} (note: what vidgen cannot free itself)."""
+    spec = registry.get(model_id.strip())
+    if forget and not spec.user:
+        registry.remove_user_model(spec.id)  # raises (a built-in record), before any file is deleted
+    freed, note = 0, ""
+    if spec.source == "hf":
+        freed = hub.remove(spec)
+    elif spec.source == "ollama":
+        note = f"{spec.id} is stored by Ollama: run `ollama rm {spec.repo}` to free its space."
+    else:
+        note = f"{spec.id} is built in: it has no files to remove."
+    if forget:
+        registry.remove_user_model(spec.id)
+    return {"id": spec.id, "freed": freed, "forgotten": forget, "note": note}
+
+
+def storage(registry: Registry, *, live: bool = True) -> dict[str, Any]:
+    """Bytes per model and per kind, the cache folder and free disk; with `live`, also the device
+    and this process's model cache stats (a studio has them; a CLI process has nothing loaded)."""
+    info = hub.storage_info(registry)
+    if live:
+        info["device"] = hub.device_info()
+        info["cache"] = get_cache().stats()
+    return info
+
