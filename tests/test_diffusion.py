@@ -172,10 +172,10 @@ def test_ip_image_without_an_adapter_is_skipped_with_a_note(env, tmp_path, caplo
 @pytest.fixture(scope="module")
 def ip_adapter(hf_cache, env):
     from vidgen.models import hub
-    from vidgen.models.registry import Registry
+    from vidgen.models.registry import packaged
 
     tm.save_tiny_ip_adapter(tm.snapshot_dir(hf_cache, tm.SDXL_REPO), hf_cache)
-    spec = Registry().get("ip-adapter-sdxl")  # the registry's record, found in the test cache
+    spec = packaged().get("ip-adapter-sdxl")  # the registry's record, found in the test cache
     assert hub.is_downloaded(spec)
     return spec
 

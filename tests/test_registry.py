@@ -15,7 +15,8 @@ from vidgen.config import Settings
 from vidgen.errors import VidgenError
 from vidgen.models import hub, operations
 from vidgen.models.backends import has_runtime
-from vidgen.models.registry import OPTIONAL_KINDS, KINDS, ModelSpec, Registry, builtin_specs, registry_for
+from vidgen.models.registry import (OPTIONAL_KINDS, KINDS, ModelSpec, Registry, builtin_specs, packaged,
+                                    registry_for)
 from vidgen.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def test_every_activatable_record_has_a_runtime(store):
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
-    svd = Registry().get("svd-xt")
+    svd = packaged().get("svd-xt")
     with pytest.raises(VidgenError, match="svd-xt .* has no runtime .*renders use the camera move"):
         Registry(store).activate("svd-xt")
     store.set_model_state("svd-xt", activated=2e9)  # stored before the record was marked planned: ignored
@@ -127,7 +128,7 @@ def test_expected_models_are_there():
                  "Lightricks/LTX-Video", "facebook/mms-tts-eng", "coqui/XTTS-v2",
                  "facebook/musicgen-small", "facebook/musicgen-medium"):
         assert repo in repos
-    reg = Registry()
+    reg = packaged()
     assert all(reg.get(r) for r in reg.get("animatediff-v1-5-2").requires)
 
 
@@ -138,9 +139,9 @@ def test_json_round_trip():
 
 def test_get_unknown_names_the_fix():
     with pytest.raises(VidgenError, match="Unknown model 'nope'.*models list"):
-        Registry().get("nope")
+        packaged().get("nope")
     with pytest.raises(VidgenError, match="Unknown model kind"):
-        Registry().list("video")
+        packaged().list("video")
 
 
 def test_activate_persists_across_instances(store):
@@ -157,11 +158,14 @@ def test_activate_persists_across_instances(store):
     assert Registry(store).active("image").id == "storyboard"
 
 
-def test_activate_without_store_is_in_memory():
-    r = Registry()
-    r.activate("musicgen-small")
-    assert r.active("music").id == "musicgen-small"
-    assert Registry().active("music").id == "composer"
+def test_a_registry_needs_its_store_and_the_packaged_records_are_read_only():
+    with pytest.raises(VidgenError, match="needs the data folder's store"):
+        Registry(None)
+    with pytest.raises(VidgenError, match="needs the data folder's store"):
+        registry_for(None)
+    r = packaged()
+    assert not hasattr(r, "activate") and not hasattr(r, "add")
+    assert r.active("music").id == "composer" and r.get("musicgen-small").kind == "music"
 
 
 @pytest.mark.parametrize("repo", ["", "sdxl", "a/b/c", "owner/", "/name", "own er/name", "a--b/c", "a/b..c", "x" * 50 + "/" + "y" * 50])
@@ -253,7 +257,7 @@ def test_store_model_state(store):
 
 
 def test_import_loads_no_heavy_module():
-    code = ("import sys, vidgen.models.registry as r; r.Registry().list(); "
+    code = ("import sys, vidgen.models.registry as r; r.packaged().list(); "
             "print([m for m in ('torch', 'diffusers', 'transformers', 'huggingface_hub') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
@@ -307,5 +311,5 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
 def test_a_planned_record_cannot_be_a_default():
     import dataclasses
 
-    visemes = dataclasses.replace(Registry().get("visemes"), default=True)
+    visemes = dataclasses.replace(packaged().get("visemes"), default=True)
     assert visemes.builtin and any("planned record" in p and "cannot be a default" in p for p in visemes.problems())

@@ -172,11 +172,11 @@ def test_xtts_without_coqui_tts_says_how_to_install_it(monkeypatch):
 def test_xtts_clones_a_sample(tmp_path, speech_8s):
     """Real XTTS v2 weights and coqui-tts (RUN_SLOW=1, `models download xtts-v2`, a CUDA torch)."""
     from vidgen.models import hub
-    from vidgen.models.registry import Registry
+    from vidgen.models.registry import packaged
 
     if xtts._import_error():
         pytest.skip("coqui-tts does not import here")
-    if not hub.is_downloaded(Registry().get("xtts-v2")):
+    if not hub.is_downloaded(packaged().get("xtts-v2")):
         pytest.skip("xtts-v2 is not downloaded")
     r = synthesize_preview("The boats came home before the storm.", Voice(model="xtts-v2", sample=str(speech_8s)),
                            tmp_path / "x.wav", language="en", seed=1)

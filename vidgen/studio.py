@@ -276,25 +276,23 @@ class Studio:
     def cast(self, project_id: str) -> dict:
         """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}},
         a voice being {model, speaker, speed, pitch, sample}; characters without one get their distinct default."""
-        from .models.registry import Registry
         from .services.voice import cast
 
         project = self.store.get_project(_id(project_id, "project"))
-        voices = cast(project.settings, project.characters, registry=Registry(self.store))
+        voices = cast(project.settings, project.characters, registry=registry_for(self.store))
         return {"narrator": asdict(voices[None]),
                 "characters": {c.name: asdict(voices[c.name]) for c in project.characters}}
 
     def set_voice(self, project_id: str, character: str | None, voice: dict, sample_path: str | None = None) -> dict:
         """Give the narrator (character None or "") or a character a voice ({model, speaker, speed, pitch});
         `sample_path` is an uploaded voice-cloning sample (checked: 6-30 s of speech). Returns the project."""
-        from .models.registry import Registry
         from .services.voice import check_voice, check_voice_sample
 
         project = self.store.get_project(_id(project_id, "project"))
         who = character or "narrator"
         chosen = _voice(voice, who)
         if chosen.model:
-            check_voice(chosen.model, Registry(self.store))
+            check_voice(chosen.model, registry_for(self.store))
         if sample_path:
             sample_path = self._uploaded(sample_path, "voice sample")
             check_voice_sample(sample_path)
@@ -311,7 +309,6 @@ class Studio:
                       who: str | None = None) -> dict:
         """Speak `text` with a voice ({model, speaker, speed, pitch}; None: `who`'s voice in the project,
         the narrator's when `who` is None). Returns {"audio": WAV path, "seconds", "sample_rate", "voice"}."""
-        from .models.registry import Registry
         from .services.voice import cast, check_voice, check_voice_sample, synthesize_preview
 
         _need_str(text, "preview text")
@@ -324,7 +321,7 @@ class Studio:
         if project_id:
             project = self.store.get_project(_id(project_id, "project"))
             settings, characters = project.settings, project.characters
-        registry = Registry(self.store)
+        registry = registry_for(self.store)
         voices = cast(settings, characters, registry=registry)
         if who:
             who = characters[_character_index(characters, who)].name  # a clear "no character" error

@@ -8,6 +8,7 @@ registry of a store; a planned record (no runtime) is never active.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 # Re-exported: callers import the record types from here.
 __all__ = ["KINDS", "OPTIONAL_KINDS", "SOURCES", "STATUSES", "INSTEAD", "DATA_FILE", "ModelSpec", "Registry",
-           "builtin_specs", "check_repo_id", "has_default", "registry_for"]
+           "builtin_specs", "check_repo_id", "has_default", "registry_for", "packaged", "PackagedRecords"]
 
 # What a model added by repo id runs on, per kind, and the files that backend needs.
 ADD_BACKENDS = {
@@ -48,31 +49,18 @@ ADD_REQUIRES = {"diffusers-animatediff": ("sd15",)}
 ADD_IP_ADAPTERS = {"diffusers-sdxl": "ip-adapter-sdxl"}  # a user's SDXL fine-tune takes SDXL's adapter
 
 
-class Registry:
-    """Built-in records plus the user's models; the active model per kind.
+class PackagedRecords:
+    """The records vidgen ships, read-only: what code without a data folder may look up (the built-in
+    Piper voice, the composer, tests). It knows no added model and no activation, and cannot make any:
+    for those use the store's registry (`registry_for(store)`)."""
 
-    Without a store only the built-in records are known and activation is kept in memory.
-    With one, every read goes to the store, so an activation or an added model from another
-    `Registry` (or process) on the same data folder takes effect on the next call.
-    """
+    store: "Store | None" = None
 
-    def __init__(self, store: "Store | None" = None) -> None:
-        self.store = store
+    def __init__(self) -> None:
         self._builtin = {s.id: s for s in builtin_specs()}
-        self._memory: dict[str, dict[str, Any]] = {}  # model states when there is no store
-
-    # --- state ----------------------------------------------------------------------------------
 
     def _states(self) -> list[dict[str, Any]]:
-        if self.store is None:
-            return [dict(v, id=k) for k, v in self._memory.items()]
-        return self.store.list_model_states()
-
-    def _set_state(self, model_id: str, **fields: Any) -> None:
-        if self.store is None:
-            self._memory.setdefault(model_id, {}).update(fields)
-        else:
-            self.store.set_model_state(model_id, **fields)
+        return []
 
     def _records(self, states: list[dict[str, Any]] | None = None) -> dict[str, ModelSpec]:
         records = dict(self._builtin)
@@ -144,6 +132,28 @@ class Registry:
         active = self.active_or_none(spec.kind)
         return active is not None and active.id == spec.id
 
+
+
+class Registry(PackagedRecords):
+    """The packaged records plus the user's models, and the active model per kind, of one store.
+
+    Every read goes to the store, so an activation or an added model from another `Registry` (or
+    process) on the same data folder takes effect on the next call. Use `registry_for(store)`.
+    """
+
+    def __init__(self, store: "Store") -> None:
+        if store is None:
+            raise VidgenError("A registry needs the data folder's store: without it, it cannot see activations "
+                              "or added models (use registry_for(store), or packaged() for the shipped records).")
+        super().__init__()
+        self.store = store
+
+    def _states(self) -> list[dict[str, Any]]:
+        return self.store.list_model_states()
+
+    def _set_state(self, model_id: str, **fields: Any) -> None:
+        self.store.set_model_state(model_id, **fields)
+
     # --- writes ---------------------------------------------------------------------------------
 
     def activate(self, model_id: str) -> ModelSpec:
@@ -209,14 +219,17 @@ class Registry:
         if not spec.user:
             raise VidgenError(f"'{model_id}' is a built-in record and cannot be removed; "
                               f"`python -m vidgen models remove {model_id}` deletes its downloaded files.")
-        if self.store is None:
-            self._memory.pop(model_id, None)
-        else:
-            self.store.delete_model_state(model_id)
+        self.store.delete_model_state(model_id)
 
 
 _registries: "weakref.WeakKeyDictionary[Store, Registry]" = weakref.WeakKeyDictionary()
 _registries_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def packaged() -> PackagedRecords:
+    """The records vidgen ships (read-only; see PackagedRecords)."""
+    return PackagedRecords()
 
 
 def registry_for(store: "Store") -> Registry:
@@ -250,8 +263,3 @@ def _new_id(repo: str, taken: dict[str, ModelSpec]) -> str:
     while f"{candidates[-1]}-{n}" in taken:
         n += 1
     return f"{candidates[-1]}-{n}"
-
-
-def registry_for(store: "Store") -> Registry:
-    """The registry of a store (placeholder until the one-per-store registry lands)."""
-    return Registry(store)

@@ -1,7 +1,7 @@
 """AI images with diffusers: SDXL, SDXL-Turbo and SD 1.5 text-to-image and image-to-image, LoRA,
 style presets and character-consistent prompts.
 
-    spec = Registry().get("sdxl-turbo")
+    spec = registry_for(store).get("sdxl-turbo")
     w, h = native_size(spec, "16:9")
     prompt, negative = compose_prompt(scene, characters, "cinematic")
     generate(spec, ImageRequest(prompt, negative, width=w, height=h, seed=7), "scene1.png", size=(1280, 720))

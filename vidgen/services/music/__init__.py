@@ -28,7 +28,7 @@ from ...domain import MOODS
 from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
 from ...models import backends
-from ...models.registry import Registry
+from ...models.registry import packaged
 from .audio import MusicResult, fade_edges, normalize  # noqa: F401  (part of this API)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
@@ -128,7 +128,7 @@ def score_film(segments: list[tuple[str, float]], out_wav: str | Path, *, model:
     segs = _check_segments(segments)
     if not isinstance(crossfade, (int, float)) or crossfade < 0:
         raise VidgenError(f"The music crossfade must be 0 seconds or more, not {crossfade!r}.")
-    spec = Registry().get(COMPOSER) if model is None else model
+    spec = packaged().get(COMPOSER) if model is None else model
     runtime = _runtime(spec)
     style = dict(genre=genre, tempo=tempo, key=key, instruments=list(instruments or []))
     runtime.check_score(spec, **style)

@@ -1,6 +1,6 @@
 """MusicGen (Meta, through transformers): text-to-music for the film's score.
 
-    spec = Registry().get("musicgen-small")
+    spec = registry_for(store).get("musicgen-small")
     prompt = compose_prompt("calm", "ambient", [], 70)   # "calm, peaceful ambient soundtrack, ..."
     generate(spec, prompt, 75.0, "music.wav", seed=3)
 

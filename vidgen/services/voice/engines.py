@@ -7,13 +7,13 @@ import contextlib
 from typing import Any
 
 from ...errors import VidgenError
-from ...models.registry import Registry
+from ...models.registry import packaged
 from .ids import BUILTIN_VOICE, PIPER_RECORD
 from .model import SamplePath, VoiceModel
 
 
 def registry_or_default(registry: Any) -> Any:
-    return Registry() if registry is None else registry
+    return packaged() if registry is None else registry
 
 
 def _unknown(voice: str, registry: Any) -> VidgenError:

@@ -15,7 +15,7 @@ import functools
 from typing import Any
 
 from ...errors import VidgenError
-from ...models.registry import Registry
+from ...models.registry import packaged
 from .ids import BUILTIN_VOICE
 
 FALLBACK = "en"
@@ -78,7 +78,7 @@ def voice_for_language(lang: str, registry: Any = None) -> str:
     if lang in ("", "en"):
         return BUILTIN_VOICE
     if registry is None:
-        registry = Registry()
+        registry = packaged()
     voices = registry.list("voice")
     code = MMS_CODES.get(lang)
     for spec in voices:
