@@ -24,8 +24,7 @@ from typing import Any, Callable
 from .domain import (SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, MIN_SCENE_SECONDS,
                      WORDS_PER_SECOND, Cue, Job, Line, Project, RenderSettings, Scene, SceneMedia)
 from .errors import VidgenError
-from .gpu import gpu_lane
-from .jobs import EventFn, JobContext, new_job, run_job
+from .jobs import EventFn, JobContext, gpu_lane, new_job, run_job
 from .store import Store
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..errors import VidgenError
-from ..gpu import LANE, GpuLane
+from ..jobs import LANE, GpuLane
 
 log = logging.getLogger(__name__)
 
