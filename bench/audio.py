@@ -76,7 +76,7 @@ def tiny_models(tmp: Path) -> None:
     from tests import tiny_musicgen, tiny_vits
     from vidgen.config import Settings
     from vidgen.domain import Line, Voice
-    from vidgen.gpu import GpuLane
+    from vidgen.jobs import GpuLane
     from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
     from vidgen.services.music import musicgen

@@ -30,7 +30,7 @@ import torch  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 from torch import nn  # noqa: E402
 
-from vidgen.gpu import GpuLane  # noqa: E402
+from vidgen.jobs import GpuLane  # noqa: E402
 from vidgen.models.cache import ModelCache, model_bytes  # noqa: E402
 
 MiB = 1 << 20

@@ -21,7 +21,8 @@ from tinydb.table import Table  # noqa: E402
 
 from vidgen.config import Settings  # noqa: E402
 from vidgen.domain import Job, StepRecord, to_dict  # noqa: E402
-from vidgen.store import Store, _plain  # noqa: E402
+from vidgen.store import Store  # noqa: E402
+from vidgen.store.storage import _plain  # noqa: E402
 
 
 def job(i: int) -> Job:

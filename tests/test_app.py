@@ -17,7 +17,7 @@ import requests  # noqa: E402
 
 from vidgen.config import Settings  # noqa: E402
 from vidgen.domain import Job  # noqa: E402
-from vidgen.gpu import LANE  # noqa: E402
+from vidgen.jobs import LANE  # noqa: E402
 from vidgen.media import probe  # noqa: E402
 from vidgen.studio import Studio  # noqa: E402
 from vidgen.ui import build_app, launch_options  # noqa: E402

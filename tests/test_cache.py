@@ -15,9 +15,8 @@ import pytest
 import torch
 from torch import nn
 
-from vidgen import gpu
 from vidgen.errors import VidgenError
-from vidgen.gpu import GpuLane
+from vidgen.jobs import LANE, GpuLane
 from vidgen.models import cache as cache_mod
 from vidgen.models.cache import ModelCache, model_bytes
 
@@ -139,7 +138,7 @@ def test_nothing_loads_at_import_or_construction():
     assert out.stdout.strip() == "False"
     cache, loader = make({"a": 1})
     assert cache.stats()["resident"] == [] and loader.calls == []
-    assert ModelCache().lane is gpu.LANE  # the process's one GPU lane, not a lock of its own
+    assert ModelCache().lane is LANE  # the process's one GPU lane, not a lock of its own
 
 
 # --- budget, LRU, pins -----------------------------------------------------------------------
@@ -472,7 +471,7 @@ def test_get_cache_is_one_per_process_with_budget_overrides(monkeypatch):
     monkeypatch.setattr(cache_mod, "_cache", None)
     monkeypatch.setenv("VIDGEN_MODEL_BUDGET_GB", "1.5")
     c = cache_mod.get_cache()
-    assert c is cache_mod.get_cache() and c.budget_bytes == 3 << 29 and c.lane is gpu.LANE
+    assert c is cache_mod.get_cache() and c.budget_bytes == 3 << 29 and c.lane is LANE
     monkeypatch.setattr(cache_mod, "_cache", None)
     monkeypatch.setenv("VIDGEN_MODEL_BUDGET_GB", "lots")
     with pytest.raises(VidgenError, match="VIDGEN_MODEL_BUDGET_GB"):

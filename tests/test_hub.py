@@ -172,7 +172,7 @@ def test_a_user_model_is_loaded_by_its_registry_id_through_the_cache(offline_cac
     from diffusers import DiffusionPipeline
 
     from vidgen.config import Settings
-    from vidgen.gpu import GpuLane
+    from vidgen.jobs import GpuLane
     from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
     from vidgen.store import Store

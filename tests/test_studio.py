@@ -14,10 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidgen import gpu
 from vidgen.config import Settings
 from vidgen.errors import VidgenError
-from vidgen.gpu import GpuLane
+from vidgen.jobs import LANE, GpuLane
 from vidgen.media import probe, write_wav
 from vidgen.studio import Studio
 
@@ -315,7 +314,7 @@ def test_direct_pipeline_renders_and_the_studio_share_the_process_lane(settings)
     from vidgen.pipeline import render as pipeline_render
 
     studio = Studio(settings)  # the process's lane
-    assert studio.lane is gpu.LANE
+    assert studio.lane is LANE
     try:
         a = studio.create_project(SCRIPT, settings=TINY)["id"]
         b = studio.create_project(SCRIPT, settings={**TINY, "seed": 3})["id"]
@@ -325,7 +324,7 @@ def test_direct_pipeline_renders_and_the_studio_share_the_process_lane(settings)
         studio.wait(job)
         direct.join(300)
         ids = {job} | {j["id"] for j in studio.list_jobs(b)}
-        holds = [h for h in gpu.LANE.history if h[0] in ids]
+        holds = [h for h in LANE.history if h[0] in ids]
         assert len(holds) == 2
         no_overlap(holds)
     finally:
@@ -483,7 +482,7 @@ def test_a_job_queued_by_a_dead_studio_becomes_interrupted(settings):
 def test_shutdown_stops_the_worker_and_refuses_new_renders(settings):
     lane = GpuLane()
     studio = Studio(settings, lane=lane)
-    assert not studio._workers  # nothing starts at construction
+    assert not studio.jobs._workers  # nothing starts at construction
     p = studio.create_project(SCRIPT, settings=TINY)
     blocker = lane.acquire("test")
     running = studio.start_render(p["id"])

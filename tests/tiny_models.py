@@ -38,7 +38,7 @@ def offline_hub(mp: Any, cache: Path) -> None:
 
 def cpu_model_cache(registry: Any) -> Any:
     """A model cache of its own on the CPU (1 GiB budget, its own GPU lane), resolving ids with `registry`."""
-    from vidgen.gpu import GpuLane
+    from vidgen.jobs import GpuLane
     from vidgen.models.cache import ModelCache
 
     return ModelCache(resolve=registry.get, device="cpu", budget_bytes=1 << 30, lane=GpuLane())

@@ -3,64 +3,37 @@
 Inputs and outputs are JSON-friendly (str ids, dicts, lists, file paths as str). Every failure a
 user can act on is a `VidgenError` with a one-line message; the UI turns it into `gr.Error`.
 
-Renders run on a background worker (started on the first render), so a render goes on when the
-browser goes away and its result is found later by job id. The worker holds the process's GPU
-lane (`vidgen.gpu`) for each job's whole work, so jobs never overlap on the GPU; waiting callers
-hear about progress through a `threading.Condition`, never a sleep loop.
+Renders run on the background workers of a `vidgen.jobs.JobQueue` (started on the first render),
+so a render goes on when the browser goes away and its result is found later by job id. A worker
+holds the process's GPU lane (`vidgen.jobs.lane`) for each job's whole work, so jobs never overlap
+on the GPU; waiting callers hear about progress through a `threading.Condition`, never a sleep loop.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import logging
 import os
-import re
-import socket
 import tempfile
-import threading
-import time
 import uuid
-from collections import OrderedDict, deque
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from . import jobs
 from .config import Settings
-from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, Lora, ProgressEvent,
-                     RenderSettings, Scene, Voice, estimate_duration)
 from .checks import check_saved, check_scene
-from .errors import Cancelled, VidgenError
-from .render_settings import typed, voice_from, with_changes
+from .domain import (MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Job, Line, RenderSettings, Scene,
+                     estimate_duration)
+from .errors import VidgenError
+from .jobs import EventFn, GpuLane, JobQueue
 from .models.registry import registry_for
+from .render_settings import typed, voice_from, with_changes
 from .resolve import default_voice
-from .gpu import LANE, GpuLane
-from .store import Store
 
-log = logging.getLogger(__name__)
-
-EventFn = Callable[[ProgressEvent], None]
-ENDED = ("completed", "failed", "cancelled", "interrupted")
 RESUMABLE = ("interrupted", "failed", "cancelled")
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength")
 MAX_TITLE = 200
 MAX_SCENE_SECONDS = 3600.0
-EVENTS_PER_JOB = 256  # recent progress events kept per job for waiters
-JOBS_WITH_EVENTS = 64  # jobs whose recent events are kept
-_STORE_POLL = 1.0  # seconds between store reads when waiting on a job run by another process
-_HOST = socket.gethostname()
-
-
-@dataclasses.dataclass
-class _Entry:
-    """A job this studio has queued or is running."""
-
-    project_id: str
-    kind: str
-    work: Callable[[jobs.JobContext], dict[str, Any]]
-    state: str = "queued"  # queued -> starting (dequeued, waiting for the lane) -> running; or cancelling
 
 
 class Studio:
@@ -70,32 +43,26 @@ class Studio:
         in, so an API caller cannot make the studio read any file of the server. Default: the data
         folder and Gradio's upload folder (GRADIO_TEMP_DIR, default <tmp>/gradio).
         `lane`: the GPU lane to hold (default: the process's, or a private one with `gpu_slots` slots)."""
-        if not isinstance(gpu_slots, int) or gpu_slots < 1:
-            raise VidgenError(f"gpu_slots must be a whole number >= 1, not {gpu_slots!r}.")
-        if not isinstance(max_queued, int) or max_queued < 1:
-            raise VidgenError(f"max_queued must be a whole number >= 1, not {max_queued!r}.")
         self.settings = settings
-        self.gpu_slots = gpu_slots
-        self.max_queued = max_queued
-        # One slot: the process's lane, shared with every other GPU path in this process.
-        self.lane = lane or (LANE if gpu_slots == 1 else GpuLane(gpu_slots))
         if upload_roots is None:
             # Where Gradio puts uploads (its default, or GRADIO_TEMP_DIR); never all of /tmp.
             gradio_tmp = os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio"
             upload_roots = [settings.data_dir, gradio_tmp]
         self.upload_roots = [Path(r).expanduser().resolve() for r in upload_roots]
-        self.store = Store.open(settings)
-        self.store.mark_interrupted()
-        self._interrupt_orphans()
-        self._cond = threading.Condition()
-        self._queue: deque[str] = deque()  # job ids waiting for a worker, in arrival order
-        self._jobs: dict[str, _Entry] = {}  # queued, starting or running here
-        self._enqueue_lock = threading.Lock()
-        self._cancel_early: set[str] = set()  # cancelled between dequeue and the work's start
-        self._events: OrderedDict[str, deque[tuple[int, ProgressEvent]]] = OrderedDict()
-        self._seq = 0
-        self._workers: list[threading.Thread] = []
-        self._stopping = False
+        self.jobs = JobQueue(settings, gpu_slots=gpu_slots, max_queued=max_queued, lane=lane)
+        self.store = self.jobs.store
+
+    @property
+    def gpu_slots(self) -> int:
+        return self.jobs.gpu_slots
+
+    @property
+    def max_queued(self) -> int:
+        return self.jobs.max_queued
+
+    @property
+    def lane(self) -> GpuLane:
+        return self.jobs.lane
 
     # --- scripts -------------------------------------------------------------------------------
 
@@ -381,9 +348,7 @@ class Studio:
         """Delete a project (its rendered files stay in the asset store); refused while it has a job
         queued or running."""
         project = self.store.get_project(_id(project_id, "project"))
-        with self._cond:
-            busy = [jid for jid, e in self._jobs.items() if e.project_id == project.id]
-        busy += [j.id for j in self.store.list_jobs(project.id) if j.status in ("pending", "running")]
+        busy = self.jobs.active(project.id)
         if busy:
             raise VidgenError(f"Project '{project.title}' has a render in progress (job {busy[0]}): "
                               "cancel it or wait until it ends, then delete the project.")
@@ -396,43 +361,13 @@ class Studio:
         from .pipeline import RenderWork
 
         project = self.store.get_project(_id(project_id, "project"))
-        return self._enqueue(project.id, "render", RenderWork(self.store, project.id), "Queued")
+        return self.jobs.enqueue(project.id, "render", RenderWork(self.store, project.id), "Queued")
 
     def wait(self, job_id: str, on_event: EventFn | None = None, timeout: float | None = None) -> dict:
         """Block until the job ends, passing its progress events to `on_event` as they come; returns
         get_job(job_id). A job that has already ended returns at once; after `timeout` seconds the
         job is returned as it is then (check its status). A waiter that falls far behind skips events."""
-        job = self.store.get_job(_id(job_id, "job"))
-        deadline = None if timeout is None else time.monotonic() + timeout
-        seen = 0
-        with self._cond:
-            if job_id not in self._jobs and job.status in ENDED:
-                return self._job_dict(job)
-        while True:
-            with self._cond:
-                while True:
-                    buf = self._events.get(job_id, ())
-                    new = [ev for seq, ev in buf if seq > seen]
-                    if buf:
-                        seen = max(seen, buf[-1][0])
-                    ours = job_id in self._jobs
-                    remaining = None if deadline is None else deadline - time.monotonic()
-                    if new or not ours or (remaining is not None and remaining <= 0):
-                        break
-                    self._cond.wait(remaining)
-            if on_event is not None:
-                for ev in new:
-                    on_event(ev)
-            if remaining is not None and remaining <= 0:
-                return self.get_job(job_id)
-            if ours:
-                continue
-            job = self.store.get_job(job_id)
-            if job.status in ENDED:
-                return self._job_dict(job)
-            # Queued or running in another process: only the store can tell when it ends.
-            with self._cond:
-                self._cond.wait(_STORE_POLL if remaining is None else min(_STORE_POLL, remaining))
+        return self._job_dict(self.jobs.wait(_id(job_id, "job"), on_event, timeout))
 
     def render(self, project_id: str, on_event: EventFn | None = None) -> dict:
         """Render the project and wait for it; returns the job dict (status "completed", or
@@ -445,7 +380,7 @@ class Studio:
     def _run_short(self, project_id: str, kind: str, work: Callable, what: str,
                    on_event: EventFn | None) -> tuple[dict, str]:
         """Queue a short job in the GPU lane and wait for it: (its result, its id); VidgenError unless it completed."""
-        job_id = self._enqueue(project_id, kind, work, f"Queued: {what}")
+        job_id = self.jobs.enqueue(project_id, kind, work, f"Queued: {what}")
         job = self.wait(job_id, on_event)
         if job["status"] != "completed":
             raise VidgenError(job["error"] or job["message"] or f"{what[0].upper()}{what[1:]}: {job['status']}.")
@@ -505,22 +440,7 @@ class Studio:
         """Stop a job: a queued one is cancelled at once and never runs; a running one stops at its
         next step. An ended job is left as it is. Returns the job."""
         job = self.store.get_job(_id(job_id, "job"))
-        with self._cond:
-            entry = self._jobs.get(job.id)
-            state = entry.state if entry else ""
-            if state == "queued":
-                self._queue.remove(job.id)
-                entry.state = "cancelling"
-            elif state == "starting":
-                self._cancel_early.add(job.id)
-        if state == "queued":
-            try:
-                self.store.update_job(job.id, status="cancelled", finished=time.time(), cancel_requested=True,
-                                      message="Cancelled before it started.")
-            finally:
-                self._forget(job.id)
-        elif state != "cancelling":
-            jobs.request_cancel(self.store, job.id)
+        self.jobs.cancel(job.id)
         return self.get_job(job.id)
 
     def resume_job(self, job_id: str) -> str:
@@ -535,132 +455,12 @@ class Studio:
         self.store.get_project(job.project_id)
         from .pipeline import RenderWork
 
-        return self._enqueue(job.project_id, "render", RenderWork(self.store, job.project_id), "Queued (resume)",
-                             job_id=job.id)
+        return self.jobs.enqueue(job.project_id, "render", RenderWork(self.store, job.project_id), "Queued (resume)",
+                                 job_id=job.id)
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop the workers after their current job; jobs still queued become interrupted (resumable)."""
-        with self._cond:
-            self._stopping = True
-            left = list(self._queue)
-            self._queue.clear()
-            for jid in left:
-                self._jobs[jid].state = "cancelling"
-            workers = list(self._workers)
-            self._cond.notify_all()
-        for jid in left:
-            try:
-                self.store.update_job(jid, status="interrupted", finished=time.time(),
-                                      message="The studio stopped before this job started: resume it.")
-            except (OSError, VidgenError) as e:
-                log.warning("Could not mark job %s interrupted: %s", jid, e)
-            finally:
-                self._forget(jid)
-        for t in workers:
-            if t is not threading.current_thread():
-                t.join(timeout)
-
-    # --- the worker ----------------------------------------------------------------------------
-
-    def _enqueue(self, project_id: str, kind: str, work: Callable, message: str, job_id: str | None = None) -> str:
-        # One enqueuer at a time: the queue's order is the order of the jobs' `created` times.
-        with self._enqueue_lock:
-            with self._cond:
-                if self._stopping:
-                    raise VidgenError("The studio is shutting down: start the render again when it is back.")
-                if job_id is not None and job_id in self._jobs:
-                    raise VidgenError(f"Job {job_id} is already queued or running.")
-                if len(self._queue) >= self.max_queued:
-                    raise VidgenError(f"The render queue is full ({len(self._queue)} jobs waiting): "
-                                      "try again when one finishes.")
-            fields = dict(pid=os.getpid(), host=_HOST, message=message, cancel_requested=False)
-            if job_id is None:
-                job = self.store.save_job(Job(id=uuid.uuid4().hex[:12], project_id=project_id, kind=kind,
-                                              created=time.time(), **fields))
-            else:
-                job = self.store.update_job(job_id, status="pending", error="", finished=None, **fields)
-            with self._cond:
-                self._jobs[job.id] = _Entry(project_id, kind, work)
-                self._queue.append(job.id)
-                self._ensure_workers()
-                self._cond.notify_all()
-        return job.id
-
-    def _ensure_workers(self) -> None:  # under self._cond
-        self._workers = [t for t in self._workers if t.is_alive()]
-        while len(self._workers) < self.gpu_slots:
-            t = threading.Thread(target=self._serve, name=f"vidgen-worker-{len(self._workers) + 1}", daemon=True)
-            self._workers.append(t)
-            t.start()
-
-    def _serve(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                job_id = self._queue.popleft()
-                entry = self._jobs[job_id]
-                entry.state = "starting"
-            try:
-                self._run(job_id, entry)
-            except Exception as e:  # the store failed while starting or ending the job: keep serving
-                log.exception("Render worker: job %s", job_id)
-                self._fail_quietly(job_id, e)
-            finally:
-                self._forget(job_id)
-
-    def _run(self, job_id: str, entry: _Entry) -> None:
-        with self.lane.hold(job_id):
-            job = self.store.get_job(job_id)
-            with self._cond:
-                early = job_id in self._cancel_early
-            if early or job.cancel_requested or job.status != "pending":
-                if job.status == "pending":
-                    self.store.update_job(job_id, status="cancelled", finished=time.time(),
-                                          message="Cancelled before it started.")
-                return
-            try:
-                jobs.run_job(self.store, job_id, _Guarded(self, job_id, entry.work),
-                             on_event=functools.partial(self._publish, job_id))
-            except VidgenError:  # includes Cancelled: the job record says what happened
-                pass
-
-    def _fail_quietly(self, job_id: str, exc: Exception) -> None:
-        try:
-            if self.store.get_job(job_id).status not in ENDED:
-                msg = f"Internal error: {exc.__class__.__name__}: {exc}"
-                self.store.update_job(job_id, status="failed", finished=time.time(), error=msg, message=msg)
-        except Exception:  # the store itself is failing; the log has the cause
-            log.exception("Render worker: could not mark job %s failed", job_id)
-
-    def _publish(self, job_id: str, event: ProgressEvent) -> None:
-        with self._cond:
-            self._seq += 1
-            buf = self._events.get(job_id)
-            if buf is None:
-                buf = self._events[job_id] = deque(maxlen=EVENTS_PER_JOB)
-                while len(self._events) > JOBS_WITH_EVENTS:
-                    self._events.popitem(last=False)
-            buf.append((self._seq, event))
-            self._cond.notify_all()
-
-    def _forget(self, job_id: str) -> None:
-        with self._cond:
-            self._jobs.pop(job_id, None)
-            self._cancel_early.discard(job_id)
-            self._cond.notify_all()
-
-    def _interrupt_orphans(self) -> None:
-        """Jobs queued by a process of this host that is gone would wait forever: mark them interrupted."""
-        from .store import _pid_alive
-
-        for job in self.store.list_jobs():
-            if (job.status == "pending" and job.pid and job.pid != os.getpid() and job.host in ("", _HOST)
-                    and not _pid_alive(job.pid, job.created)):
-                self.store.update_job(job.id, status="interrupted",
-                                      message="Interrupted: the studio that queued it stopped. Resume it.")
+        self.jobs.shutdown(timeout)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -717,23 +517,6 @@ class Studio:
                     raise VidgenError(f"Scene {scene.number}: asset {scene.image!r} is a {asset.type} file, "
                                       "not an image: upload a PNG, JPEG or WebP.")
         return scenes
-
-
-class _Guarded:
-    """The job's work, refusing to start when it was cancelled between dequeue and start."""
-
-    def __init__(self, studio: Studio, job_id: str, work: Callable):
-        self.studio, self.job_id, self.work = studio, job_id, work
-        self.stage_weights = getattr(work, "stage_weights", None)
-
-    def __call__(self, ctx: jobs.JobContext) -> dict[str, Any]:
-        with self.studio._cond:
-            if self.job_id in self.studio._cancel_early:
-                raise Cancelled()
-            entry = self.studio._jobs.get(self.job_id)
-            if entry is not None:
-                entry.state = "running"  # from now on a cancel reaches the job through jobs.request_cancel
-        return self.work(ctx)
 
 
 # --- validation --------------------------------------------------------------------------------

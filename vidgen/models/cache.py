@@ -3,7 +3,7 @@
     with get_cache().use(spec) as pipe:  # a ModelSpec from the store's registry
         image = pipe(prompt).images[0]
 
-`use` holds the process's GPU lane (`vidgen.gpu.LANE`, the same FIFO lock renders hold), loads
+`use` holds the process's GPU lane (`vidgen.jobs.LANE`, the same FIFO lock renders hold), loads
 the model on first use with its backend's loader, measures its real size from its parameters
 and buffers, and keeps it resident. Before a model is loaded, least-recently-used models are
 evicted until it fits the budget (free device memory minus an inference reserve; ComfyUI's
@@ -29,7 +29,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
 from ..errors import VidgenError
-from ..gpu import LANE, GpuLane
+from ..jobs import LANE, GpuLane
 from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, env_gib, gib, is_oom, model_bytes,
                      move_to, ram_available)
 from .registry import ModelSpec

@@ -19,8 +19,7 @@ from typing import Callable
 from ..checks import check_saved
 from ..domain import Job, Project, RenderSettings
 from ..errors import VidgenError
-from ..gpu import gpu_lane
-from ..jobs import EventFn, new_job, run_job
+from ..jobs import EventFn, gpu_lane, new_job, run_job
 from ..services.images import check_image
 from ..services.script import parse_script
 from ..store import Store

@@ -17,9 +17,9 @@ import traceback
 import uuid
 from typing import Any, Callable
 
-from .domain import STAGES, Job, ProgressEvent, StepRecord
-from .errors import Cancelled, VidgenError
-from .store import Store
+from ..domain import STAGES, Job, ProgressEvent, StepRecord
+from ..errors import Cancelled, VidgenError
+from ..store import Store
 
 EventFn = Callable[[ProgressEvent], None]
 
@@ -112,7 +112,7 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
     exit non-zero. Anything else is logged to the data folder and reported as an internal error.
     A work function with a `stage_weights` attribute (stage -> share) spreads the job's overall
     progress over its own stages (e.g. a one-scene preview has no assembly). Callers that share
-    the GPU hold the lane (`vidgen.gpu`) around this call, so `started` is when the work began.
+    the GPU hold the lane (`vidgen.jobs.lane`) around this call, so `started` is when the work began.
     """
     job = store.get_job(job_id)
     if job.status == "running":
