@@ -11,19 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..checks import check_render, check_saved
-from ..domain import Character, Project, RenderSettings, Voice
-from ..errors import VidgenError
+from ..checks import check_render
+from ..domain import Character, Project, Voice
+from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
 from ..media import atomic_output
-from ..pipeline import create_project, render, resume
-from ..render_settings import with_changes
-from ..resolve import default_voice
 from ..services.images import check_image
 from ..services.images.diffusion import check_lora_source
 from ..services.music import check_music_file
 from ..services.script import parse_script, read_script_file
 from ..store import Store
+from ..studio import Studio
 from ..ui.serve import serve
 from .progress import StageBars
 from .settings_flags import given_settings
@@ -57,12 +55,12 @@ def _deliver(job_result: dict[str, Any], output: str | None) -> tuple[str, str]:
     return video, srt
 
 
-def _print_done(job, store, video: str, srt: str) -> None:
-    r = job.result
-    secs = (job.finished or time.time()) - (job.started or time.time())
+def _print_done(job: dict[str, Any], store: Store, video: str, srt: str) -> None:
+    r = job["result"]
+    secs = (job["finished"] or time.time()) - (job["started"] or time.time())
     print(f"video:     {video}  ({r['duration']:.1f} s, {r['scenes']} scenes, rendered in {secs:.1f} s)")
     print(f"subtitles: {srt}")
-    print(f"project:   {r['project']}  (job {job.id}; store {store.settings.db_path})")
+    print(f"project:   {r['project']}  (job {job['id']}; store {store.settings.db_path})")
 
 
 def scene_image(value: str) -> tuple[int, str]:
@@ -103,12 +101,12 @@ def _apply_characters(store: Store, project: Project, images: list[tuple[str, st
         character.voice = Voice(**{**asdict(character.voice or Voice()), "model": voice})
 
 
-def _settings_from(args: argparse.Namespace, store: Store) -> RenderSettings:
-    """The render flags as settings, checked as the studio checks them; files the flags name (music,
-    LoRAs) are stored as assets first, as the studio's uploads are."""
+def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
+    """The render flags as the API's settings dict; files the flags name (music, LoRAs) are stored as
+    assets first, as the studio's uploads are. The studio checks the rest, with the same words."""
     data = given_settings(args)
-    data.setdefault("voice", default_voice(store))
-    data["language"] = data.get("language", "").lower()
+    if "language" in data:
+        data["language"] = data["language"].lower()
     if data.get("style", "").lower() == "none":
         data["style"] = ""
     music = data.get("music", "auto")
@@ -122,44 +120,51 @@ def _settings_from(args: argparse.Namespace, store: Store) -> RenderSettings:
         if path.is_file():  # kept with the project, like its other files
             check_lora_source(str(path))
             lora["source"] = store.add_file(path, type="data", name=path.name).id
-    return check_saved(store, with_changes(RenderSettings(), data))
+    return data
+
+
+def _studio(args: argparse.Namespace) -> Studio:
+    """The studio's layer without its threads: jobs run in this process's thread, and the user's own
+    files may be anywhere (the upload folders guard a server, not a command line)."""
+    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")])
+
+
+def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int:
+    bars = StageBars(not quiet)
+    try:
+        job = studio.wait(job_id, on_event=bars)
+    finally:
+        bars.close()
+    if job["status"] == "cancelled":
+        raise Cancelled(job["message"] or "Cancelled by request.")
+    if job["status"] != "completed":
+        raise VidgenError(job["error"] or job["message"] or f"Render {job_id} {job['status']}.")
+    video, srt = _deliver(job["result"], output)
+    _print_done(job, studio.store, video, srt)
+    return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() != ".mp4":
         raise VidgenError(f"The output {args.output} must end in .mp4.")
-    store = _store(args)
-    settings = _settings_from(args, store)
-    text = read_script_file(args.script, store.settings.max_script_bytes)
+    studio = _studio(args)
+    settings = _settings_from(args, studio.store)
+    text = read_script_file(args.script, studio.settings.max_script_bytes)
 
-    def ready(project: Project) -> None:  # everything checked before the project is saved
-        _apply_characters(store, project, args.character_image or [], args.character_seed or [],
+    def ready(project: Project) -> None:  # everything a render needs is checked before the project is saved
+        _apply_characters(studio.store, project, args.character_image or [], args.character_seed or [],
                           args.character_voice or [])
-        check_render(store, project)
+        check_render(studio.store, project)
 
-    project = create_project(store, text, title=args.title, settings=settings, scene_images=dict(args.image or []),
-                             before_save=ready)
-    bars = StageBars(not args.quiet)
-    try:
-        job = render(store, project.id, on_event=bars)
-    finally:
-        bars.close()
+    project = studio.create_project(text, args.title or "", settings, scene_images=dict(args.image or []),
+                                    before_save=ready)
     output = args.output or str(Path("out") / f"{Path(args.script).stem}.mp4")
-    video, srt = _deliver(job.result, output)
-    _print_done(job, store, video, srt)
-    return 0
+    return _finish(studio, studio.start_render(project["id"]), output, args.quiet)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    store = _store(args)
-    bars = StageBars(not args.quiet)
-    try:
-        job = resume(store, args.job_id, on_event=bars)
-    finally:
-        bars.close()
-    video, srt = _deliver(job.result, args.output)
-    _print_done(job, store, video, srt)
-    return 0
+    studio = _studio(args)
+    return _finish(studio, studio.resume_job(args.job_id), args.output, args.quiet)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

@@ -50,16 +50,19 @@ class JobQueue:
     """The queued and running jobs of one process's data folder, and the workers that run them."""
 
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
-                 lane: GpuLane | None = None) -> None:
+                 lane: GpuLane | None = None, threads: bool = True) -> None:
         """Opens the process's store of `settings`; jobs that a process of this host which is gone
         left running or queued become interrupted. `lane`: the GPU lane to hold (default: the
-        process's, or a private one with `gpu_slots` slots). Nothing starts until the first job."""
+        process's, or a private one with `gpu_slots` slots). Nothing starts until the first job.
+        `threads=False` starts no worker: `wait` runs the queued jobs up to the one waited for in the
+        caller's thread, as a worker would (the CLI: the same checks and work, without threads)."""
         if not isinstance(gpu_slots, int) or gpu_slots < 1:
             raise VidgenError(f"gpu_slots must be a whole number >= 1, not {gpu_slots!r}.")
         if not isinstance(max_queued, int) or max_queued < 1:
             raise VidgenError(f"max_queued must be a whole number >= 1, not {max_queued!r}.")
         self.gpu_slots = gpu_slots
         self.max_queued = max_queued
+        self.threads = threads
         # One slot: the process's lane, shared with every other GPU path in this process.
         self.lane = lane or (LANE if gpu_slots == 1 else GpuLane(gpu_slots))
         self.store = Store.open(settings)
@@ -106,6 +109,8 @@ class JobQueue:
         """Block until the job ends, passing its progress events to `on_event` as they come; returns
         the job. A job that has already ended returns at once; after `timeout` seconds the job is
         returned as it is then (check its status). A waiter that falls far behind skips events."""
+        if not self.threads:
+            self._run_here(job_id, on_event)
         job = self.store.get_job(job_id)
         deadline = None if timeout is None else time.monotonic() + timeout
         seen = 0
@@ -189,6 +194,8 @@ class JobQueue:
     # --- the workers -----------------------------------------------------------------------------
 
     def _ensure_workers(self) -> None:  # under self._cond
+        if not self.threads:
+            return
         self._workers = [t for t in self._workers if t.is_alive()]
         while len(self._workers) < self.gpu_slots:
             t = threading.Thread(target=self._serve, name=f"vidgen-worker-{len(self._workers) + 1}", daemon=True)
@@ -202,18 +209,33 @@ class JobQueue:
                     self._cond.wait()
                 if not self._queue:
                     return
-                job_id = self._queue.popleft()
-                entry = self._jobs[job_id]
-                entry.state = "starting"
-            try:
-                self._run(job_id, entry)
-            except Exception as e:  # the store failed while starting or ending the job: keep serving
-                log.exception("Render worker: job %s", job_id)
-                self._fail_quietly(job_id, e)
-            finally:
-                self._forget(job_id)
+                job_id = self._take()
+            self._run_taken(job_id, None)
 
-    def _run(self, job_id: str, entry: _Entry) -> None:
+    def _run_here(self, job_id: str, on_event: EventFn | None) -> None:
+        """threads=False: run the queued jobs up to `job_id` in this thread, in arrival order."""
+        while True:
+            with self._cond:
+                if job_id not in self._queue:
+                    return
+                taken = self._take()
+            self._run_taken(taken, on_event if taken == job_id else None)
+
+    def _take(self) -> str:  # under self._cond
+        job_id = self._queue.popleft()
+        self._jobs[job_id].state = "starting"
+        return job_id
+
+    def _run_taken(self, job_id: str, on_event: EventFn | None) -> None:
+        try:
+            self._run(job_id, self._jobs[job_id], on_event)
+        except Exception as e:  # the store failed while starting or ending the job: keep serving
+            log.exception("Render worker: job %s", job_id)
+            self._fail_quietly(job_id, e)
+        finally:
+            self._forget(job_id)
+
+    def _run(self, job_id: str, entry: _Entry, on_event: EventFn | None = None) -> None:
         with self.lane.hold(job_id):
             job = self.store.get_job(job_id)
             with self._cond:
@@ -223,9 +245,10 @@ class JobQueue:
                     self.store.update_job(job_id, status="cancelled", finished=time.time(),
                                           message="Cancelled before it started.")
                 return
+            publish = functools.partial(self._publish, job_id)
             try:
                 run_job(self.store, job_id, _Guarded(self, job_id, entry.work),
-                        on_event=functools.partial(self._publish, job_id))
+                        on_event=publish if on_event is None else lambda ev: (publish(ev), on_event(ev)))
             except VidgenError:  # includes Cancelled: the job record says what happened
                 pass
 

@@ -1,0 +1,192 @@
+"""Project edits given as plain data (the API's JSON, the studio's forms): checked and turned into
+the domain's records, each mistake a one-line VidgenError that names the field and the fix."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .domain import MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Line, Scene
+from .errors import VidgenError
+from .render_settings import typed, voice_from
+from .services.voice.prosody import parse_line
+
+SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
+                 "image_model", "image_strength")
+MAX_TITLE = 200
+MAX_SCENE_SECONDS = 3600.0
+
+__all__ = ["need_str", "need_id", "title_of", "scene_index", "character_index", "scene_from", "line_from",
+           "characters_from", "replace_narration", "typed", "voice_from", "SCENE_CHANGES", "MAX_TITLE",
+           "MAX_PREVIEW_CHARS"]
+
+
+def need_str(value: Any, what: str) -> None:
+    if not isinstance(value, str):
+        raise VidgenError(f"The {what} must be text, not {type(value).__name__}.")
+
+
+def need_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise VidgenError(f"A {what} id is needed (text), not {value!r}.")
+    return value.strip()
+
+
+def title_of(title: str) -> str:
+    t = " ".join(title.split())
+    if not t:
+        raise VidgenError("The title is empty: give the project a title.")
+    if len(t) > MAX_TITLE:
+        raise VidgenError(f"The title is {len(t)} characters long: use at most {MAX_TITLE}.")
+    return t
+
+
+MAX_PREVIEW_CHARS = 500
+
+
+def scene_index(scenes: list[Scene], number: Any, project_id: str) -> int:
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise VidgenError(f"A scene number is a whole number, not {number!r}.")
+    for i, s in enumerate(scenes):
+        if s.number == number:
+            return i
+    raise VidgenError(f"No scene {number} in project '{project_id}': it has scenes 1 to {len(scenes)}.")
+
+
+def character_index(characters: list[Character], name: Any) -> int:
+    need_str(name, "character name")
+    for i, c in enumerate(characters):
+        if c.name.casefold() == " ".join(name.split()).casefold():
+            return i
+    known = ", ".join(c.name for c in characters) or "none"
+    raise VidgenError(f"No character {name!r} in this project (characters: {known}).")
+
+
+SCENE_FIELDS = {f.name: f for f in dataclasses.fields(Scene)}
+
+
+def scene_from(d: Any, expected: int, max_text: int) -> Scene:
+    if not isinstance(d, dict):
+        raise VidgenError(f"Scene {expected} must be a dict, not {type(d).__name__}.")
+    unknown = sorted(set(map(str, d)) - set(SCENE_FIELDS))
+    if unknown:
+        raise VidgenError(f"Scene {expected}: unknown field {', '.join(unknown)}: use {', '.join(SCENE_FIELDS)}.")
+    where = f"Scene {expected}"
+    number = typed(f"{where} number", d.get("number"), int)
+    if number != expected:
+        raise VidgenError(f"Scene numbers must run 1, 2, 3... in order: scene {expected} is numbered {number}.")
+
+    def text(name: str, default: str = "") -> str:
+        value = typed(f"{where} {name}", d.get(name, default), str)
+        if len(value) > max_text:
+            raise VidgenError(f"{where}: the {name} is {len(value)} characters long: use at most {max_text}.")
+        return value
+
+    def choice(name: str, allowed: tuple[str, ...], empty_ok: bool, default: str = "") -> str:
+        value = text(name, default)
+        if value not in allowed and not (empty_ok and value == ""):
+            raise VidgenError(f"{where}: unknown {name} {value!r}: use one of {', '.join(allowed)}"
+                              f"{' (or empty for automatic)' if empty_ok else ''}.")
+        return value
+
+    def str_list(name: str) -> list[str]:
+        value = d.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise VidgenError(f"{where}: {name} must be a list of text, not {value!r}.")
+        return list(value)
+
+    lines_in = d.get("lines", [])
+    if not isinstance(lines_in, list):
+        raise VidgenError(f"{where}: lines must be a list of {{text, speaker, parenthetical}}, not {lines_in!r}.")
+    lines = [line_from(ln, f"{where} line {i + 1}", max_text) for i, ln in enumerate(lines_in)]
+    duration = typed(f"{where} duration", d.get("duration", Scene.duration), float)
+    if not 0 < duration <= MAX_SCENE_SECONDS:
+        raise VidgenError(f"{where}: duration must be over 0 and at most {MAX_SCENE_SECONDS:.0f} seconds, not {duration}.")
+    camera = str_list("camera")
+    bad = [c for c in camera if c not in MOTIONS]
+    if bad:
+        raise VidgenError(f"{where}: unknown camera direction {bad[0]!r}: use one of {', '.join(MOTIONS)}.")
+    strength = typed(f"{where} image_strength", d.get("image_strength", 0.0), float)
+    if not 0.0 <= strength <= 1.0:
+        raise VidgenError(f"{where}: image_strength must be from 0 (use the image as it is) to 1, not {strength}.")
+    interior = d.get("interior")
+    if interior is not None and not isinstance(interior, bool):
+        raise VidgenError(f"{where}: interior must be true, false or null, not {interior!r}.")
+    return Scene(
+        number=number, heading=text("heading"), text=text("text"), lines=lines, visual=text("visual"),
+        mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
+        location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
+        characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
+        transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
+        image_strength=strength,
+    )
+
+
+def line_from(d: Any, where: str, max_text: int) -> Line:
+    if not isinstance(d, dict):
+        raise VidgenError(f"{where} must be a dict with text, speaker and parenthetical, not {d!r}.")
+    unknown = sorted(set(map(str, d)) - {"text", "speaker", "parenthetical"})
+    if unknown:
+        raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use text, speaker, parenthetical.")
+    text = typed(f"{where} text", d.get("text", ""), str)
+    if not text.strip():
+        raise VidgenError(f"{where} is empty: write the line or remove it.")
+    if len(text) > max_text:
+        raise VidgenError(f"{where} is {len(text)} characters long: use at most {max_text}.")
+    parse_line(text, where=where)  # the voice's markup ([pause 1.5], *emphasis*, [slow]) must read
+    speaker = d.get("speaker")
+    if speaker is not None:
+        speaker = typed(f"{where} speaker", speaker, str).strip() or None  # "" means narration
+    paren = typed(f"{where} parenthetical", d.get("parenthetical", ""), str)
+    return Line(text=text.strip(), speaker=speaker, parenthetical=paren.strip())
+
+
+def characters_from(data: Any, n_scenes: int) -> list[Character]:
+    if not isinstance(data, list):
+        raise VidgenError(f"characters must be a list of {{name, description, scenes}}, not {type(data).__name__}.")
+    out, names = [], set()
+    for i, d in enumerate(data):
+        where = f"Character {i + 1}"
+        if not isinstance(d, dict):
+            raise VidgenError(f"{where} must be a dict with name, description and scenes, not {d!r}.")
+        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes", "seed", "reference", "voice"})
+        if unknown:
+            raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: "
+                              "use name, description, scenes, seed, reference, voice.")
+        name = " ".join(typed(f"{where} name", d.get("name", ""), str).split())
+        if not name:
+            raise VidgenError(f"{where} has no name: name it or remove it.")
+        if name.casefold() in names:
+            raise VidgenError(f"Character {name!r} is listed twice: merge the two entries.")
+        names.add(name.casefold())
+        scenes = d.get("scenes", [])
+        if not isinstance(scenes, list):
+            raise VidgenError(f"{name}: scenes must be a list of scene numbers, not {scenes!r}.")
+        scenes = [typed(f"{name}: scene number", s, int) for s in scenes]
+        bad = [s for s in scenes if not 1 <= s <= n_scenes]
+        if bad:
+            raise VidgenError(f"{name} is listed in scene {bad[0]}, but the project has scenes 1 to {n_scenes}.")
+        seed = d.get("seed")
+        if seed is not None:
+            seed = typed(f"{name}: seed", seed, int)
+            if not 0 <= seed < 2**32:
+                raise VidgenError(f"{name}: the seed must be from 0 to {2**32 - 1}, not {seed}.")
+        out.append(Character(name=name, description=typed(f"{name}: description", d.get("description", ""), str),
+                             scenes=scenes, seed=seed,
+                             reference=typed(f"{name}: reference", d.get("reference", ""), str),
+                             voice=None if d.get("voice") is None else voice_from(d["voice"], name)))
+    return out
+
+
+def replace_narration(lines: list[dict], narration: Any) -> list[dict]:
+    """The scene's lines with the narration (speaker None) replaced by `narration`'s paragraphs,
+    placed where the first narration line was (or first, when there was none)."""
+    need_str(narration, "narration")
+    paragraphs = [" ".join(p.split()) for p in narration.replace("\r\n", "\n").split("\n\n")]
+    new = [{"text": p, "speaker": None, "parenthetical": ""} for p in paragraphs if p]
+    at = next((i for i, ln in enumerate(lines) if not ln.get("speaker")), 0)
+    kept = [ln for ln in lines if ln.get("speaker")]
+    before = sum(1 for ln in lines[:at] if ln.get("speaker"))
+    return kept[:before] + new + kept[before:]
