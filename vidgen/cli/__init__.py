@@ -9,6 +9,7 @@ from .. import __version__
 from ..errors import Cancelled, VidgenError
 from . import models, render
 from .progress import Parser
+from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
 
 
@@ -63,8 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=render.cmd_cancel)
 
     models.add_parser(sub, common)
-
-    from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
 
     sv = add_arguments(sub.add_parser("serve", help="open the web studio (Gradio)"))
     sv.set_defaults(func=render.cmd_serve)

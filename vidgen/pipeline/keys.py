@@ -59,7 +59,7 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
                     mood=scene.mood, language=language, seed=project.settings.seed)
 
 
-def clip_key(project: Project, image: str, motion: str, duration: float) -> str:
+def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera") -> str:
     s = project.settings
-    return step_key("animation", backend="camera", image=image, motion=motion, duration=duration,
+    return step_key("animation", backend=backend, image=image, motion=motion, duration=duration,
                     fps=s.fps, size=s.size)

@@ -16,8 +16,8 @@ from ..domain import Project, Scene
 from ..jobs import JobContext
 from ..models.registry import registry_for
 from ..resolve import image_model, ip_adapter_for, music_model, scene_cast, silent_speech_seconds, spoken_lines
-from ..services.animation import render_camera_motion
-from ..services.images import diffusion, fit_user_image, paint_storyboard
+from ..services.animation import ClipJob, make_clip
+from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..store import Store
@@ -62,8 +62,8 @@ class Steps:
             adapter = ip_adapter_for(self.store, spec) if request.ip_image else None
 
             def produce():
-                out = diffusion.generate(spec, request, path, size=s.size, progress=progress,
-                                         cancel=self.ctx.check_cancel, ip_adapter=adapter)
+                job = ImageJob(scene, s.size, request=request, ip_adapter=adapter)
+                out = make_image(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
                 return {"image": (Path(out), "image")}, {"model": spec.id, "prompt": request.prompt,
                                                          "seed": request.seed}
         elif scene.image:
@@ -75,9 +75,8 @@ class Steps:
             key = image_key(project, scene)
 
             def produce():
-                frame = paint_storyboard(scene, s.size, path, seed=s.seed, total_scenes=len(project.scenes),
-                                         caption=s.scene_label)
-                return {"image": (frame, "image")}, {}
+                job = ImageJob(scene, s.size, seed=s.seed, total_scenes=len(project.scenes), caption=s.scene_label)
+                return {"image": (make_image(spec, job, path, progress=progress), "image")}, {}
         hit = self.run("image", scene.number, key, produce)
         return {"image": hit["outputs"]["image"], "cached": hit["cached"], "model": spec.id}
 
@@ -110,13 +109,14 @@ class Steps:
         duration = scene_duration(voice["seconds"], s)
         path = self.work_dir / f"clip-{scene.number}.mp4"
 
+        spec = registry_for(self.store).active("animation")  # the camera until image-to-video runs
+
         def produce():
-            clip = render_camera_motion(self.store.asset_path(image), motion, duration, s.fps, s.size, path,
-                                        preset=CLIP_PRESET, crf=CLIP_CRF, progress=progress,
-                                        cancel=self.ctx.check_cancel)
+            job = ClipJob(str(self.store.asset_path(image)), motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF)
+            clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
             return {"clip": (clip, "video")}, {}
 
-        hit = self.run("animation", scene.number, clip_key(project, image, motion, duration), produce)
+        hit = self.run("animation", scene.number, clip_key(project, image, motion, duration, spec.backend), produce)
         return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
 
     def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:

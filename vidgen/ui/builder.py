@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
-from .common import Shared, gpu_options
+from .common import Shared, gpu_options, job_rows, project_rows
 
 QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
 MAX_FILE_SIZE = 50 * 1024 * 1024  # uploads (scripts, images, music)
@@ -45,8 +45,6 @@ def build_app(studio: Any) -> gr.Blocks:
                 models_tab.build(shared)
 
         def tables() -> tuple[list, list]:
-            from .common import job_rows, project_rows
-
             return project_rows(studio.list_projects()), job_rows(studio.list_jobs())
 
         demo.load(tables, None, [projects, jobs], api_visibility="private")

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from ..domain import ProgressEvent
+from ..errors import VidgenError
 
 GPU = "gpu"  # the concurrency_id of every event that computes on the GPU lane
 
@@ -45,8 +46,6 @@ def progress_reporter(progress: Any) -> Callable[[ProgressEvent], None]:
 
 def finished(job: dict[str, Any]) -> dict[str, Any]:
     """The job dict of a render that completed; a failed or cancelled one raises its message."""
-    from ..errors import VidgenError
-
     if job["status"] != "completed":
         reason = job.get("error") or job.get("message") or ""
         raise VidgenError(f"Job {job['id']} {job['status']}" + (f": {reason}" if reason else "."))

@@ -6,6 +6,10 @@ import argparse
 import os
 from typing import Any
 
+from ..config import Settings
+from ..errors import VidgenError
+from ..studio import Studio
+
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("VIDGEN_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
@@ -22,10 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def serve(args: argparse.Namespace, **launch_kwargs: Any):
     """Open the store, build the studio and launch it (blocks unless prevent_thread_lock is passed)."""
-    from ..config import Settings
-    from ..errors import VidgenError
-    from ..studio import Studio
-    from .builder import build_app, launch_options
+    from .builder import build_app, launch_options  # gradio: imported when serving, not for the CLI's flags
 
     if args.gpu_slots < 1:
         raise VidgenError(f"--gpu-slots must be 1 or more, not {args.gpu_slots}.")

@@ -1,5 +1,20 @@
-"""Animation: a moving clip per scene. Today the built-in camera (camera.py); image-to-video next."""
+"""Animation: a moving clip per scene from its picture. Today the built-in camera (camera.py); the
+backend is picked from the animation model's record through the one table (models/backends.py)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ...models.backends import runtime
+from ...models.registry import ModelSpec
 from .camera import choose_motion, motion_frames, render_camera_motion
+from .job import ClipJob
 
-__all__ = ["choose_motion", "motion_frames", "render_camera_motion"]
+__all__ = ["choose_motion", "motion_frames", "render_camera_motion", "make_clip", "ClipJob"]
+
+
+def make_clip(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
+              cancel: Callable[[], None] | None = None) -> Path:
+    """One scene's clip by the animation model `spec` (its backend's `animate`)."""
+    return runtime(spec).animate(spec, job, out_path, progress=progress, cancel=cancel)

@@ -6,16 +6,30 @@ Sizes and user files are checked here (files.py), so the painter can assume sane
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from ...domain import MOODS, TIMES_OF_DAY, Scene
-from ...errors import VidgenError
+from ...domain import Scene
+from ...models.backends import runtime
+from ...models.registry import ModelSpec
 from . import painter
 from .files import MAX_PIXELS, _check_size, _write_png, check_image, cover_fit, fit_user_image, open_image
+from .job import ImageJob
 from .painter import CAPTION_INSET, guess_setting, guess_time_of_day  # re-exported: part of this API
 
+Progress = Callable[[float], None]
+Cancel = Callable[[], None]
+
+
 # --- public API ------------------------------------------------------------------------------
+
+def make_image(spec: ModelSpec, job: ImageJob, out_path: str | Path, *, progress: Progress | None = None,
+               cancel: Cancel | None = None) -> Path:
+    """One scene's picture by the image model `spec`, whose backend is picked through the one table
+    (models/backends.py): the painter, or a diffusers pipeline."""
+    return runtime(spec).generate_image(spec, job, out_path, progress=progress, cancel=cancel)
+
 
 def paint_storyboard(scene: Scene, size: tuple[int, int], out_path: str | Path, *, seed: int = 0,
                      total_scenes: int | None = None, caption: bool = True) -> Path:
@@ -29,13 +43,9 @@ def render_storyboard(scene: Scene, size: tuple[int, int], *, seed: int = 0,
                       total_scenes: int | None = None, caption: bool = True) -> np.ndarray:
     """The painted frame as an H x W x 3 uint8 array (what `paint_storyboard` writes)."""
     w, h = _check_size(size)
-    if scene.mood and scene.mood not in MOODS:
-        raise VidgenError(f"Scene {scene.number}: unknown mood {scene.mood!r}: use one of {', '.join(MOODS)}.")
-    if scene.time_of_day and scene.time_of_day not in TIMES_OF_DAY:
-        raise VidgenError(f"Scene {scene.number}: unknown time of day {scene.time_of_day!r}: "
-                          f"use one of {', '.join(TIMES_OF_DAY)}.")
+    painter.check_scene(scene)
     return painter.render(scene, w, h, seed=seed, total_scenes=total_scenes, caption=caption)
 
 
 __all__ = ["paint_storyboard", "render_storyboard", "fit_user_image", "check_image", "open_image", "guess_setting",
-           "guess_time_of_day", "CAPTION_INSET", "MAX_PIXELS", "cover_fit"]
+           "guess_time_of_day", "CAPTION_INSET", "MAX_PIXELS", "cover_fit", "make_image", "ImageJob"]

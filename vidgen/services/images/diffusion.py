@@ -33,6 +33,7 @@ from ...media import atomic_output, check_cancel
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from .files import _check_size, cover_fit, fit_user_image, open_image
+from .job import ImageJob
 from .prompts import (BACKENDS, DEFAULTS, MAX_SIDE, MIN_SIDE, SCHEDULERS, SD15, SDXL, SDXL_TURBO, STYLES_FILE,
                       ImageRequest, ModelDefaults, character_seed, check_lora_source, check_request, compose_prompt,
                       lora_source, model_defaults, native_size, styles)
@@ -238,3 +239,10 @@ def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tu
 __all__ = ["ImageRequest", "ModelDefaults", "DEFAULTS", "SCHEDULERS", "styles", "compose_prompt", "native_size",
            "model_defaults", "character_seed", "check_lora_source", "check_request", "generate", "register_loaders",
            "load_pipeline", "BACKENDS", "STYLES_FILE", "MIN_SIDE", "MAX_SIDE", "SDXL", "SDXL_TURBO", "SD15"]
+
+
+def generate_image(spec: Any, job: ImageJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
+                   cancel: Callable[[], None] | None = None) -> Path:
+    """The image backend entry point (services/images/job.py): `job.request` cover-fitted to the frame."""
+    return generate(spec, job.request, out_path, size=job.size, progress=progress, cancel=cancel,
+                    ip_adapter=job.ip_adapter)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ...assets import FONT_BOLD, FONT_REGULAR
-from ...domain import MOODS, Scene
+from ...domain import MOODS, TIMES_OF_DAY, Scene
+from ...errors import VidgenError
+from .files import _check_size, _write_png
+from .job import ImageJob
 from .painter_canvas import Canvas, lerp, smoothstep
 from .painter_scenery import SettingsMixin
 from .painter_words import MARS_WORDS, guess_setting, guess_time_of_day, mentions, stable_int
@@ -347,3 +352,20 @@ def _truncate(text: str, font, width: float) -> str:
         else:
             hi = mid - 1
     return (text[:lo].rstrip() + "…") if lo > 0 else ""
+
+def check_scene(scene: Scene) -> None:
+    """The scene fields the painter reads must be known values."""
+    if scene.mood and scene.mood not in MOODS:
+        raise VidgenError(f"Scene {scene.number}: unknown mood {scene.mood!r}: use one of {', '.join(MOODS)}.")
+    if scene.time_of_day and scene.time_of_day not in TIMES_OF_DAY:
+        raise VidgenError(f"Scene {scene.number}: unknown time of day {scene.time_of_day!r}: "
+                          f"use one of {', '.join(TIMES_OF_DAY)}.")
+
+
+def generate_image(spec: Any, job: ImageJob, out_path: str | Path, *, progress: Any = None,
+                   cancel: Any = None) -> Path:
+    """The image backend entry point (services/images/job.py): the painted frame as a PNG."""
+    w, h = _check_size(job.size)
+    check_scene(job.scene)
+    return _write_png(render(job.scene, w, h, seed=job.seed, total_scenes=job.total_scenes, caption=job.caption),
+                      out_path)
