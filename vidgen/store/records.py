@@ -15,7 +15,7 @@ from typing import Any
 
 from tinydb import where
 
-from ..domain import JOB_STATUSES, Job, Project, from_dict
+from ..domain import JOB_STATUSES, Job, Project, from_dict, project_doc
 from ..errors import VidgenError
 from .base import StoreBase
 from .storage import _plain, _size_ok, log
@@ -69,7 +69,7 @@ class Records(StoreBase):
             if not project.created:
                 project.created = (old or {}).get("created") or now
             project.updated = now
-            self._put("projects", "id", _plain(project), old)
+            self._put("projects", "id", _plain(project_doc(project)), old)
         return project
 
     def get_project(self, project_id: str) -> Project:
