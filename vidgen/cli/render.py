@@ -8,7 +8,7 @@ import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..config import Settings
 from ..checks import check_render
@@ -186,35 +186,37 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_jobs(args: argparse.Namespace) -> int:
-    store = _store(args)
-    jobs = store.list_jobs()
-    if args.json:
-        print(json.dumps([asdict(j) for j in jobs], indent=2, ensure_ascii=False))
-        return 0
-    if not jobs:
-        print("No jobs yet: render a script with `python -m vidgen render SCRIPT`.")
-    for j in jobs:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(j.created))
-        took = f"{j.finished - j.started:6.1f} s" if j.finished and j.started else "       -"
-        print(f"{j.id}  {when}  {j.status:<11} {j.stage:<9} {j.progress * 100:5.1f}%  {took}  "
-              f"project {j.project_id}  {j.error or j.message}"[:200])
+def _table(rows: list[Any], as_json: bool, empty: str, line: Callable[[Any], str]) -> int:
+    if as_json:
+        print(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
+    elif not rows:
+        print(empty)
+    for r in rows if not as_json else []:
+        print(line(r))
     return 0
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    def line(j: Any) -> str:
+        took = f"{j.finished - j.started:6.1f} s" if j.finished and j.started else "       -"
+        return (f"{j.id}  {_when(j.created)}  {j.status:<11} {j.stage:<9} {j.progress * 100:5.1f}%  {took}  "
+                f"project {j.project_id}  {j.error or j.message}"[:200])
+
+    return _table(_store(args).list_jobs(), args.json, "No jobs yet: render a script with `python -m vidgen render "
+                  "SCRIPT`.", line)
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
-    store = _store(args)
-    projects = store.list_projects()
-    if args.json:
-        print(json.dumps([asdict(p) for p in projects], indent=2, ensure_ascii=False))
-        return 0
-    if not projects:
-        print("No projects yet: render a script with `python -m vidgen render SCRIPT`.")
-    for p in projects:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.updated))
+    def line(p: Any) -> str:
         video = p.outputs.get("video", "")
-        print(f"{p.id}  {when}  {p.title[:40]:<40} {len(p.scenes):>3} scenes  {video or 'not rendered'}")
-    return 0
+        return f"{p.id}  {_when(p.updated)}  {p.title[:40]:<40} {len(p.scenes):>3} scenes  {video or 'not rendered'}"
+
+    return _table(_store(args).list_projects(), args.json, "No projects yet: render a script with `python -m vidgen "
+                  "render SCRIPT`.", line)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:

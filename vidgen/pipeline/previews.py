@@ -3,7 +3,6 @@ same cached steps as a render, after the same checks."""
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from ..checks import check_render
@@ -14,7 +13,7 @@ from ..store import Store
 from .keys import scene_duration
 from .plan import scene_motions
 from .query import speech_seconds
-from .steps import Steps
+from .steps import Steps, work_folder
 
 
 class _OneSceneWork:
@@ -49,11 +48,9 @@ class SceneWork(_OneSceneWork):
         store = self.store
         project, index = self._prepare(ctx)
         scene = project.scenes[index]
-        work_dir = store.settings.tmp_dir / ctx.job.id
-        work_dir.mkdir(parents=True, exist_ok=True)
-        steps = Steps(store, ctx, work_dir)
         label = f"Scene {scene.number}"
-        try:
+        with work_folder(store, ctx) as work_dir:
+            steps = Steps(store, ctx, work_dir)
             ctx.begin_stage("images", f"{label}: image")
             image = steps.image(project, scene, ctx.sub_progress(0.0, 1.0, f"{label}: image", scene.number))
             ctx.progress(1.0, f"{label}: image", scene.number)
@@ -66,8 +63,6 @@ class SceneWork(_OneSceneWork):
             clip = steps.clip(project, scene, image["image"], voice, motion,
                               ctx.sub_progress(0.0, 1.0, message, scene.number))
             ctx.progress(1.0, message, scene.number)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
         return {
             "project": project.id, "scene": scene.number,
             "image": str(store.asset_path(image["image"])), "clip": str(store.asset_path(clip["clip"])),
@@ -89,15 +84,11 @@ class ImageWork(_OneSceneWork):
         store = self.store
         project, index = self._prepare(ctx)
         scene = project.scenes[index]
-        work_dir = store.settings.tmp_dir / ctx.job.id
-        work_dir.mkdir(parents=True, exist_ok=True)
         label = f"Scene {scene.number}: image"
-        try:
+        with work_folder(store, ctx) as work_dir:
             ctx.begin_stage("images", label)
             image = Steps(store, ctx, work_dir).image(project, scene, ctx.sub_progress(0.0, 1.0, label, scene.number))
             ctx.progress(1.0, label, scene.number)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
         return {"project": project.id, "scene": scene.number, "image": str(store.asset_path(image["image"])),
                 "cached": image["cached"], "model": image["model"]}
 
@@ -122,12 +113,8 @@ class MusicWork:
         clips = [{"duration": scene_duration(speech_seconds(store, project, scene)
                                              or max(0.0, scene.duration - s.transition_seconds - SPEECH_LEAD_SECONDS
                                                     - SPEECH_TAIL_SECONDS), s)} for scene in project.scenes]
-        work_dir = store.settings.tmp_dir / ctx.job.id
-        work_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with work_folder(store, ctx) as work_dir:
             ctx.begin_stage("music")
             hit = Steps(store, ctx, work_dir).score(project, clips)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
         return {"project": project.id, "audio": str(store.asset_path(hit["outputs"]["music"])),
                 "cached": hit["cached"], **hit["data"]}

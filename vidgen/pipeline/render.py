@@ -18,7 +18,7 @@ from ..store import Store
 from .executor import Executor, LocalExecutor
 from .keys import step_key
 from .plan import scene_motions
-from .steps import Steps
+from .steps import Steps, work_folder
 
 
 class RenderWork:
@@ -31,9 +31,7 @@ class RenderWork:
 
     def __call__(self, ctx: JobContext) -> dict[str, Any]:
         store = self.store
-        work_dir = store.settings.tmp_dir / ctx.job.id
-        work_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with work_folder(store, ctx) as work_dir:
             project = self._prepare(ctx)
             steps = Steps(store, ctx, work_dir)
             n, each = len(project.scenes), self.executor.map
@@ -50,8 +48,6 @@ class RenderWork:
                          project.scenes, lambda sc: f"Scene {sc.number}/{n}: {motions[sc.number].replace('_', ' ')}")
             music = self._music(ctx, steps, project, clips)
             video, srt, duration = self._assemble(ctx, steps, project, clips, voices, music)
-        finally:
-            shutil.rmtree(work_dir, ignore_errors=True)
         data = store.settings.data_dir
         video, srt = (_named_copy(data, data / rel, ctx.job.id, project.title) for rel in (video, srt))
         latest = store.get_project(project.id)  # keep edits made while this job ran

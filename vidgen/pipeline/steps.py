@@ -7,10 +7,12 @@ made, or the step produced, its files stored as assets and its record cached.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..domain import Project, Scene
 from ..jobs import JobContext
@@ -27,6 +29,17 @@ from .plan import image_plan, music_segments
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 Produce = Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]
 Progress = Callable[[float], None]
+
+
+@contextlib.contextmanager
+def work_folder(store: Store, ctx: JobContext) -> Iterator[Path]:
+    """The job's scratch folder (its steps' files before they become assets), removed afterwards."""
+    folder = store.settings.tmp_dir / ctx.job.id
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Steps:
