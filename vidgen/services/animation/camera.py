@@ -13,7 +13,7 @@ import queue
 import random
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ...errors import VidgenError
 from ...media import VideoWriter, atomic_output, check_cancel
 from .job import ClipJob
 from ..images.files import open_image  # same checks and messages as the image service
+from ...models.registry import ModelSpec
 
 ZOOM = 1.15  # zoom_in / zoom_out travel
 PAN_ZOOM = 1.12  # fixed zoom during pans; the margin it creates is the pan's travel
@@ -265,7 +266,7 @@ def _inverse_affine(cam: tuple[float, float, float, float], w: int, h: int, sx: 
 __all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom"]
 
 
-def animate(spec: Any, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
+def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
             cancel: Callable[[], None] | None = None) -> Path:
     """The animation backend entry point (services/animation/job.py): the camera move over the still."""
     return render_camera_motion(job.image, job.motion, job.duration, job.fps, job.size, out_path, preset=job.preset,

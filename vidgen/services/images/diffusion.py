@@ -32,6 +32,7 @@ from ...errors import VidgenError
 from ...media import atomic_output, check_cancel
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
+from ...models.registry import ModelSpec
 from .files import _check_size, cover_fit, fit_user_image, open_image
 from .job import ImageJob
 from .prompts import (BACKENDS, DEFAULTS, MAX_SIDE, MIN_SIDE, SCHEDULERS, SD15, SDXL, SDXL_TURBO, STYLES_FILE,
@@ -52,7 +53,7 @@ def _variant(folder: Path) -> str | None:
     return None
 
 
-def load_pipeline(spec: Any, device: str) -> Any:
+def load_pipeline(spec: ModelSpec, device: str) -> Any:
     """The cache's loader for the diffusers image backends: from the local HF cache only."""
     import torch
     from diffusers import DiffusionPipeline
@@ -152,7 +153,7 @@ def _call_pipeline(base: Any, scheduler_name: str, *, img2img: bool) -> Any:
     return pipe
 
 
-def generate(spec: Any, request: ImageRequest, out_path: str | Path, *, size: tuple[int, int] | None = None,
+def generate(spec: ModelSpec, request: ImageRequest, out_path: str | Path, *, size: tuple[int, int] | None = None,
              progress: Callable[[float], None] | None = None, cancel: Callable[[], None] | None = None,
              cache: ModelCache | None = None, ip_adapter: Any = None) -> Path:
     """Paint `request` with the diffusers model `spec` and write a PNG to `out_path` (cover-fitted
@@ -241,7 +242,7 @@ __all__ = ["ImageRequest", "ModelDefaults", "DEFAULTS", "SCHEDULERS", "styles", 
            "load_pipeline", "BACKENDS", "STYLES_FILE", "MIN_SIDE", "MAX_SIDE", "SDXL", "SDXL_TURBO", "SD15"]
 
 
-def generate_image(spec: Any, job: ImageJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
+def generate_image(spec: ModelSpec, job: ImageJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
                    cancel: Callable[[], None] | None = None) -> Path:
     """The image backend entry point (services/images/job.py): `job.request` cover-fitted to the frame."""
     return generate(spec, job.request, out_path, size=job.size, progress=progress, cancel=cancel,

@@ -20,6 +20,7 @@ import numpy as np
 from ...assets import FONT_BOLD, FONT_REGULAR
 from ...domain import MOODS, TIMES_OF_DAY, Scene
 from ...errors import VidgenError
+from ...models.registry import ModelSpec
 from .files import _check_size, _write_png
 from .job import ImageJob
 from .painter_canvas import Canvas, lerp, smoothstep
@@ -362,7 +363,7 @@ def check_scene(scene: Scene) -> None:
                           f"use one of {', '.join(TIMES_OF_DAY)}.")
 
 
-def generate_image(spec: Any, job: ImageJob, out_path: str | Path, *, progress: Any = None,
+def generate_image(spec: ModelSpec, job: ImageJob, out_path: str | Path, *, progress: Any = None,
                    cancel: Any = None) -> Path:
     """The image backend entry point (services/images/job.py): the painted frame as a PNG."""
     w, h = _check_size(job.size)

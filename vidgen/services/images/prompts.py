@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from ...domain import ASPECTS, Character, Scene
 from ...errors import VidgenError
+from ...models.registry import ModelSpec
 
 BACKENDS = ("diffusers-sdxl", "diffusers-sd")
 STYLES_FILE = Path(__file__).with_name("styles.json")
@@ -107,7 +107,7 @@ def compose_prompt(scene: Scene, characters: list[Character], style: str = "") -
     return s["prompt"].replace("{prompt}", prompt), s.get("negative", "")
 
 
-def model_defaults(spec: Any) -> ModelDefaults:
+def model_defaults(spec: ModelSpec) -> ModelDefaults:
     """Steps, guidance and native sizes for a model, by backend and repo."""
     if spec.backend not in BACKENDS:
         raise VidgenError(f"Model '{spec.id}' runs on '{spec.backend}', not a diffusers image backend "
@@ -118,7 +118,7 @@ def model_defaults(spec: Any) -> ModelDefaults:
     return found or DEFAULTS[(spec.backend, "")]
 
 
-def native_size(spec: Any, aspect: str) -> tuple[int, int]:
+def native_size(spec: ModelSpec, aspect: str) -> tuple[int, int]:
     """The model's native (width, height) for an aspect ratio ("16:9", "9:16", "1:1")."""
     sizes = model_defaults(spec).sizes
     if aspect not in sizes:
@@ -137,7 +137,7 @@ def character_seed(character: Character, base_seed: int) -> int:
 
 # --- checks ----------------------------------------------------------------------------------
 
-def check_request(spec: Any, request: ImageRequest) -> None:
+def check_request(spec: ModelSpec, request: ImageRequest) -> None:
     """VidgenError naming what to fix in `request` (sizes, steps, guidance, scheduler, scales, LoRAs)."""
     for name in ("width", "height"):
         v = getattr(request, name)

@@ -28,7 +28,7 @@ from ...domain import MOODS
 from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, probe, write_wav
 from ...models import backends
-from ...models.registry import packaged
+from ...models.registry import ModelSpec, packaged
 from .audio import MusicResult, fade_edges, normalize  # noqa: F401  (part of this API)
 
 MAX_MUSIC_BYTES = 200 * 1024 * 1024
@@ -91,7 +91,7 @@ def _segment_seed(seed: int, index: int) -> int:
 COMPOSER = "composer"  # the built-in composer's registry record: the score's model when none is given
 
 
-def _runtime(spec: Any) -> ModuleType:
+def _runtime(spec: ModelSpec) -> ModuleType:
     """The backend module that scores with `spec` (a music ModelSpec), picked by its `backend`
     through models/backends.py's table."""
     if getattr(spec, "kind", None) != "music":

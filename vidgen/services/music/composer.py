@@ -35,6 +35,7 @@ import numpy as np
 
 from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, read_wav, write_wav
+from ...models.registry import ModelSpec
 from .arrangement import CRASH, DRUM_PATTERNS, KICK, ROLE_VOLUME, SNARE, compose_midi
 from .audio import MusicResult, fade_edges, normalize
 from .soundfont import reverb, soundfont_path, synthesize
@@ -109,12 +110,12 @@ def loop_to(result: MusicResult, seconds: float, out_wav: str | Path, *, crossfa
 
 # --- the score backend's entry point (models/backends.py) ------------------------------------
 
-def check_score(spec: Any, *, genre: str = "", tempo: float = 0, key: str = "",
+def check_score(spec: ModelSpec, *, genre: str = "", tempo: float = 0, key: str = "",
                 instruments: list[int] | None = None) -> None:
     """What can be refused before any segment is made: nothing here (plan() checks each request)."""
 
 
-def piece(spec: Any, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
+def piece(spec: ModelSpec, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
           instruments: list[int] | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
           cache: Any = None) -> tuple[np.ndarray, int, float, str, str]:
     """One segment of the film's score: (mono float32 audio, sample rate, tempo, key, prompt "")."""

@@ -30,6 +30,7 @@ from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, write_wav
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
+from ...models.registry import ModelSpec
 from .audio import MusicResult, fade_edges, normalize
 from .theory import GENRES, resolve_style
 
@@ -71,7 +72,7 @@ class MusicgenBundle:
         return self
 
 
-def load_musicgen(spec: Any, device: str) -> MusicgenBundle:
+def load_musicgen(spec: ModelSpec, device: str) -> MusicgenBundle:
     """The cache's loader for backend transformers-musicgen: from the local HF cache only."""
     import torch
     from transformers import AutoProcessor, MusicgenForConditionalGeneration
@@ -154,7 +155,7 @@ def _seam(old: np.ndarray, new: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([old[: len(old) - n], joined, new[n:]])
 
 
-def generate_audio(spec: Any, prompt: str, seconds: float, *, seed: int = 0, progress: ProgressFn | None = None,
+def generate_audio(spec: ModelSpec, prompt: str, seconds: float, *, seed: int = 0, progress: ProgressFn | None = None,
                    cancel: CancelFn | None = None, cache: ModelCache | None = None) -> tuple[np.ndarray, int]:
     """(mono float32 audio exactly `seconds` long, sample rate) from MusicGen `spec` and a text
     prompt. Windows past the first continue from the previous audio's tail."""
@@ -213,7 +214,7 @@ def generate_audio(spec: Any, prompt: str, seconds: float, *, seed: int = 0, pro
     return fade_edges(normalize(audio), sr, fade_in=0.0, fade_out=0.02), sr
 
 
-def generate(spec: Any, prompt: str, seconds: float, out_wav: str | Path, *, seed: int = 0,
+def generate(spec: ModelSpec, prompt: str, seconds: float, out_wav: str | Path, *, seed: int = 0,
              progress: ProgressFn | None = None, cancel: CancelFn | None = None,
              cache: ModelCache | None = None) -> MusicResult:
     """Generate `seconds` of music for `prompt` with MusicGen `spec` and write a 16-bit mono WAV at
@@ -228,14 +229,14 @@ def generate(spec: Any, prompt: str, seconds: float, out_wav: str | Path, *, see
 
 # --- the score backend's entry point (models/backends.py) ------------------------------------
 
-def check_score(spec: Any, *, genre: str = "", tempo: float = 0, key: str = "",
+def check_score(spec: ModelSpec, *, genre: str = "", tempo: float = 0, key: str = "",
                 instruments: list[int] | None = None) -> None:
     """What is refused before any segment is made: MusicGen is told a mood and style, not a key."""
     if key:
         raise VidgenError("MusicGen cannot be given a key: leave the music key empty, or use the composer.")
 
 
-def piece(spec: Any, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
+def piece(spec: ModelSpec, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
           instruments: list[int] | None = None, progress: ProgressFn | None = None, cancel: CancelFn | None = None,
           cache: ModelCache | None = None) -> tuple[np.ndarray, int, float, str, str]:
     """One segment of the film's score: (mono float32 audio, sample rate, tempo 0 and key "" (unknown),

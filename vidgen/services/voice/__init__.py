@@ -38,6 +38,7 @@ import numpy as np
 from ...domain import Character, Cue, Line, RenderSettings, Voice
 from ...errors import VidgenError
 from ...media import decode_audio, probe, write_wav
+from ...models.registry import PackagedRecords
 from . import prosody
 from .audio import SPEECH_DB, active_fraction, fit_peak, shape, speak, trim
 from .engines import Engines, registry_or_default, resolve
@@ -71,7 +72,7 @@ class VoiceResult:
 
 # --- voice ids ---------------------------------------------------------------------------------
 
-def check_voice(voice: str, registry: Any = None) -> str:
+def check_voice(voice: str, registry: PackagedRecords | None = None) -> str:
     """Validate a voice id early (known, downloaded, its backend installed), with a message that
     lists what is accepted. `registry` knows the user's added models (default: built-in records)."""
     if voice == NO_VOICE:
@@ -156,7 +157,7 @@ def default_voice(index: int, narrator: Voice, speakers: int = 1) -> Voice:
     return replace(narrator, pitch=round(pitch, 2), speed=round(speed, 3))
 
 
-def cast(settings: RenderSettings, characters: list[Character], *, registry: Any = None) -> dict[str | None, Voice]:
+def cast(settings: RenderSettings, characters: list[Character], *, registry: PackagedRecords | None = None) -> dict[str | None, Voice]:
     """Every speaker's voice, fully resolved (model never ""): key None is the narrator, then each
     character by name. Look voices up with `voice_for` (names match case-insensitively)."""
     project = settings.voice
@@ -189,7 +190,7 @@ def voice_for(voices: dict[str | None, Voice], speaker: str | None) -> Voice:
     return voices[None]
 
 
-def check_voices(settings: RenderSettings, characters: list[Character], *, registry: Any = None,
+def check_voices(settings: RenderSettings, characters: list[Character], *, registry: PackagedRecords | None = None,
                  samples: SamplePath | None = None) -> dict[str | None, Voice]:
     """Validate the narrator's and every character's voice before a render (ids, ranges, speakers,
     the language, cloning samples when `samples` resolves them); returns the cast."""
@@ -241,7 +242,7 @@ def synthesize_lines(
     length_scale: float | None = None,
     cancel: Callable[[], None] | None = None,
     cache: Any = None,
-    registry: Any = None,
+    registry: PackagedRecords | None = None,
     samples: SamplePath | None = None,
 ) -> VoiceResult:
     """Speak `lines` in order into one mono WAV; return its duration and per-sentence cues.
@@ -322,7 +323,7 @@ def synthesize_lines(
 
 
 def synthesize_preview(text: str, voice: Voice, out_wav: str | Path, *, language: str = "", mood: str = "neutral",
-                       registry: Any = None, cache: Any = None, project_voice: str = BUILTIN_VOICE,
+                       registry: PackagedRecords | None = None, cache: Any = None, project_voice: str = BUILTIN_VOICE,
                        samples: SamplePath | None = None, seed: int = 0) -> VoiceResult:
     """Speak `text` (a sentence or two, markup allowed) in `voice`, for trying a voice out;
     `voice.model` "" means `project_voice`."""

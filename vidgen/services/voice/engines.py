@@ -7,16 +7,16 @@ import contextlib
 from typing import Any
 
 from ...errors import VidgenError
-from ...models.registry import packaged
+from ...models.registry import PackagedRecords, packaged
 from .ids import BUILTIN_VOICE, PIPER_RECORD
 from .model import SamplePath, VoiceModel
 
 
-def registry_or_default(registry: Any) -> Any:
+def registry_or_default(registry: PackagedRecords | None) -> PackagedRecords:
     return packaged() if registry is None else registry
 
 
-def _unknown(voice: str, registry: Any) -> VidgenError:
+def _unknown(voice: str, registry: PackagedRecords) -> VidgenError:
     ids = [s.id for s in registry.list("voice")]
     return VidgenError(
         f"Unknown voice {voice!r}: use {BUILTIN_VOICE!r}, 'none' (no speech), 'piper:/path/to/voice.onnx' "
@@ -24,7 +24,7 @@ def _unknown(voice: str, registry: Any) -> VidgenError:
         "--kind voice`).")
 
 
-def resolve(voice: str, registry: Any = None) -> VoiceModel:
+def resolve(voice: str, registry: PackagedRecords | None = None) -> VoiceModel:
     """The record and files of a voice id, checked (not loaded); VidgenError says what to do."""
     registry = registry_or_default(registry)
     if voice == BUILTIN_VOICE or (voice.startswith("piper:") and voice.endswith(".onnx")):
@@ -42,7 +42,7 @@ def resolve(voice: str, registry: Any = None) -> VoiceModel:
 class Engines:
     """Backends opened on first use for one synthesis call; models stay in the cache's hands."""
 
-    def __init__(self, stack: contextlib.ExitStack, registry: Any, cache: Any, samples: SamplePath | None) -> None:
+    def __init__(self, stack: contextlib.ExitStack, registry: PackagedRecords, cache: Any, samples: SamplePath | None) -> None:
         self.stack, self.registry, self.cache, self.samples = stack, registry, cache, samples
         self.open: dict[str, Any] = {}
 

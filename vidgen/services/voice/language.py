@@ -15,7 +15,7 @@ import functools
 from typing import Any
 
 from ...errors import VidgenError
-from ...models.registry import packaged
+from ...models.registry import PackagedRecords, packaged
 from .ids import BUILTIN_VOICE
 
 FALLBACK = "en"
@@ -71,7 +71,7 @@ def mms_id(lang: str) -> str:
     return MMS_CODES[lang]
 
 
-def voice_for_language(lang: str, registry: Any = None) -> str:
+def voice_for_language(lang: str, registry: PackagedRecords | None = None) -> str:
     """The voice id to suggest for `lang`: the built-in Piper voice for English, else `mms-tts-<iso3>`
     or another transformers-vits voice whose record lists the language."""
     check_language(lang)

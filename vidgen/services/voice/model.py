@@ -21,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Callable
 
 from ...errors import VidgenError
 from ...models import backends, hub
+from ...models.registry import ModelSpec
 
 SamplePath = Callable[[str], "str | Path"]  # Voice.sample (an asset id) -> file
 
@@ -35,7 +36,7 @@ class VoiceModel:
     for Piper, the model and config files."""
 
     id: str
-    spec: Any
+    spec: ModelSpec
     files: tuple[str, str] = ("", "")  # Piper model and config
 
     @property
@@ -59,7 +60,7 @@ class VoiceModel:
         return bool(self.runtime().CLONES)
 
 
-def require_downloaded(spec: Any) -> None:
+def require_downloaded(spec: ModelSpec) -> None:
     """VidgenError with the download command unless `spec`'s files are in the local HF cache."""
     if not hub.is_downloaded(spec):
         raise VidgenError(f"Voice {spec.id!r} ({spec.name}) is not downloaded: run "

@@ -20,6 +20,7 @@ import numpy as np
 
 from ...domain import Voice
 from ...errors import VidgenError
+from ...models.registry import ModelSpec
 from .ids import BUILTIN_VOICE
 from .model import SamplePath, VoiceModel
 
@@ -57,7 +58,7 @@ def _piper_length(speed: float) -> float:
 
 # --- the backend interface (see model.py) ------------------------------------------------------
 
-def resolve(voice: str, spec: Any) -> VoiceModel:
+def resolve(voice: str, spec: ModelSpec) -> VoiceModel:
     """The Piper files of a voice id (the built-in voice, a record of it, or "piper:/path.onnx")."""
     if voice == BUILTIN_VOICE:
         return VoiceModel(voice, spec, _builtin_files())

@@ -29,6 +29,7 @@ from ...domain import Voice
 from ...errors import VidgenError
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
+from ...models.registry import ModelSpec
 from .model import SamplePath, VoiceModel, record_languages, require_downloaded
 
 BACKEND = "transformers-vits"
@@ -38,7 +39,7 @@ CLONES = False
 class VitsVoice:
     """A loaded VitsModel with its tokenizer: what the model cache holds for this backend."""
 
-    def __init__(self, model: Any, tokenizer: Any, spec: Any = None) -> None:
+    def __init__(self, model: Any, tokenizer: Any, spec: ModelSpec = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.spec = spec
@@ -67,19 +68,19 @@ def _read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _uroman_missing(spec: Any) -> VidgenError:
+def _uroman_missing(spec: ModelSpec) -> VidgenError:
     return VidgenError(f"{spec.name} ({spec.repo}) reads romanised text: install the uroman romaniser "
                        "(`pip install uroman`) to use it.")
 
 
-def check_model(spec: Any) -> None:
+def check_model(spec: ModelSpec) -> None:
     """What can be checked without loading: downloaded, and uroman installed when the tokenizer needs it."""
     folder = hub.local_path(spec)  # raises with the download command when missing
     if _read_json(folder / "tokenizer_config.json").get("is_uroman") and importlib.util.find_spec("uroman") is None:
         raise _uroman_missing(spec)
 
 
-def num_speakers(spec: Any) -> int:
+def num_speakers(spec: ModelSpec) -> int:
     """Speakers of a downloaded model, from its config (1 when unknown)."""
     try:
         folder = hub.local_path(spec)
@@ -88,7 +89,7 @@ def num_speakers(spec: Any) -> int:
     return max(1, int(_read_json(folder / "config.json").get("num_speakers") or 1))
 
 
-def load_model(spec: Any, device: str) -> VitsVoice:
+def load_model(spec: ModelSpec, device: str) -> VitsVoice:
     """The cache's loader for transformers-vits: model and tokenizer from the local HF cache only."""
     from transformers import AutoTokenizer, VitsModel
 
@@ -142,7 +143,7 @@ def synthesize(voice: VitsVoice, text: str, *, speed: float = 1.0, speaker: int 
 
 # --- the voice backend interface (see model.py) ------------------------------------------------
 
-def resolve(voice: str, spec: Any) -> VoiceModel:
+def resolve(voice: str, spec: ModelSpec) -> VoiceModel:
     """A VITS record checked without loading: downloaded, and uroman installed when needed."""
     require_downloaded(spec)
     check_model(spec)

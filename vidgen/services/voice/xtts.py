@@ -28,6 +28,7 @@ from ...domain import Voice
 from ...errors import VidgenError
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
+from ...models.registry import ModelSpec
 from .model import SamplePath, VoiceModel, record_languages, require_downloaded
 
 BACKEND = "coqui-xtts"
@@ -69,7 +70,7 @@ class XttsVoice:
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, model: Any, spec: Any = None) -> None:
+    def __init__(self, model: Any, spec: ModelSpec = None) -> None:
         self.model = model
         self.spec = spec
         self.latents: dict[str, tuple[Any, Any]] = {}
@@ -88,7 +89,7 @@ class XttsVoice:
         return sorted(getattr(manager, "speakers", None) or {})
 
 
-def load_model(spec: Any, device: str) -> XttsVoice:
+def load_model(spec: ModelSpec, device: str) -> XttsVoice:
     """The cache's loader for coqui-xtts: config, checkpoint and vocab from the local HF cache only."""
     require()
     from TTS.tts.configs.xtts_config import XttsConfig
@@ -145,7 +146,7 @@ def synthesize(voice: XttsVoice, text: str, *, language: str, sample: str = "", 
 
 # --- the voice backend interface (see model.py) ------------------------------------------------
 
-def resolve(voice: str, spec: Any) -> VoiceModel:
+def resolve(voice: str, spec: ModelSpec) -> VoiceModel:
     """The package first, then the download: 1.9 GB are no use without coqui-tts."""
     require()
     require_downloaded(spec)
