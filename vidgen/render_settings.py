@@ -74,6 +74,11 @@ class Setting:
     empty: str = ""  # what "" (or 0 for numbers) means, e.g. "the model's own"
     flag: str = ""  # the CLI flag ("" = --name-with-dashes; "-" = no flag)
     metavar: str = ""
+    label: str = ""  # the studio's field label ("" = the name in words)
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
 
     @property
     def cli_flag(self) -> str:
@@ -104,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
     # output
     _s("aspect", "str", "16:9", "frame aspect", "output", choices=tuple(ASPECTS)),
     _s("resolution", "str", "720p", "length of the frame's short side", "output", choices=tuple(RESOLUTIONS)),
-    _s("fps", "int", 24, "frames per second", "output", range=(1, 60), metavar="N"),
+    _s("fps", "int", 24, "frames per second", "output", range=(1, 60), metavar="N", label="Frames per second"),
     _s("quality", "str", "standard", "x264 preset: ultrafast / veryfast / medium", "output", choices=tuple(QUALITIES)),
     _s("seed", "int", 0, "seed of every generated picture, voice and score (a fixed offset per scene)", "output",
        range=(0, 2**32 - 1), metavar="N"),
@@ -112,26 +117,29 @@ SETTINGS: tuple[Setting, ...] = (
     _s("image_model", "str", "", "image model id (`models list --kind image`; storyboard = the painter)", "image",
        empty="the active image model", metavar="ID"),
     _s("scene_label", "bool", True, "the painter writes the scene's number and heading on its picture (a "
-       "storyboard aid; turn it off for a finished film: the captions already say it)", "image"),
+       "storyboard aid; turn it off for a finished film: the captions already say it)", "image",
+       label="Scene label on painted pictures"),
     _s("style", "str", "", "style preset of AI image models (cinematic, photographic, anime, ...)", "image",
        empty="none", metavar="NAME"),
     _s("negative_prompt", "str", "", "added to the style's negative prompt (AI image models)", "image",
-       flag="--negative", metavar="TEXT"),
+       flag="--negative", metavar="TEXT", label="Negative prompt (AI images)"),
     _s("image_steps", "int", 0, "denoising steps of AI image models", "image", range=(1, 200),
-       empty="the model's own, e.g. SDXL-Turbo 2, SDXL 30", metavar="N"),
+       empty="the model's own, e.g. SDXL-Turbo 2, SDXL 30", metavar="N",
+       label="Steps (AI images)"),
     _s("image_guidance", "optional_float", None, "classifier-free guidance of AI image models", "image",
-       range=(0.0, 30.0), empty="the model's own", flag="--guidance", metavar="G"),
+       range=(0.0, 30.0), empty="the model's own", flag="--guidance", metavar="G", label="Guidance (AI images)"),
     _s("scheduler", "str", "", "sampler of AI image models (euler, euler_a, dpm++, ddim)", "image",
        empty="the model's own", metavar="NAME"),
     _s("loras", "loras", [], "LoRAs: a .safetensors file or hub repo id, each with a scale (-4 to 4)", "image",
-       flag="--lora", metavar="SRC[:SCALE]"),
+       flag="--lora", metavar="SRC[:SCALE]", label="LoRAs (one per line)"),
     _s("reference_scale", "float", 0.6, "how strongly a character's reference picture steers the AI image "
-       "(IP-Adapter)", "image", range=(0.0, 1.0), metavar="S"),
+       "(IP-Adapter)", "image", range=(0.0, 1.0), metavar="S",
+       label="Character reference strength"),
     # animation
     _s("transition", "str", "fade", "transition between scenes (a scene's own overrides it)", "animation",
        choices=TRANSITIONS),
     _s("transition_seconds", "float", 0.5, "length of each transition", "animation", range=(0.0, 2.0),
-       metavar="S"),
+       metavar="S", label="Transition length (s)"),
     # voice
     _s("voice", "str", "piper:en_US-joe-medium", "the project's voice: piper:en_US-joe-medium, none (a silent "
        "film), piper:/path/voice.onnx or a voice model id", "voice", metavar="VOICE"),
@@ -145,18 +153,19 @@ SETTINGS: tuple[Setting, ...] = (
     _s("music_model", "str", "", "music model of the generated score", "music",
        empty="the active music model (the composer)", metavar="ID"),
     _s("music_genre", "str", "", "genre of the generated score (ambient, orchestral, piano, electronic, lofi, "
-       "rock, jazz, cinematic)", "music", empty="from the moods", flag="--genre", metavar="NAME"),
+       "rock, jazz, cinematic)", "music", empty="from the moods", flag="--genre", metavar="NAME", label="Genre"),
     _s("music_tempo", "int", 0, "tempo of the generated score in BPM", "music", range=(40, 220),
-       empty="the mood's", flag="--tempo", metavar="BPM"),
+       empty="the mood's", flag="--tempo", metavar="BPM", label="Tempo (BPM)"),
     _s("music_key", "str", "", 'key of the generated score, e.g. "D minor"', "music", empty="the mood's",
-       flag="--key", metavar="KEY"),
+       flag="--key", metavar="KEY", label="Key"),
     _s("music_instruments", "programs", [], "General MIDI programs of the score's melody, chords, bass and pad, "
-       "e.g. 0,48,32,89", "music", empty="the genre's", flag="--instruments", metavar="P,P,P,P"),
+       "e.g. 0,48,32,89", "music", empty="the genre's", flag="--instruments", metavar="P,P,P,P",
+       label="Instruments (General MIDI programs)"),
     _s("music_volume", "float", 0.3, "music level relative to the voice (0.3 is about 10 dB under it)", "music",
-       range=(0.0, 2.0), metavar="V"),
+       range=(0.0, 2.0), metavar="V", label="Music level"),
     # subtitles
     _s("subtitles", "bool", True, "burn the captions into the picture (the .srt sidecar is always written)",
-       "subtitles", flag="--no-burn-subtitles"),
+       "subtitles", flag="--no-burn-subtitles", label="Burn captions into the picture"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

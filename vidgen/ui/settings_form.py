@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from ..render_settings import GROUPS, SETTINGS, Setting, describe
+from ..render_settings import GROUPS, SETTINGS, Setting
 from ..services.images.diffusion import SCHEDULERS, styles
 from ..services.music.composer import GENRES
 from ..services.voice import BUILTIN_VOICE
@@ -52,8 +52,8 @@ CUSTOM_VALUES = ("voice", "language")  # a voice file or language code not in th
 
 
 def _field(studio: Any, s: Setting) -> gr.components.Component:
-    common = {"label": s.name.replace("_", " ").capitalize(), "info": describe(s).replace("`", ""),
-              "elem_id": "render-" + s.name.replace("_", "-")}
+    info = s.help + (f" (empty: {s.empty})" if s.empty else "")
+    common = {"label": s.title, "info": info.replace("`", ""), "elem_id": "render-" + s.name.replace("_", "-")}
     if s.name == "music":
         return gr.Radio([MUSIC_AUTO, MUSIC_NONE, MUSIC_FILE], value=MUSIC_AUTO, **{**common, "elem_id": "render-music-mode"})
     if s.name in DYNAMIC:
