@@ -166,18 +166,16 @@ def test_disk_is_no_concern_once_downloaded(offline_cache):
     assert hub.compatibility(big, info)["status"] == "ok"
 
 
-def test_a_user_model_is_loaded_by_its_registry_id_through_the_cache(offline_cache, tmp_path):
+def test_a_user_model_is_loaded_by_its_registry_id_through_the_cache(offline_cache, store):
     """The whole path an AI backend takes: registry id -> cache.use -> loader -> HF cache, offline."""
     import torch
     from diffusers import DiffusionPipeline
 
-    from vidgen.config import Settings
     from vidgen.jobs import GpuLane
     from vidgen.models.cache import ModelCache
     from vidgen.models.registry import Registry
-    from vidgen.store import Store
 
-    registry = Registry(Store(Settings.from_env(tmp_path / "data")))
+    registry = Registry(store)
     added = registry.add(REPO, "image")
     loads = []
 

@@ -23,14 +23,6 @@ from .tiny_models import SDXL_REPO, build_tiny_sdxl, offline_hub, save_in_hf_cac
 pytest.importorskip("diffusers")
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = """Scene 1: The harbour
-Narrator: Boats rocked gently in the morning light.
-
-Scene 2: The storm
-Narrator: By noon, black clouds rolled in from the sea.
-"""
-
-
 @pytest.fixture(scope="module")
 def tiny_cache(tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("hub")
@@ -52,6 +44,7 @@ def offline(tiny_cache, monkeypatch) -> Path:
 
 @pytest.fixture()
 def store(tmp_path, offline) -> Store:
+    """Not conftest's: this one is opened once the tiny model is in place (`offline`)."""
     return Store(Settings.from_env(tmp_path / "data"))
 
 
@@ -66,11 +59,11 @@ def pixels(path) -> np.ndarray:
         return np.asarray(im.convert("RGB"), dtype=np.float32)
 
 
-def test_full_render_with_an_ai_image_model(store, tmp_path):
+def test_full_render_with_an_ai_image_model(store, tmp_path, harbour):
     from vidgen.services.images import paint_storyboard
 
     spec = Registry(store).add(SDXL_REPO, "image")
-    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id, style="cinematic",
+    project = create_project(store, harbour, settings=settings(image_model=spec.id, style="cinematic",
                                                              negative_prompt="text"))
     events = []
     job = render(store, project.id, on_event=events.append)
@@ -102,37 +95,37 @@ def test_full_render_with_an_ai_image_model(store, tmp_path):
     assert again.result["video"] != "" and Path(again.result["video"]).is_file()
 
 
-def test_style_and_seed_are_part_of_the_step_key(store):
+def test_style_and_seed_are_part_of_the_step_key(store, harbour):
     from vidgen.pipeline import image_plan
     from vidgen.resolve import image_model
 
     spec = Registry(store).add(SDXL_REPO, "image")
-    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id))
+    project = create_project(store, harbour, settings=settings(image_model=spec.id))
     scene = project.scenes[0]
     base = image_plan(store, project, scene, image_model(store, project, scene))
     assert base is not None
     request, key = base
     assert (request.width, request.height) == (128, 64)
     for change in ({"style": "anime"}, {"seed": 5}, {"negative_prompt": "blur"}):
-        other = create_project(store, SCRIPT, settings=settings(image_model=spec.id, **change))
+        other = create_project(store, harbour, settings=settings(image_model=spec.id, **change))
         assert image_plan(store, other, other.scenes[0], spec)[1] != key, change
     # the painter path keeps its old keys (caches stay valid)
-    painter = create_project(store, SCRIPT, settings=settings(image_model="storyboard"))
+    painter = create_project(store, harbour, settings=settings(image_model="storyboard"))
     assert image_plan(store, painter, painter.scenes[0], image_model(store, painter, painter.scenes[0])) is None
 
 
-def test_a_model_not_downloaded_fails_before_any_step(store):
+def test_a_model_not_downloaded_fails_before_any_step(store, harbour):
     spec = Registry(store).add("tiny-org/not-here", "image")
-    project = create_project(store, SCRIPT, settings=settings(image_model=spec.id))
+    project = create_project(store, harbour, settings=settings(image_model=spec.id))
     with pytest.raises(VidgenError, match="not downloaded"):
         render(store, project.id)
     job = store.list_jobs(project.id)[0]
     assert job.status == "failed" and "not downloaded" in job.error and job.steps == []
 
 
-def test_cli_unknown_image_model_is_one_line(tmp_path):
+def test_cli_unknown_image_model_is_one_line(tmp_path, harbour):
     script = tmp_path / "s.txt"
-    script.write_text(SCRIPT)
+    script.write_text(harbour)
     proc = subprocess.run([sys.executable, "-m", "vidgen", "render", str(script), "--image-model", "unknown",
                            "--data", str(tmp_path / "data"), "-q"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
@@ -141,9 +134,9 @@ def test_cli_unknown_image_model_is_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error:") and "unknown" in lines[0].lower(), proc.stderr
 
 
-def test_cli_unknown_style_is_one_line(tmp_path):
+def test_cli_unknown_style_is_one_line(tmp_path, harbour):
     script = tmp_path / "s.txt"
-    script.write_text(SCRIPT)
+    script.write_text(harbour)
     proc = subprocess.run([sys.executable, "-m", "vidgen", "render", str(script), "--style", "nope",
                            "--data", str(tmp_path / "data"), "-q"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
@@ -152,30 +145,24 @@ def test_cli_unknown_style_is_one_line(tmp_path):
     assert len(lines) == 1 and "style" in lines[0].lower(), proc.stderr
 
 
-def test_studio_generate_image_and_settings_validation(store, tmp_path):
-    from vidgen.studio import Studio
-
-    studio = Studio(store.settings, upload_roots=[tmp_path])
-    try:
-        spec = Registry(studio.store).add(SDXL_REPO, "image")
-        p = studio.create_project(SCRIPT, "", {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"})
-        painted = studio.generate_image(p["id"], 1)
-        assert painted["model"] == "storyboard" and not painted["cached"] and Path(painted["image"]).is_file()
-        studio.update_scene(p["id"], 1, {"image_model": spec.id})
-        first = studio.generate_image(p["id"], 1)
-        assert first["model"] == spec.id and not first["cached"] and first["image"] != painted["image"]
-        assert studio.generate_image(p["id"], 1)["cached"]
-        with pytest.raises(VidgenError, match="Unknown model"):
-            studio.update_settings(p["id"], {"image_model": "nope"})
-        with pytest.raises(VidgenError, match="not an image model"):
-            studio.update_settings(p["id"], {"image_model": "camera"})
-        with pytest.raises(VidgenError, match="Unknown style"):
-            studio.update_settings(p["id"], {"style": "nope"})
-        with pytest.raises(VidgenError, match="image_strength"):
-            studio.update_scene(p["id"], 1, {"image_strength": 2.0})
-        assert studio.update_settings(p["id"], {"style": "anime"})["settings"]["style"] == "anime"
-    finally:
-        studio.shutdown()
+def test_studio_generate_image_and_settings_validation(store, studio, harbour):
+    spec = Registry(studio.store).add(SDXL_REPO, "image")
+    p = studio.create_project(harbour, "", {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"})
+    painted = studio.generate_image(p["id"], 1)
+    assert painted["model"] == "storyboard" and not painted["cached"] and Path(painted["image"]).is_file()
+    studio.update_scene(p["id"], 1, {"image_model": spec.id})
+    first = studio.generate_image(p["id"], 1)
+    assert first["model"] == spec.id and not first["cached"] and first["image"] != painted["image"]
+    assert studio.generate_image(p["id"], 1)["cached"]
+    with pytest.raises(VidgenError, match="Unknown model"):
+        studio.update_settings(p["id"], {"image_model": "nope"})
+    with pytest.raises(VidgenError, match="not an image model"):
+        studio.update_settings(p["id"], {"image_model": "camera"})
+    with pytest.raises(VidgenError, match="Unknown style"):
+        studio.update_settings(p["id"], {"style": "nope"})
+    with pytest.raises(VidgenError, match="image_strength"):
+        studio.update_scene(p["id"], 1, {"image_strength": 2.0})
+    assert studio.update_settings(p["id"], {"style": "anime"})["settings"]["style"] == "anime"
 
 
 CAST_SCRIPT = """Scene 1: The harbour
@@ -186,7 +173,7 @@ Mara: I will wait here for my brother.
 """
 
 
-def test_image_settings_and_a_characters_reference_reach_the_model(store, tiny_cache, tmp_path):
+def test_image_settings_and_a_characters_reference_reach_the_model(store, studio, tiny_cache, tmp_path):
     """Steps, scheduler and the reference picture (through the registry's IP-Adapter record) change
     the request, the step key and the picture; without the adapter downloaded the render stops first."""
     from PIL import Image
@@ -195,63 +182,58 @@ def test_image_settings_and_a_characters_reference_reach_the_model(store, tiny_c
     from vidgen.checks import check_image_models
     from vidgen.pipeline import image_plan
     from vidgen.resolve import image_model
-    from vidgen.studio import Studio
 
     from .tiny_models import save_tiny_ip_adapter, snapshot_dir
 
-    studio = Studio(store.settings, upload_roots=[tmp_path])
-    try:
-        spec = Registry(studio.store).add(SDXL_REPO, "image")
-        assert spec.ip_adapter == "ip-adapter-sdxl"  # an SDXL fine-tune takes SDXL's adapter
-        p = studio.create_project(CAST_SCRIPT, "", {"resolution": "480p", "fps": 8, "quality": "draft",
-                                                    "voice": "none", "image_model": spec.id})
-        plain = studio.generate_image(p["id"], 1)
-        ref = tmp_path / "mara.png"
-        Image.new("RGB", (96, 96), (230, 40, 40)).save(ref)
-        p = studio.set_character_reference(p["id"], "mara", str(ref))
-        assert store.get_asset(p["characters"][0]["reference"]).type == "image"
-        project = store.get_project(p["id"])
-        if not hub.is_downloaded(Registry(store).get("ip-adapter-sdxl")):
-            with pytest.raises(VidgenError, match="models download ip-adapter-sdxl"):
-                check_image_models(store, project, project.scenes)
-        save_tiny_ip_adapter(snapshot_dir(tiny_cache, SDXL_REPO), tiny_cache)
-        check_image_models(store, project, project.scenes)
+    spec = Registry(studio.store).add(SDXL_REPO, "image")
+    assert spec.ip_adapter == "ip-adapter-sdxl"  # an SDXL fine-tune takes SDXL's adapter
+    p = studio.create_project(CAST_SCRIPT, "", {"resolution": "480p", "fps": 8, "quality": "draft",
+                                                "voice": "none", "image_model": spec.id})
+    plain = studio.generate_image(p["id"], 1)
+    ref = tmp_path / "mara.png"
+    Image.new("RGB", (96, 96), (230, 40, 40)).save(ref)
+    p = studio.set_character_reference(p["id"], "mara", str(ref))
+    assert store.get_asset(p["characters"][0]["reference"]).type == "image"
+    project = store.get_project(p["id"])
+    if not hub.is_downloaded(Registry(store).get("ip-adapter-sdxl")):
+        with pytest.raises(VidgenError, match="models download ip-adapter-sdxl"):
+            check_image_models(store, project, project.scenes)
+    save_tiny_ip_adapter(snapshot_dir(tiny_cache, SDXL_REPO), tiny_cache)
+    check_image_models(store, project, project.scenes)
 
-        request, key = image_plan(store, project, project.scenes[0], image_model(store, project, project.scenes[0]))
-        assert request.ip_image and request.ip_scale == 0.6
-        steered = studio.generate_image(p["id"], 1)
-        assert not steered["cached"] and np.abs(pixels(steered["image"]) - pixels(plain["image"])).mean() > 1.0
+    request, key = image_plan(store, project, project.scenes[0], image_model(store, project, project.scenes[0]))
+    assert request.ip_image and request.ip_scale == 0.6
+    steered = studio.generate_image(p["id"], 1)
+    assert not steered["cached"] and np.abs(pixels(steered["image"]) - pixels(plain["image"])).mean() > 1.0
 
-        studio.update_settings(p["id"], {"image_steps": 3, "scheduler": "euler_a", "reference_scale": 0.3,
-                                         "image_guidance": 2.0})
-        project = store.get_project(p["id"])
-        request2, key2 = image_plan(store, project, project.scenes[0], spec)
-        assert (request2.steps, request2.scheduler, request2.ip_scale, request2.guidance) == (3, "euler_a", 0.3, 2.0)
-        assert key2 != key
-        events = []
-        studio.generate_image(p["id"], 1, on_event=events.append)
-        assert len([e for e in events if e.stage == "images" and 0 < e.fraction < 1]) >= 2  # per denoising step
-        with pytest.raises(VidgenError, match="image_steps"):
-            studio.update_settings(p["id"], {"image_steps": 500})
-        with pytest.raises(VidgenError, match="scheduler"):
-            studio.update_settings(p["id"], {"scheduler": "nope"})
-        with pytest.raises(VidgenError, match="LoRA"):
-            studio.update_settings(p["id"], {"loras": [{"source": "not a repo", "scale": 1}]})
-        with pytest.raises(VidgenError, match="No character 'Bob'"):
-            studio.set_character_reference(p["id"], "Bob", str(ref))
-        # refine: the picture just made becomes the scene's own, changed a little by image-to-image
-        before = pixels(studio.generate_image(p["id"], 1)["image"])
-        p = studio.keep_scene_image(p["id"], 1, 0.3)
-        assert p["scenes"][0]["image"] and p["scenes"][0]["image_strength"] == 0.3
-        project = store.get_project(p["id"])
-        request3, _ = image_plan(store, project, project.scenes[0], spec)
-        assert Path(request3.init_image).is_file() and request3.strength == 0.3  # image-to-image from it
-        refined = pixels(studio.generate_image(p["id"], 1)["image"])
-        assert np.abs(refined - before).mean() > 0.5  # (strength against change: tests/test_diffusion.py)
-        with pytest.raises(VidgenError, match="strength"):
-            studio.keep_scene_image(p["id"], 1, 1.5)
-        p = studio.update_character(p["id"], "Mara", {"seed": 42, "description": "a fisher in a yellow coat"})
-        assert p["characters"][0]["seed"] == 42 and "yellow coat" in image_plan(
-            store, store.get_project(p["id"]), store.get_project(p["id"]).scenes[0], spec)[0].prompt
-    finally:
-        studio.shutdown()
+    studio.update_settings(p["id"], {"image_steps": 3, "scheduler": "euler_a", "reference_scale": 0.3,
+                                     "image_guidance": 2.0})
+    project = store.get_project(p["id"])
+    request2, key2 = image_plan(store, project, project.scenes[0], spec)
+    assert (request2.steps, request2.scheduler, request2.ip_scale, request2.guidance) == (3, "euler_a", 0.3, 2.0)
+    assert key2 != key
+    events = []
+    studio.generate_image(p["id"], 1, on_event=events.append)
+    assert len([e for e in events if e.stage == "images" and 0 < e.fraction < 1]) >= 2  # per denoising step
+    with pytest.raises(VidgenError, match="image_steps"):
+        studio.update_settings(p["id"], {"image_steps": 500})
+    with pytest.raises(VidgenError, match="scheduler"):
+        studio.update_settings(p["id"], {"scheduler": "nope"})
+    with pytest.raises(VidgenError, match="LoRA"):
+        studio.update_settings(p["id"], {"loras": [{"source": "not a repo", "scale": 1}]})
+    with pytest.raises(VidgenError, match="No character 'Bob'"):
+        studio.set_character_reference(p["id"], "Bob", str(ref))
+    # refine: the picture just made becomes the scene's own, changed a little by image-to-image
+    before = pixels(studio.generate_image(p["id"], 1)["image"])
+    p = studio.keep_scene_image(p["id"], 1, 0.3)
+    assert p["scenes"][0]["image"] and p["scenes"][0]["image_strength"] == 0.3
+    project = store.get_project(p["id"])
+    request3, _ = image_plan(store, project, project.scenes[0], spec)
+    assert Path(request3.init_image).is_file() and request3.strength == 0.3  # image-to-image from it
+    refined = pixels(studio.generate_image(p["id"], 1)["image"])
+    assert np.abs(refined - before).mean() > 0.5  # (strength against change: tests/test_diffusion.py)
+    with pytest.raises(VidgenError, match="strength"):
+        studio.keep_scene_image(p["id"], 1, 1.5)
+    p = studio.update_character(p["id"], "Mara", {"seed": 42, "description": "a fisher in a yellow coat"})
+    assert p["characters"][0]["seed"] == 42 and "yellow coat" in image_plan(
+        store, store.get_project(p["id"]), store.get_project(p["id"]).scenes[0], spec)[0].prompt

@@ -7,28 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from vidgen.config import Settings
 from vidgen.domain import Line, RenderSettings
 from vidgen.errors import Cancelled
 from vidgen.jobs import new_job, request_cancel, run_job
 from vidgen.media import probe
 from vidgen.pipeline import RenderWork, create_project, render, scene_duration
-from vidgen.store import Store
-
-SCRIPT = """Scene 1: The harbour
-Narrator: Boats rocked gently in the morning light.
-
-Scene 2: The storm
-Narrator: By noon, black clouds rolled in from the sea.
-
-Scene 3: Home
-Narrator: At night, the town slept, safe and warm.
-"""
-
-
-@pytest.fixture()
-def store(tmp_path):
-    return Store(Settings.from_env(tmp_path / "data"))
 
 
 def small_settings(**kw) -> RenderSettings:
@@ -42,8 +25,8 @@ def test_scene_duration_is_whole_frames():
     assert scene_duration(0.0, s) == 3.0
 
 
-def test_edit_one_scene_rerenders_only_that_scene(store):
-    project = create_project(store, SCRIPT, settings=small_settings())
+def test_edit_one_scene_rerenders_only_that_scene(store, harbour3):
+    project = create_project(store, harbour3, settings=small_settings())
     events = []
     first = render(store, project.id, on_event=events.append)
     assert first.status == "completed"
@@ -62,8 +45,8 @@ def test_edit_one_scene_rerenders_only_that_scene(store):
     assert probe(second.result["video"]).duration > probe(first.result["video"]).duration
 
 
-def test_cancel_stops_at_the_next_step(store):
-    project = create_project(store, SCRIPT, settings=small_settings())
+def test_cancel_stops_at_the_next_step(store, harbour3):
+    project = create_project(store, harbour3, settings=small_settings())
     job = new_job(store, project.id)
     seen = []
 
@@ -80,8 +63,8 @@ def test_cancel_stops_at_the_next_step(store):
     assert all(e.stage in ("parse", "images", "voice") for e in seen)
 
 
-def test_cancel_from_another_process_is_seen_through_the_store(store):
-    project = create_project(store, SCRIPT, settings=small_settings())
+def test_cancel_from_another_process_is_seen_through_the_store(store, harbour3):
+    project = create_project(store, harbour3, settings=small_settings())
     job = new_job(store, project.id)
 
     def on_event(ev):
@@ -95,15 +78,15 @@ def test_cancel_from_another_process_is_seen_through_the_store(store):
     assert job.status == "cancelled" and not any(s.name == "assembly" for s in job.steps)
 
 
-def test_silent_film_keeps_estimated_timing_and_captions(store):
-    project = create_project(store, SCRIPT, settings=small_settings(voice="none"))
+def test_silent_film_keeps_estimated_timing_and_captions(store, harbour3):
+    project = create_project(store, harbour3, settings=small_settings(voice="none"))
     job = render(store, project.id)
     assert not any(s.name == "voice" for s in job.steps)
     info = probe(job.result["video"])
     assert info.audio is not None and info.duration > 9
 
 
-def test_a_scene_uses_the_users_own_picture(store, tmp_path):
+def test_a_scene_uses_the_users_own_picture(store, tmp_path, harbour3):
     import numpy as np
     from PIL import Image
 
@@ -113,7 +96,7 @@ def test_a_scene_uses_the_users_own_picture(store, tmp_path):
 
     photo = tmp_path / "photo.jpg"
     Image.fromarray(np.full((300, 400, 3), (200, 30, 200), np.uint8)).save(photo)
-    project = create_project(store, SCRIPT, settings=small_settings(), scene_images={2: str(photo)})
+    project = create_project(store, harbour3, settings=small_settings(), scene_images={2: str(photo)})
     assert project.scenes[1].image and not project.scenes[0].image
     job = render(store, project.id)
     clips = [s for s in job.steps if s.name == "animation"]
@@ -125,22 +108,22 @@ def test_a_scene_uses_the_users_own_picture(store, tmp_path):
     assert np.abs(other.reshape(-1, 3).mean(axis=0) - (200, 30, 200)).max() > 40
 
 
-def test_bad_scene_images_save_nothing(store, tmp_path):
+def test_bad_scene_images_save_nothing(store, tmp_path, harbour3):
     from vidgen.errors import VidgenError
 
     text = tmp_path / "notes.png"
     text.write_text("not an image")
     with pytest.raises(VidgenError, match="No scene 7"):
-        create_project(store, SCRIPT, scene_images={7: str(text)})
+        create_project(store, harbour3, scene_images={7: str(text)})
     with pytest.raises(VidgenError, match="not a readable image"):
-        create_project(store, SCRIPT, scene_images={1: str(text)})
+        create_project(store, harbour3, scene_images={1: str(text)})
     assert store.list_projects() == [] and store.list_assets() == []
 
 
-def test_cached_scene_media_shows_what_the_cache_holds(store):
+def test_cached_scene_media_shows_what_the_cache_holds(store, harbour3):
     from vidgen.pipeline import cached_scene_media
 
-    project = create_project(store, SCRIPT, settings=small_settings())
+    project = create_project(store, harbour3, settings=small_settings())
     assert all(m["image"] == m["clip"] == "" for m in cached_scene_media(store, project))
     render(store, project.id)
     project = store.get_project(project.id)

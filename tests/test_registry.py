@@ -22,11 +22,6 @@ from vidgen.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture()
-def store(tmp_path):
-    return Store(Settings.from_env(tmp_path / "data"))
-
-
 def test_every_record_is_complete():
     specs = builtin_specs()
     assert len(specs) >= 18

@@ -9,14 +9,12 @@ import pysubs2
 import pytest
 
 from tests.media_checks import audio_of, f0_median, rms_db, semitones
-from vidgen.config import Settings
 from vidgen.domain import Character, RenderSettings, Voice
 from vidgen.errors import VidgenError
 from vidgen.media import probe, read_wav, write_wav
 from vidgen.models.registry import Registry
 from vidgen.pipeline import create_project, music_segments, render
 from vidgen.store import Store
-from vidgen.studio import Studio
 
 DIALOGUE = """Scene 1: The kitchen
 Mood: calm
@@ -31,11 +29,6 @@ Narrator: By noon the sky had turned black and the rain would not stop.
 
 def small(**kw) -> RenderSettings:
     return RenderSettings(resolution="480p", fps=8, quality="draft", **kw)
-
-
-@pytest.fixture()
-def store(tmp_path) -> Store:
-    return Store(Settings.from_env(tmp_path / "data"))
 
 
 def voice_step(store: Store, job, scene: int) -> dict:
@@ -116,71 +109,63 @@ def tiny_audio_models(tmp_path, monkeypatch):
         yield tiny_musicgen.REPO, tiny_vits.REPO
 
 
-def test_studio_scores_with_a_musicgen_model_and_speaks_with_a_vits_voice(tmp_path, tiny_audio_models):
+def test_studio_scores_with_a_musicgen_model_and_speaks_with_a_vits_voice(tiny_audio_models, studio):
     musicgen_repo, vits_repo = tiny_audio_models
-    studio = Studio(Settings.from_env(tmp_path / "data"), upload_roots=[tmp_path])
-    try:
-        registry = Registry(studio.store)
-        musicgen = registry.add(musicgen_repo, "music")
-        vits = registry.add(vits_repo, "voice")
-        p = studio.create_project(DIALOGUE, "", {"resolution": "480p", "fps": 8, "quality": "draft",
-                                                 "music_model": musicgen.id})
-        score = studio.generate_music(p["id"])
-        assert score["model"] == musicgen.id and not score["cached"] and "calm" in score["prompt"]
-        total = sum(seconds for _, seconds in score["segments"])
-        assert probe(score["audio"]).duration == pytest.approx(total, abs=0.1)
-        assert studio.generate_music(p["id"])["cached"]
-        studio.update_settings(p["id"], {"music_key": "D minor"})
-        with pytest.raises(VidgenError, match="cannot be told a key"):
-            studio.generate_music(p["id"])
-        studio.update_settings(p["id"], {"music_key": ""})
-        with pytest.raises(VidgenError, match="genre"):
-            studio.update_settings(p["id"], {"music_genre": "polka"})
+    registry = Registry(studio.store)
+    musicgen = registry.add(musicgen_repo, "music")
+    vits = registry.add(vits_repo, "voice")
+    p = studio.create_project(DIALOGUE, "", {"resolution": "480p", "fps": 8, "quality": "draft",
+                                             "music_model": musicgen.id})
+    score = studio.generate_music(p["id"])
+    assert score["model"] == musicgen.id and not score["cached"] and "calm" in score["prompt"]
+    total = sum(seconds for _, seconds in score["segments"])
+    assert probe(score["audio"]).duration == pytest.approx(total, abs=0.1)
+    assert studio.generate_music(p["id"])["cached"]
+    studio.update_settings(p["id"], {"music_key": "D minor"})
+    with pytest.raises(VidgenError, match="cannot be told a key"):
+        studio.generate_music(p["id"])
+    studio.update_settings(p["id"], {"music_key": ""})
+    with pytest.raises(VidgenError, match="genre"):
+        studio.update_settings(p["id"], {"music_genre": "polka"})
 
-        p = studio.set_voice(p["id"], "Ben", {"model": vits.id, "pitch": 0, "speed": 1.0, "speaker": 0})
-        assert studio.cast(p["id"])["characters"]["Ben"]["model"] == vits.id
-        preview = studio.preview_voice(p["id"], "Hello there.", who="Ben")
-        assert preview["voice"]["model"] == vits.id and preview["seconds"] > 0
-        scene = studio.render_scene(p["id"], 1)
-        assert scene["speech"] and probe(scene["speech"]).duration > 1.0
-        studio.set_voice(p["id"], "Ben", {"model": vits.id, "speaker": 7})
-        with pytest.raises(VidgenError, match="speaker"):
-            studio.render_scene(p["id"], 1)
-    finally:
-        studio.shutdown()
+    p = studio.set_voice(p["id"], "Ben", {"model": vits.id, "pitch": 0, "speed": 1.0, "speaker": 0})
+    assert studio.cast(p["id"])["characters"]["Ben"]["model"] == vits.id
+    preview = studio.preview_voice(p["id"], "Hello there.", who="Ben")
+    assert preview["voice"]["model"] == vits.id and preview["seconds"] > 0
+    scene = studio.render_scene(p["id"], 1)
+    assert scene["speech"] and probe(scene["speech"]).duration > 1.0
+    studio.set_voice(p["id"], "Ben", {"model": vits.id, "speaker": 7})
+    with pytest.raises(VidgenError, match="speaker"):
+        studio.render_scene(p["id"], 1)
 
 
-def test_voice_samples_and_voices_are_checked_in_the_studio(tmp_path):
-    studio = Studio(Settings.from_env(tmp_path / "data"), upload_roots=[tmp_path])
-    try:
-        p = studio.create_project(DIALOGUE, "", {"voice": "piper:en_US-joe-medium"})
-        silent = tmp_path / "silent.wav"
-        write_wav(silent, np.zeros(16000 * 8, np.float32), 16000)
-        with pytest.raises(VidgenError, match="silent|speech"):
-            studio.set_voice(p["id"], "Ana", {}, str(silent))
-        with pytest.raises(VidgenError, match="coqui-tts"):  # not importable on these machines: says how
-            studio.set_voice(p["id"], "Ana", {"model": "xtts-v2"})
-        with pytest.raises(VidgenError, match="speed"):
-            studio.set_voice(p["id"], "Ana", {"speed": 5})
-        with pytest.raises(VidgenError, match="Unknown voice"):
-            studio.set_voice(p["id"], None, {"model": "nope"})
-        with pytest.raises(VidgenError, match="No character"):
-            studio.preview_voice(p["id"], "Hi.", who="Zed")
-        with pytest.raises(VidgenError, match=r"Scene 1 line 1.*\[slow\]"):  # at edit time, not mid-render
-            studio.update_scene(p["id"], 1, {"narration": "The tide [slow] came in."})
-        p = studio.set_voice(p["id"], None, {"pitch": -2.0, "speed": 0.9})
-        assert p["settings"]["narrator"]["pitch"] == -2.0
-        cast = studio.cast(p["id"])
-        assert cast["narrator"]["pitch"] == -2.0 and set(cast["characters"]) == {"Ana", "Ben"}
-        assert cast["characters"]["Ana"]["pitch"] != cast["characters"]["Ben"]["pitch"]
-        low = studio.preview_voice(p["id"], "The tide came in slowly over the sand.")
-        audio, sr = read_wav(low["audio"])
-        high = studio.preview_voice(p["id"], "The tide came in slowly over the sand.",
-                                    {"pitch": 2.0, "speed": 0.9})
-        audio2, _ = read_wav(high["audio"])
-        assert semitones(f0_median(audio2, sr), f0_median(audio, sr)) > 2.5
-    finally:
-        studio.shutdown()
+def test_voice_samples_and_voices_are_checked_in_the_studio(studio, tmp_path):
+    p = studio.create_project(DIALOGUE, "", {"voice": "piper:en_US-joe-medium"})
+    silent = tmp_path / "silent.wav"
+    write_wav(silent, np.zeros(16000 * 8, np.float32), 16000)
+    with pytest.raises(VidgenError, match="silent|speech"):
+        studio.set_voice(p["id"], "Ana", {}, str(silent))
+    with pytest.raises(VidgenError, match="coqui-tts"):  # not importable on these machines: says how
+        studio.set_voice(p["id"], "Ana", {"model": "xtts-v2"})
+    with pytest.raises(VidgenError, match="speed"):
+        studio.set_voice(p["id"], "Ana", {"speed": 5})
+    with pytest.raises(VidgenError, match="Unknown voice"):
+        studio.set_voice(p["id"], None, {"model": "nope"})
+    with pytest.raises(VidgenError, match="No character"):
+        studio.preview_voice(p["id"], "Hi.", who="Zed")
+    with pytest.raises(VidgenError, match=r"Scene 1 line 1.*\[slow\]"):  # at edit time, not mid-render
+        studio.update_scene(p["id"], 1, {"narration": "The tide [slow] came in."})
+    p = studio.set_voice(p["id"], None, {"pitch": -2.0, "speed": 0.9})
+    assert p["settings"]["narrator"]["pitch"] == -2.0
+    cast = studio.cast(p["id"])
+    assert cast["narrator"]["pitch"] == -2.0 and set(cast["characters"]) == {"Ana", "Ben"}
+    assert cast["characters"]["Ana"]["pitch"] != cast["characters"]["Ben"]["pitch"]
+    low = studio.preview_voice(p["id"], "The tide came in slowly over the sand.")
+    audio, sr = read_wav(low["audio"])
+    high = studio.preview_voice(p["id"], "The tide came in slowly over the sand.",
+                                {"pitch": 2.0, "speed": 0.9})
+    audio2, _ = read_wav(high["audio"])
+    assert semitones(f0_median(audio2, sr), f0_median(audio, sr)) > 2.5
 
 
 def test_a_character_voice_is_kept_with_the_project():

@@ -56,12 +56,8 @@ def temp_files(data_dir: Path) -> list[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Not conftest's: the data folder alone, no environment; conftest's `store` opens it."""
     return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
 
 
 def sample_project(pid: str = "p1") -> Project:

@@ -20,20 +20,11 @@ from vidgen.jobs import LANE, GpuLane
 from vidgen.media import probe, write_wav
 from vidgen.studio import Studio
 
+from tests.scripts import HARBOUR as SCRIPT, HARBOUR3 as SCRIPT3  # studio/settings fixtures: conftest.py
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"}
 
-SCRIPT = """Scene 1: The harbour
-Narrator: Boats rocked gently in the morning light.
-
-Scene 2: The storm
-Narrator: By noon, black clouds rolled in from the sea.
-"""
-
-SCRIPT3 = SCRIPT + """
-Scene 3: Home
-Narrator: At night, the town slept, safe and warm.
-"""
 
 
 def until(condition, timeout: float = 60.0, what: str = "the condition"):
@@ -51,18 +42,6 @@ def ran(job: dict) -> set[tuple[str, int | None]]:
 def no_overlap(history) -> None:
     for (a, _, a_out), (b, b_in, _) in zip(history, history[1:]):
         assert b_in >= a_out, f"{b} entered the GPU lane before {a} left it"
-
-
-@pytest.fixture()
-def settings(tmp_path) -> Settings:
-    return Settings.from_env(tmp_path / "data")
-
-
-@pytest.fixture()
-def studio(settings, tmp_path):
-    s = Studio(settings, lane=GpuLane(), upload_roots=[tmp_path])  # the tests' files stand in for uploads
-    yield s
-    s.shutdown(timeout=120)
 
 
 # --- projects ----------------------------------------------------------------------------------

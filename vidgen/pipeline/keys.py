@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Project, Scene
 from ..render_settings import RenderSettings
-from ..resolve import scene_cast, spoken_lines
+from ..resolve import music_model, scene_cast, spoken_lines
 from ..services.voice import voice_for
 from ..store import Store
 
@@ -63,3 +63,11 @@ def clip_key(project: Project, image: str, motion: str, duration: float, backend
     s = project.settings
     return step_key("animation", backend=backend, image=image, motion=motion, duration=duration,
                     fps=s.fps, size=s.size)
+
+
+def music_key(store: Store, project: Project, segments: list[tuple[str, float]]) -> str:
+    """The score's key: its model (and revision), the film's mood segments and the music settings."""
+    spec, s = music_model(store, project), project.settings
+    return step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
+                    genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
+                    seed=s.seed)

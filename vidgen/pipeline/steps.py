@@ -23,7 +23,7 @@ from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..store import Store
-from .keys import clip_key, image_key, scene_duration, step_key, voice_key
+from .keys import clip_key, image_key, music_key, scene_duration, voice_key
 from .plan import image_plan, music_segments
 
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
@@ -137,9 +137,7 @@ class Steps:
         ctx, s = self.ctx, project.settings
         spec = music_model(self.store, project)
         segments = music_segments(project, clips)
-        key = step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
-                       genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
-                       seed=s.seed)
+        key = music_key(self.store, project, segments)
         out = self.work_dir / "music.wav"
         moods = " → ".join(m for m, _ in segments)
 
