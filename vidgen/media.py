@@ -11,7 +11,9 @@ import functools
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import wave
@@ -36,6 +38,59 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+# --- child processes ---------------------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl on Linux (loaded in the parent: the child between fork and exec only calls it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGKILL when the thread that started it dies, so a
+    SIGKILLed render leaves no ffmpeg behind (no handler of ours runs on SIGKILL). None off Linux."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: the signal will never come
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
+    """subprocess.Popen for every child of vidgen: it dies with us (PR_SET_PDEATHSIG on Linux).
+    The death signal follows the starting thread, so callers wait for the child in that thread."""
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent(), **kwargs)
+
+
+def run_child(cmd: list[str], *, input: bytes | str | None = None, text: bool = False,
+              cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+    """subprocess.run(capture_output=True) through `popen`; the child is killed if we are interrupted."""
+    with popen(cmd, cwd=cwd, text=text, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            out, err = proc.communicate(input)
+        except BaseException:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def _disk_full(text: str) -> bool:
@@ -67,7 +122,7 @@ def run_ffmpeg(
     """
     cmd = [ffmpeg_exe(), "-hide_banner", *(["-nostdin"] if stdin is None else []),
            "-y", "-progress", "pipe:1", "-nostats", *args]
-    proc = subprocess.Popen(
+    proc = popen(
         cmd, cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
@@ -121,8 +176,7 @@ class VideoWriter:
                "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps),
                "-i", "pipe:0", "-an", "-c:v", "libx264", "-preset", preset, "-crf", str(crf),
                "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(self.path)]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE)
+        self._proc = popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -224,7 +278,7 @@ def decode_audio(path: str | os.PathLike, sample_rate: int = 48000, *, what: str
     name = what or Path(path).name
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-vn",
            "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "pipe:1"]
-    proc = subprocess.run(cmd, capture_output=True)
+    proc = run_child(cmd)
     if proc.returncode != 0:
         msg = _last_error_line(proc.stderr.decode("utf-8", "replace").splitlines())
         raise VidgenError(f"Cannot read audio from {name}: {msg}")
@@ -317,7 +371,7 @@ def check_cancel(cancel: CancelFn | None) -> None:
 
 
 __all__ = [
-    "Cancelled", "VidgenError", "ffmpeg_exe", "run_ffmpeg", "VideoWriter", "probe", "MediaInfo",
+    "Cancelled", "VidgenError", "ffmpeg_exe", "popen", "run_child", "run_ffmpeg", "VideoWriter", "probe", "MediaInfo",
     "StreamInfo", "decode_audio", "write_wav", "read_wav", "measure_loudness", "Loudness",
     "atomic_output", "check_cancel",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import VidgenError
+from ..media import run_child
 from .registry import ModelSpec, Registry
 
 GB = 1_000_000_000  # sizes in the registry are decimal gigabytes
@@ -197,8 +198,6 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> Path:
 
 
 def _ollama_pull(spec: ModelSpec, report: Progress) -> Path:
-    import subprocess
-
     if is_downloaded(spec):
         report(1.0, f"{spec.name}: already pulled")
         return _ollama_manifest(spec.repo)
@@ -207,7 +206,7 @@ def _ollama_pull(spec: ModelSpec, report: Progress) -> Path:
         raise VidgenError(f"{_label(spec)} is an Ollama model and `ollama` is not installed: install it from "
                           f"https://ollama.com, then run `ollama pull {spec.repo}`.")
     report(0.0, f"ollama pull {spec.repo}")
-    done = subprocess.run([exe, "pull", spec.repo], capture_output=True, text=True)
+    done = run_child([exe, "pull", spec.repo], text=True)
     if done.returncode:
         raise VidgenError(f"`ollama pull {spec.repo}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
     report(1.0, f"{spec.name}: pulled")

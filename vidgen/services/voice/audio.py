@@ -3,14 +3,13 @@ emphasis (below the front and the backends)."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import numpy as np
 
 from ...domain import Voice
 from ...errors import VidgenError
-from ...media import ffmpeg_exe
+from ...media import ffmpeg_exe, run_child
 from .prosody import EMPHASIS_GAIN_DB, EMPHASIS_SPEED, Sentence
 
 SPEECH_DB = -45.0  # 20 ms frames louder than this are speech
@@ -60,7 +59,7 @@ def shape(audio: np.ndarray, sr: int, out_sr: int, semitones: float) -> np.ndarr
         return audio
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-f", "f32le", "-ar", str(sr), "-ac", "1",
            "-i", "pipe:0", "-af", ",".join(filters), "-f", "f32le", "-ar", str(out_sr), "pipe:1"]
-    proc = subprocess.run(cmd, input=np.ascontiguousarray(audio, np.float32).tobytes(), capture_output=True)
+    proc = run_child(cmd, input=np.ascontiguousarray(audio, np.float32).tobytes())
     if proc.returncode != 0:
         last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"])[-1]
         raise VidgenError(f"Pitch shift / resampling of speech failed in ffmpeg: {last}")
