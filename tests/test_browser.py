@@ -1,8 +1,9 @@
 """A real browser: headless Chromium (Debian's, driven by Playwright) opens the studio, loads an
 example, renders it and sees a playable video; screenshots of the Script, Storyboard and result views.
 
-CI installs /usr/bin/chromium (`.ci/run`); without it this test fails. Set VIDGEN_NO_BROWSER=1 to skip
-it on a machine with no browser. Screenshots go to the test's tmp_path (printed) and are also copied
+CI installs /usr/bin/chromium (`.ci/run`). Without Chromium (or Playwright) the test skips with the
+reason, except where `CI` is set: there it fails, so CI never skips it silently (`browser_rule`).
+VIDGEN_NO_BROWSER=1 skips it on purpose. Screenshots go to the test's tmp_path (printed) and are also copied
 to $VIDGEN_SCREENSHOTS when that is set.
 """
 
@@ -11,31 +12,79 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("VIDGEN_CHROMIUM", "/usr/bin/chromium")
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+
+
+def find_chromium(env) -> str:
+    """$VIDGEN_CHROMIUM, else a chromium on PATH, else Debian's path (which may be missing)."""
+    return (env.get("VIDGEN_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+            or DEBIAN_CHROMIUM)
+
+
+CHROMIUM = find_chromium(os.environ)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RENDER_TIMEOUT_S = 240
 UI_TIMEOUT_MS = 60_000
 
 
+def browser_rule(chromium: str, playwright_found: bool, env: os._Environ | dict) -> tuple[str, str]:
+    """("run" | "skip" | "fail", why): a machine without a browser skips with the reason; CI (`CI` set,
+    as CI services do) fails instead, so a broken CI image never passes by skipping."""
+    if env.get("VIDGEN_NO_BROWSER") == "1":
+        return "skip", "VIDGEN_NO_BROWSER=1: browser test skipped"
+    if not Path(chromium).is_file():
+        why = (f"{chromium} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run "
+               "does), or set VIDGEN_NO_BROWSER=1 to skip the browser test")
+    elif not playwright_found:
+        why = ("the playwright package is missing: pip install -r requirements-dev.txt "
+               "(never `playwright install`: the test uses the system Chromium)")
+    else:
+        return "run", ""
+    return ("fail" if env.get("CI", "").strip().lower() not in ("", "0", "false") else "skip"), why
+
+
 @pytest.fixture(scope="module")
 def sync_playwright():
-    """Playwright's sync API, or a clear failure (a skip only with VIDGEN_NO_BROWSER=1); checked first."""
-    if os.environ.get("VIDGEN_NO_BROWSER") == "1":
-        pytest.skip("VIDGEN_NO_BROWSER=1: browser test skipped")
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`, as .ci/run "
-                    "does), or set VIDGEN_NO_BROWSER=1 to skip the browser test", pytrace=False)
+    """Playwright's sync API, or the browser rule's skip or failure; checked first."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("the playwright package is missing: pip install -r requirements-dev.txt "
-                    "(never `playwright install`: the test uses the system Chromium)", pytrace=False)
+        sync_playwright = None
+    verdict, why = browser_rule(CHROMIUM, sync_playwright is not None, os.environ)
+    if verdict == "skip":
+        pytest.skip(why)
+    if verdict == "fail":
+        pytest.fail(f"{why} (CI is set: the browser test must run here)", pytrace=False)
     return sync_playwright
+
+
+@pytest.mark.parametrize("ci, chromium, playwright, verdict", [
+    ("", False, True, "skip"), ("true", False, True, "fail"), ("1", False, True, "fail"),
+    ("", True, False, "skip"), ("true", True, False, "fail"), ("", True, True, "run"), ("true", True, True, "run"),
+    ("false", False, True, "skip"), ("0", False, True, "skip"),
+])
+def test_browser_rule_skips_without_a_browser_but_never_in_ci(tmp_path, monkeypatch, ci, chromium, playwright, verdict):
+    fake = tmp_path / "bin" / "chromium"
+    if chromium:
+        fake.parent.mkdir()
+        fake.write_text("")
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake) if chromium and name == "chromium" else None)
+    monkeypatch.setattr(sys.modules[__name__], "DEBIAN_CHROMIUM", str(tmp_path / "usr-bin-chromium"))
+    env = {"CI": ci} if ci else {}
+    found = find_chromium(env)
+    assert found == (str(fake) if chromium else str(tmp_path / "usr-bin-chromium"))
+    got, why = browser_rule(found, playwright, env)
+    assert got == verdict
+    assert (got == "run") == (why == "")
+    if not chromium:
+        assert found in why and "apt-get install -y chromium" in why
+    assert browser_rule(found, playwright, {**env, "VIDGEN_NO_BROWSER": "1"})[0] == "skip"
 
 
 def _free_port() -> int:
