@@ -16,6 +16,7 @@ from ..domain import Character, Project, Voice
 from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
 from ..media import atomic_output
+from ..pipeline import RenderWork
 from ..services.images import check_image
 from ..services.images.diffusion import check_lora_source
 from ..services.music import check_music_file
@@ -151,15 +152,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     settings = _settings_from(args, studio.store)
     text = read_script_file(args.script, studio.settings.max_script_bytes)
 
+    job: list[str] = []
+
     def ready(project: Project) -> None:  # everything a render needs is checked before the project is saved
         _apply_characters(studio.store, project, args.character_image or [], args.character_seed or [],
                           args.character_voice or [])
         check_render(studio.store, project)
+        # The job is saved just before its project: a kill at any point leaves no project without a job.
+        job.append(studio.jobs.reserve(project.id, "render", "Queued"))
 
-    project = studio.create_project(text, args.title or "", settings, scene_images=dict(args.image or []),
-                                    before_save=ready)
+    try:
+        project = studio.create_project(text, args.title or "", settings, scene_images=dict(args.image or []),
+                                        before_save=ready)
+    except BaseException as e:
+        if job:
+            studio.jobs.abandon(job[0], f"The project could not be saved: {e}")
+        raise
     output = args.output or str(Path("out") / f"{Path(args.script).stem}.mp4")
-    return _finish(studio, studio.start_render(project["id"]), output, args.quiet)
+    job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"]), "Queued",
+                                 job_id=job[0])
+    return _finish(studio, job_id, output, args.quiet)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -105,6 +105,22 @@ class JobQueue:
                 self._cond.notify_all()
         return job.id
 
+    def reserve(self, project_id: str, kind: str, message: str) -> str:
+        """Save a pending job of this process that nothing runs yet; `enqueue(..., job_id=)` queues it.
+        For a caller that saves the job before its project (the CLI), so a kill between the two writes
+        leaves no project without a job; if the process dies first, the job ends interrupted (or
+        failed, when its project was never saved) the next time a queue opens the data folder."""
+        job = Job(id=uuid.uuid4().hex[:12], project_id=project_id, kind=kind, created=time.time(), pid=os.getpid(),
+                  host=_HOST, message=message)
+        return self.store.save_job(job).id
+
+    def abandon(self, job_id: str, why: str) -> None:
+        """A reserved job whose project could not be saved: it ends failed with `why` (best effort)."""
+        try:
+            self.store.update_job(job_id, status="failed", finished=time.time(), error=why, message=why)
+        except (OSError, VidgenError) as e:
+            log.warning("Could not mark job %s failed: %s", job_id, e)
+
     def wait(self, job_id: str, on_event: EventFn | None = None, timeout: float | None = None) -> Job:
         """Block until the job ends, passing its progress events to `on_event` as they come; returns
         the job. A job that has already ended returns at once; after `timeout` seconds the job is
@@ -278,12 +294,19 @@ class JobQueue:
             self._cond.notify_all()
 
     def _interrupt_orphans(self) -> None:
-        """Jobs queued by a process of this host that is gone would wait forever: mark them interrupted."""
-        for job in self.store.list_jobs():
-            if (job.status == "pending" and job.pid and job.pid != os.getpid() and job.host in ("", _HOST)
-                    and not pid_alive(job.pid, job.created)):
+        """Jobs queued by a process of this host that is gone would wait forever: mark them interrupted
+        (failed when their project was never saved: a `render` killed between its two first writes)."""
+        orphans = [job for job in self.store.list_jobs()
+                   if job.status == "pending" and job.pid and job.pid != os.getpid() and job.host in ("", _HOST)
+                   and not pid_alive(job.pid, job.created)]
+        projects = {p.id for p in self.store.list_projects()} if orphans else set()
+        for job in orphans:
+            if job.project_id in projects:
                 self.store.update_job(job.id, status="interrupted",
-                                      message="Interrupted: the studio that queued it stopped. Resume it.")
+                                      message="Interrupted: the process that queued it stopped. Resume it.")
+            else:
+                msg = "Stopped before its project was saved: nothing to resume; render the script again."
+                self.store.update_job(job.id, status="failed", finished=time.time(), error=msg, message=msg)
 
 
 class _Guarded:
