@@ -20,9 +20,17 @@ MEDIA_FOLDERS = ("assets", "renders")  # under the data folder: what the studio 
 CSS = "#render-status, #storyboard-result {min-height: 1.5em}"
 
 
+def media_folders(data_dir: str | os.PathLike) -> list[Path]:
+    return [Path(data_dir).resolve() / sub for sub in MEDIA_FOLDERS]
+
+
 def build_app(studio: Any) -> gr.Blocks:
     """The studio's Blocks for this Studio; queue configured, ready for `launch(**launch_options(...))`."""
     slots = getattr(studio, "gpu_slots", 1)
+    # Films and pictures are served from the data folder, not copied into Gradio's cache per answer
+    # (a copy of every film until the hourly sweep). Its media files never change: content-addressed
+    # assets and one folder per render job; these are the folders `allowed_paths` already serves.
+    gr.set_static_paths(media_folders(studio.settings.data_dir))
     with gr.Blocks(title="vidgen studio", delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
         shared = Shared(studio=studio, current=None, gpu_events=gpu_options(slots))  # type: ignore[arg-type]
         api.build(shared)  # first, so the JSON endpoints own their names
@@ -78,7 +86,7 @@ def launch_options(data_dir: str | os.PathLike, *, host: str = "127.0.0.1", port
         "share": share,
         "auth": credentials,
         # Media only: the store's JSON (scripts, settings, jobs) and logs are never served.
-        "allowed_paths": [str(Path(data_dir).resolve() / sub) for sub in MEDIA_FOLDERS],
+        "allowed_paths": [str(p) for p in media_folders(data_dir)],
         "max_file_size": MAX_FILE_SIZE,
         "enable_monitoring": False,
         "show_error": False,
