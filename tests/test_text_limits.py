@@ -142,3 +142,13 @@ def test_the_srt_holds_exactly_the_text_and_the_ass_shows_it_literally(tmp_path)
     assert [b[1] for b in blocks] == ["00:00:01,000 --> 00:00:02,000", "00:00:02,000 --> 00:00:03,500"]
     ass = (tmp_path / "s.ass").read_text(encoding="utf-8")
     assert "\\{\\pos(0,0)\\}(0,0)" in ass and not re.search(r"(?<!\\)\{\\", ass.split("[Events]")[1])
+
+
+def test_the_script_parser_keeps_unknown_brackets_and_backticks_in_the_spoken_text():
+    from vidgen.services.script import parse_script
+
+    ps = parse_script("Scene 1: Inside\nAna: Press `enter` [twice] at {\\pos(0,0)}(0,0). [camera: zoom in]\n"
+                      "Ben: (softly) Fine [pause 1] then.\n")
+    lines = [(ln.speaker, ln.text) for ln in ps.scenes[0].lines]
+    assert lines == [("Ana", "Press `enter` [twice] at {\\pos(0,0)}(0,0)."), ("Ben", "(softly) Fine [pause 1] then.")]
+    assert ps.scenes[0].camera and prosody.sentences(lines[1][1]) == ["Fine", "then."]
