@@ -76,13 +76,15 @@ def speech_units(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of `text` (one sentence) that cover all its words, each within the unit
     bounds above; cut after the last clause end in a unit's second half, else at the bound. Linear."""
     pieces = [p for m in _TOKEN_RE.finditer(text) for p in _pieces(m.start(), m.end(), text)]
+    # Even units: 41 words are two of ~21, not 40 and a lone word.
+    per_unit = -(-len(pieces) // -(-len(pieces) // MAX_UNIT_WORDS)) if pieces else MAX_UNIT_WORDS
     units: list[tuple[int, int]] = []
     first = 0  # index of the unit's first piece
     while first < len(pieces):
         last, clause = first, -1
         while last + 1 < len(pieces):
             nxt = last + 1
-            if nxt - first + 1 > MAX_UNIT_WORDS or pieces[nxt][1] - pieces[first][0] > MAX_UNIT_CHARS:
+            if nxt - first + 1 > per_unit or pieces[nxt][1] - pieces[first][0] > MAX_UNIT_CHARS:
                 break
             last = nxt
         if last + 1 < len(pieces):  # a cut is needed: prefer a clause end in the unit's second half

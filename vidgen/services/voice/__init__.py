@@ -18,8 +18,9 @@ record's `backend` picks the module that speaks it through the one table in mode
 character list (another speaker of a multi-speaker model, else a pitch and pace offset from the
 narrator). Lines by an unknown speaker use the narrator's voice.
 
-Each sentence is synthesised on its own by its speaker's backend, so its text and its audio stay
-paired; it is resampled to one rate for the scene (the first backend's), pitch-shifted without
+Each sentence (a long one in bounded units, prosody.py and text.py) is synthesised on its own by
+its speaker's backend, so its text and its audio stay paired, and written to the WAV as it comes
+(memory holds one unit, not the scene); it is resampled to one rate for the scene (the first backend's), pitch-shifted without
 changing its duration (ffmpeg's rubberband filter) and paced per voice, line markup and scene mood
 (prosody.py). The subtitle cues are each sentence's measured start and end (voice activity
 inside the sentence's audio), not an estimate and not word timings: Piper gives phoneme timings
