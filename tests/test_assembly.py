@@ -105,7 +105,8 @@ def test_write_subtitles_keeps_text_literal(tmp_path):
     cues = [Cue(1.0, 2.0, INJECTION), Cue(2.0, 3.5, "Plain {braces} and \\back\\slash")]
     write_subtitles(cues, tmp_path / "s.srt", tmp_path / "s.ass", (1080, 1920))
     srt = pysubs2.load(str(tmp_path / "s.srt"))
-    assert [e.text.replace("\u2060", "") for e in srt] == [c.text for c in cues]
+    assert "\u2060" not in (tmp_path / "s.srt").read_text(encoding="utf-8")  # no ASS escaping in plain text (issue 11)
+    assert [e.text for e in srt] == [c.text for c in cues]
     assert [(e.start, e.end) for e in srt] == [(1000, 2000), (2000, 3500)]
     ass_text = (tmp_path / "s.ass").read_text(encoding="utf-8")
     assert "PlayResX: 1080" in ass_text and "PlayResY: 1920" in ass_text and "DejaVu Sans" in ass_text
@@ -183,7 +184,7 @@ def test_sidecar_srt_matches_the_lines(film):
 
     scenes, result, _ = film
     subs = pysubs2.load(result.subtitles)
-    texts = [e.text.replace("\u2060", "") for e in subs]
+    texts = [e.text for e in subs]  # exactly the text, no U+2060 (issue 11)
     assert texts[:4] == ["Line 0.", INJECTION, "Line 2.", "Line 3."][:3] + texts[3:4]
     assert texts[1] == INJECTION  # written literally, and ffmpeg did not choke on it
     long_pieces = texts[3:]

@@ -8,6 +8,7 @@ made, or the step produced, its files stored as assets and its record cached.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import time
 from dataclasses import asdict
@@ -22,10 +23,12 @@ from ..services.animation import ClipJob, make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
+from ..services.voice.prosody import kept_markup
 from ..store import Store
 from .keys import clip_key, image_key, music_key, scene_duration, voice_key
 from .plan import image_plan, music_segments
 
+log = logging.getLogger(__name__)
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 Produce = Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]
 Progress = Callable[[float], None]
@@ -47,6 +50,7 @@ class Steps:
 
     def __init__(self, store: Store, ctx: JobContext, work_dir: Path):
         self.store, self.ctx, self.work_dir = store, ctx, work_dir
+        self._markup_told = False  # the note on markup-like text is given once a job
 
     def run(self, name: str, scene: int | None, key: str, produce: Produce) -> dict[str, Any]:
         """The cached outputs of a step, or produce, store and cache them:
@@ -97,6 +101,7 @@ class Steps:
         """{"speech": asset id or "", "seconds": float, "cues": [...] relative to speech start,
         "cached": bool or None (None: nothing to speak, no step)}"""
         s = project.settings
+        self._tell_kept_markup(project, scene)
         lines = spoken_lines(scene)
         if s.voice == NO_VOICE or not lines:
             seconds = silent_speech_seconds(lines)
@@ -114,6 +119,18 @@ class Steps:
 
         hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce)
         return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}
+
+    def _tell_kept_markup(self, project: Project, scene: Scene) -> None:
+        """Once a job: the markup-like text of the whole film that is spoken and shown as written,
+        in the log and as a progress message at the voice stage's current point."""
+        if self._markup_told:
+            return
+        self._markup_told = True
+        note = kept_markup([ln.text for sc in project.scenes for ln in spoken_lines(sc)])
+        if note:
+            log.warning("%s", note)
+            done = next((i for i, sc in enumerate(project.scenes) if sc.number == scene.number), 0)
+            self.ctx.progress(done / max(1, len(project.scenes)), note, scene.number)
 
     def clip(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], motion: str,
              progress: Progress | None = None) -> dict[str, Any]:

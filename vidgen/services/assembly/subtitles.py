@@ -129,10 +129,21 @@ def _ass_text(text: str) -> str:
     return "".join(out)
 
 
-def _srt_text(text: str) -> str:
-    # pysubs2 turns `\N`, `\n`, `\h` into whitespace and drops `{\p1}` events as drawings even when
-    # keeping tags; a word joiner after each backslash keeps the line as written on screen.
-    return text.replace("\r", "").replace("\\", "\\" + _WJ)
+def _srt_time(ms: int) -> str:
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    return f"{h:02d}:{m:02d}:{rest // 1000:02d},{rest % 1000:03d}"
+
+
+def _srt(cues: list[Cue]) -> str:
+    """The SRT file, written here and not by pysubs2: pysubs2 turns `\\N` into a line break and drops
+    `{\\p1}` events as drawings, and escaping meant for ASS does not belong in plain text. The
+    text is exactly the cue's; only blank lines (which would end a cue) are closed up."""
+    blocks = []
+    for i, c in enumerate(cues, 1):
+        text = "\n".join(ln for ln in c.text.replace("\r", "").split("\n") if ln.strip())
+        blocks.append(f"{i}\n{_srt_time(round(c.start * 1000))} --> {_srt_time(round(c.end * 1000))}\n{text}\n")
+    return "\n".join(blocks)
 
 
 def subtitle_font_size(size: tuple[int, int]) -> int:
@@ -149,7 +160,6 @@ def write_subtitles(cues: list[Cue], srt_path: str | os.PathLike, ass_path: str 
 
     w, h = size
     fs = subtitle_font_size(size)
-    srt = pysubs2.SSAFile()
     ass = pysubs2.SSAFile()
     ass.info.update({"PlayResX": str(w), "PlayResY": str(h), "WrapStyle": "0",
                      "ScaledBorderAndShadow": "yes"})
@@ -163,8 +173,8 @@ def write_subtitles(cues: list[Cue], srt_path: str | os.PathLike, ass_path: str 
     )}
     for c in cues:
         start, end = round(c.start * 1000), round(c.end * 1000)
-        srt.append(pysubs2.SSAEvent(start=start, end=end, text=_srt_text(c.text)))
         ass.append(pysubs2.SSAEvent(start=start, end=end, text=_ass_text(c.text)))
-    srt.save(str(srt_path), format_="srt", keep_ssa_tags=True)
+    with open(srt_path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(_srt(cues))
     ass.save(str(ass_path), format_="ass")
 

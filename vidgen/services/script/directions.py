@@ -19,7 +19,9 @@ _LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)")
 
 
 def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
-    """Split bracketed directions off spoken text: (clean text, camera directions, other stage text)."""
+    """Split camera directions off spoken text: (clean text, camera directions, other stage text).
+    Only vidgen's markup is taken out (pauses and a leading pace stay for the voice); any other
+    [bracketed text] stays in the words as written (issue 11), so the stage text is empty."""
     camera: list[str] = []
     stage: list[str] = []
     text = _LINK.sub(r"\1", text)
@@ -28,11 +30,12 @@ def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
         inner = m.group(1).strip()
         if _PAUSE_TAG.match(inner) or (_PACE_TAG.match(inner) and not text[:m.start()].strip()):
             return f" [{inner.lower()}] "
+        if _PACE_TAG.match(inner):
+            return " "  # a pace tag mid-line: vidgen's markup in the wrong place, dropped
         if re.match(r"(?i)cam(era)?\b", inner) or _camera_moves(inner, inner):
             camera.append(re.sub(r"(?i)^cam(era)?\s*:?\s*", "", inner))
-        elif inner:
-            stage.append(inner)
-        return " "
+            return " "
+        return m.group(0)  # any other [bracketed text] is not vidgen markup: spoken as written
 
     text = _BRACKETS.sub(bracket, text)
     text = _CAMERA_PARENS.sub(lambda m: camera.append(m.group(1)) or " ", text)
@@ -47,7 +50,7 @@ def _strip_md(s: str, *, keep_emphasis: bool = False) -> str:
     s = s.replace("**", "*" if keep_emphasis else "")
     if not keep_emphasis:
         s = s.replace("*", "")
-    s = s.replace("~~", "").replace("`", "")
+    s = s.replace("~~", "")  # backticks stay: `code` is spoken and shown as written
     s = re.sub(r"(?<!\w)_+|_+(?!\w)", "", s)
     return s
 

@@ -18,8 +18,9 @@ record's `backend` picks the module that speaks it through the one table in mode
 character list (another speaker of a multi-speaker model, else a pitch and pace offset from the
 narrator). Lines by an unknown speaker use the narrator's voice.
 
-Each sentence is synthesised on its own by its speaker's backend, so its text and its audio stay
-paired; it is resampled to one rate for the scene (the first backend's), pitch-shifted without
+Each sentence (a long one in bounded units, prosody.py and text.py) is synthesised on its own by
+its speaker's backend, so its text and its audio stay paired, and written to the WAV as it comes
+(memory holds one unit, not the scene); it is resampled to one rate for the scene (the first backend's), pitch-shifted without
 changing its duration (ffmpeg's rubberband filter) and paced per voice, line markup and scene mood
 (prosody.py). The subtitle cues are each sentence's measured start and end (voice activity
 inside the sentence's audio), not an estimate and not word timings: Piper gives phoneme timings
@@ -33,14 +34,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
 from ...domain import Character, Cue, Line, RenderSettings, Voice
 from ...errors import VidgenError
-from ...media import decode_audio, probe, write_wav
+from ...media import decode_audio, probe
 from ...models.registry import PackagedRecords
 from . import prosody
-from .audio import SPEECH_DB, active_fraction, fit_peak, shape, speak, trim
+from .audio import SPEECH_DB, WavSink, active_fraction, fit_peak, shape, speak, trim
 from .engines import Engines, registry_or_default, resolve
 from .ids import BUILTIN_VOICE, NO_VOICE
 from .language import check_language, detect_language
@@ -276,10 +276,8 @@ def synthesize_lines(
         return lang
 
     pace = 1.0 / length_scale if length_scale else 1.0
-    pieces: list[np.ndarray] = []
     cues: list[Cue] = []
-    cursor = 0
-    rate = 0
+    sink: WavSink | None = None  # the WAV, written unit by unit (opened at the first audio)
     explicit: float | None = None  # [pause] seconds waiting to go in before the next sentence
     last_line = -1
     with contextlib.ExitStack() as stack:
@@ -295,31 +293,32 @@ def synthesize_lines(
                 if cancel is not None:
                     cancel()
                 engine = engines.get(v.model)
-                rate = rate or engine.sample_rate
+                rate = sink.rate if sink is not None else engine.sample_rate
                 audio = speak(engine, item, v, speed, seed, spoken_language() if engine.needs_language else lang)
                 audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate))
                 if audio.size == 0:
                     continue
+                if sink is None:
+                    sink = WavSink(out_wav, rate)
+                    stack.callback(lambda: sink.close(commit=False) if sink is not None else None)
                 if explicit is not None:
                     gap = explicit
-                elif pieces:
+                elif sink.samples:
                     gap = (LINE_PAUSE if li != last_line else SENTENCE_PAUSE) * mp.pause
                 else:
                     gap = 0.0
                 explicit, last_line = None, li
                 if gap > 0:
-                    pieces.append(np.zeros(int(round(gap * rate)), np.float32))
-                    cursor += pieces[-1].size
-                cues.append(Cue(cursor / rate, (cursor + audio.size) / rate, item.text, line.speaker))
-                pieces.append(audio)
-                cursor += audio.size
-    if not cues:
-        raise VidgenError("The voice produced no audio: the lines have no speakable words.")
-    if explicit:  # a [pause] after the last words
-        pieces.append(np.zeros(int(round(explicit * rate)), np.float32))
-    samples_out = np.concatenate(pieces)
-    write_wav(out_wav, samples_out, rate)
-    return VoiceResult(Path(out_wav), samples_out.size / rate, rate, cues)
+                    sink.silence(gap)
+                cues.append(Cue(sink.samples / rate, (sink.samples + audio.size) / rate, item.text, line.speaker))
+                sink.write(audio)
+        if sink is None:
+            raise VidgenError("The voice produced no audio: the lines have no speakable words.")
+        if explicit:  # a [pause] after the last words
+            sink.silence(explicit)
+        done, sink = sink, None
+        done.close(commit=True)
+    return VoiceResult(Path(out_wav), done.samples / done.rate, done.rate, cues)
 
 
 def synthesize_preview(text: str, voice: Voice, out_wav: str | Path, *, language: str = "", mood: str = "neutral",

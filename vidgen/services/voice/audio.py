@@ -3,6 +3,9 @@ emphasis (below the front and the backends)."""
 
 from __future__ import annotations
 
+import os
+import wave
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,6 +13,7 @@ import numpy as np
 from ...domain import Voice
 from ...errors import VidgenError
 from ...media import ffmpeg_exe, run_child
+from ...text import speakable
 from .prosody import EMPHASIS_GAIN_DB, EMPHASIS_SPEED, Sentence
 
 SPEECH_DB = -45.0  # 20 ms frames louder than this are speech
@@ -78,17 +82,18 @@ def fade_edges(audio: np.ndarray, sr: int, seconds: float = 0.005) -> np.ndarray
 
 
 def speak(engine: Any, sentence: Sentence, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
-    """One sentence, its emphasis realised (see prosody.py), at the engine's rate."""
+    """One sentence (a bounded unit), its emphasis realised (see prosody.py), at the engine's rate;
+    tokens too long to say are given to the voice in pieces (text.speakable)."""
     sr = engine.sample_rate
     gain = np.float32(10 ** (EMPHASIS_GAIN_DB / 20))
     if not sentence.emphasised:
-        return engine.speak(sentence.text, voice, clamp(speed), seed, language)
+        return engine.speak(speakable(sentence.text), voice, clamp(speed), seed, language)
     if not engine.chunks:
-        return engine.speak(sentence.text, voice, clamp(speed), seed, language) * gain
+        return engine.speak(speakable(sentence.text), voice, clamp(speed), seed, language) * gain
     parts = []
     for span in sentence.spans:
         s = speed * EMPHASIS_SPEED if span.emphasis else speed
-        audio = trim(engine.speak(span.text, voice, clamp(s), seed, language), sr)
+        audio = trim(engine.speak(speakable(span.text), voice, clamp(s), seed, language), sr)
         parts.append(fade_edges(audio * gain if span.emphasis else audio, sr))
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
@@ -102,5 +107,37 @@ def fit_peak(audio: np.ndarray) -> np.ndarray:
     return audio * np.float32(PEAK / peak) if peak > PEAK else audio
 
 
-__all__ = ["SPEECH_DB", "PEAK", "SPEED_RANGE", "loud_frames", "speech_bounds", "active_fraction", "trim", "shape",
+class WavSink:
+    """A mono 16-bit WAV written as its pieces come (as media.write_wav writes one), into a
+    `.part` file renamed on `commit`: a scene's speech never sits whole in memory."""
+
+    def __init__(self, path: str | os.PathLike, rate: int):
+        self.path, self.rate, self.samples = Path(path), rate, 0
+        self._part = self.path.with_name(self.path.name + ".part")
+        self._w = wave.open(str(self._part), "wb")
+        self._w.setnchannels(1)
+        self._w.setsampwidth(2)
+        self._w.setframerate(rate)
+
+    def write(self, audio: np.ndarray) -> None:
+        self._w.writeframes((np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+        self.samples += audio.size
+
+    def silence(self, seconds: float) -> None:
+        n = int(round(seconds * self.rate))
+        while n > 0:  # in blocks: a long pause is not one big array either
+            block = min(n, self.rate * 10)
+            self._w.writeframes(bytes(2 * block))
+            self.samples += block
+            n -= block
+
+    def close(self, commit: bool) -> None:
+        self._w.close()
+        if commit:
+            os.replace(self._part, self.path)
+        else:
+            self._part.unlink(missing_ok=True)
+
+
+__all__ = ["WavSink", "SPEECH_DB", "PEAK", "SPEED_RANGE", "loud_frames", "speech_bounds", "active_fraction", "trim", "shape",
            "fade_edges", "speak", "clamp", "fit_peak"]

