@@ -20,7 +20,7 @@ from vidgen.jobs import LANE, GpuLane
 from vidgen.media import probe, write_wav
 from vidgen.studio import Studio
 
-from tests.scripts import HARBOUR as SCRIPT, HARBOUR3 as SCRIPT3  # studio/settings fixtures: conftest.py
+from tests.scripts import ARABIC, HEBREW, HARBOUR as SCRIPT, HARBOUR3 as SCRIPT3  # studio/settings fixtures: conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"}
@@ -112,6 +112,20 @@ def test_project_lifecycle(studio):
 
     updated = studio.update_settings(p["id"], {"aspect": "9:16", "transition": "cut"})
     assert updated["settings"]["aspect"] == "9:16" and updated["settings"]["fps"] == 8
+
+
+@pytest.mark.parametrize("text, language", [(ARABIC, "ar"), (HEBREW, "he")])
+def test_a_detected_language_no_voice_speaks_never_fails_the_render(studio, text, language):
+    """No language set: the detected one only steers (a note, a voice to suggest); the render goes on."""
+    for voice in ("none", "piper-joe"):
+        p = studio.create_project(text, settings={**TINY, "voice": voice})
+        assert p["settings"]["language"] == ""
+        notes: list[str] = []
+        job = studio.render(p["id"], on_event=lambda e: notes.append(e.message))
+        assert job["status"] == "completed", job["error"]
+        assert probe(job["video"]).duration > 1
+        if voice != "none":
+            assert any(f"reads as '{language}'" in n and "mms-tts-" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("change, message", [

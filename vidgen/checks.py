@@ -26,7 +26,8 @@ from .render_settings import MAX_PROMPT
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
-from .services.voice.language import check_language, voice_for_language
+from .services.voice.language import check_language, guess_language, voice_for_language
+from .services.voice.prosody import strip_markup
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,26 @@ def check_project_voices(store: Store, project: Project, warn: Warn | None = Non
     check_voices(s, project.characters, registry=registry, samples=store.asset_path)
     if s.voice == NO_VOICE or s.language:
         return
+    # A detected language only steers (a note, a voice to suggest): it never stops a render.
     language = resolve.project_language(project)
+    notes = [guess_language(_spoken_text(project)).note]
     spoken = _voice_languages(registry, s.voice)
     if spoken and language not in spoken:
-        hint = voice_for_language(language, registry)
-        note = (f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}"
-                + (f": try --voice {hint} (`models download {hint}`)." if hint and hint != s.voice else "."))
+        try:
+            hint = voice_for_language(language, registry)
+            tip = f": try --voice {hint} (`models download {hint}`)." if hint != s.voice else "."
+        except VidgenError as e:  # no voice in the registry speaks it: say how to add one
+            tip = f"; {str(e)[:1].lower()}{str(e)[1:]}"
+        notes.append(f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}{tip}")
+    for note in filter(None, notes):
         log.warning(note)
         if warn is not None:
             warn(note)
+
+
+def _spoken_text(project: Project) -> str:
+    """The words the language is detected from, as resolve.project_language reads them."""
+    return strip_markup(" ".join(ln.text for sc in project.scenes for ln in sc.lines))
 
 
 def _voice_languages(registry: Registry, voice: str) -> tuple[str, ...]:
