@@ -18,7 +18,7 @@ import logging
 from typing import Callable
 
 from . import resolve
-from .domain import Project, RenderSettings, Scene
+from .domain import Character, Project, RenderSettings, Scene
 from .errors import VidgenError
 from .models import hub
 from .models.registry import ModelSpec, Registry, registry_for
@@ -26,6 +26,7 @@ from .render_settings import MAX_PROMPT
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
+from .services.voice.engines import is_file_voice
 from .services.voice.language import check_language, guess_language, voice_for_language
 from .services.voice.prosody import strip_markup
 from .store import Store
@@ -86,6 +87,22 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
             raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
                               "a file of your own goes in with the CLI's --lora.")
     return s
+
+
+def check_named_voices(voices: list[tuple[str, str]], kept: set[str]) -> None:
+    """A remote caller (the studio, its API) names voices by id: a voice file ("piper:/path.onnx") is a
+    path on the server, refused without looking at it, so the answer never tells whether it exists.
+    `voices`: (who, voice id) pairs; `kept`: the voices the project already has (a file voice the
+    command line gave it may stay while other things are edited)."""
+    for who, voice in voices:
+        if voice and is_file_voice(voice) and voice not in kept:
+            raise VidgenError(f"{who}: voices from files are for the command line: name a voice model by its "
+                              f"id (/list_models with kind 'voice'), e.g. {resolve.BUILTIN_VOICE!r} or 'none'.")
+
+
+def project_voices(settings: RenderSettings, characters: list[Character]) -> set[str]:
+    """Every voice id a project names (its voice, the narrator's, each character's)."""
+    return {settings.voice, settings.narrator.model} | {c.voice.model for c in characters if c.voice}
 
 
 def check_scene(store: Store, scene: Scene) -> None:

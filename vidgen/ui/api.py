@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import FileData, GradioRootModel
+from gradio_client.utils import is_file_obj_with_meta
 
 from ..models import operations
 from ..models.registry import registry_for
@@ -156,7 +158,7 @@ def build(shared: Shared) -> None:
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):
         project, name, character, text = (gr.Textbox() for _ in range(4))
-        image, sample = gr.File(type="filepath"), gr.File(type="filepath")
+        image, sample = UploadedFile(label="image"), UploadedFile(label="voice sample")
         voice = gr.JSON()
         answer = gr.JSON()
         reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
@@ -167,6 +169,35 @@ def build(shared: Shared) -> None:
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
     gr.api(generate_image, api_name="generate_image", **shared.gpu_events)
     gr.api(generate_music, api_name="generate_music", **shared.gpu_events)
+
+
+class _AnyValue(GradioRootModel):
+    root: Any = None
+
+
+class UploadedFile(gr.File):
+    """A file input of the API: an upload (gradio_client's handle_file) or nothing. Anything else (a
+    path on the server, a dict that is not a FileData) gets one line naming the fix: Gradio's own
+    check of such a value fails with an empty error and a traceback in the server's log. An upload
+    has been checked by Gradio (in its upload folder) before it gets here."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(type="filepath", label=label)
+        self._file_model, self.data_model = self.data_model, _AnyValue  # validated in preprocess
+
+    def api_info(self) -> dict[str, Any]:
+        schema = self._file_model.model_json_schema()  # clients see a file parameter, as with gr.File
+        schema["additional_description"] = schema.pop("description", None)
+        return schema
+
+    def preprocess(self, payload: Any) -> str | None:
+        value = payload.root if isinstance(payload, GradioRootModel) else payload
+        if value is None or value == "":
+            return None
+        if not is_file_obj_with_meta(value):
+            raise gr.Error(f"The {self.label} was never uploaded: send the file itself (gradio_client's "
+                           "handle_file(path)), not a path on the server.", print_exception=False)
+        return super().preprocess(FileData(**value))
 
 
 def _file_path(value: Any) -> str | None:

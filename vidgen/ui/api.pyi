@@ -1,0 +1,213 @@
+"""API-only endpoints (no components): JSON in, JSON out, one line into the Studio each.
+
+`/render` and `/resume_job` are the Script and Jobs tabs' own events (they stream progress);
+everything else a client needs is here. File paths in the answers are on the server, inside the
+data folder, and can be fetched from `/gradio_api/file=<path>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+from gradio.data_classes import FileData, GradioRootModel
+from gradio_client.utils import is_file_obj_with_meta
+
+from ..models import operations
+from ..models.registry import registry_for
+from .boundary import shown
+from .common import Shared
+
+
+def build(shared: Shared) -> None:
+    studio = shared.studio
+
+    @shown
+    def parse_script(text: str) -> dict[str, Any]:
+        """Parse a script: title, form, scenes (heading, lines, mood, duration, camera ...) and characters."""
+        return studio.parse_script(text)
+
+    @shown
+    def create_project(text: str, title: str = "", settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Parse a script and save it as a new project with these render settings
+        (aspect, resolution, fps, transition, voice, quality, seed, subtitles ...)."""
+        return studio.create_project(text, title or "", settings or None)
+
+    @shown
+    def render_scene(project_id: str, number: int) -> dict[str, Any]:
+        """Regenerate one scene (image, voice, clip); says which steps came from the cache."""
+        return studio.render_scene(project_id, int(number))
+
+    @shown
+    def generate_image(project_id: str, number: int) -> dict[str, Any]:
+        """Make one scene's picture with its image model (painter or AI); says whether it came from the cache."""
+        return studio.generate_image(project_id, int(number))
+
+    @shown
+    def update_character(project_id: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit a character's sheet: description, seed (null = from the name), voice ({model, speaker,
+        speed, pitch} or null for a default). Returns the project."""
+        return studio.update_character(project_id, name, changes)
+
+    @shown
+    def set_character_reference(project_id: str, name: str, image: Any = None) -> dict[str, Any]:
+        """A character's reference picture (an uploaded image; null removes it): it steers the AI images
+        of the scenes they lead through the image model's IP-Adapter. Returns the project."""
+        return studio.set_character_reference(project_id, name, _file_path(image))
+
+    @shown
+    def get_cast(project_id: str) -> dict[str, Any]:
+        """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}}."""
+        return studio.cast(project_id)
+
+    @shown
+    def set_voice(project_id: str, character: str = "", voice: dict[str, Any] | None = None,
+                  sample: Any = None) -> dict[str, Any]:
+        """The narrator's (character "") or a character's voice: {model, speaker, speed, pitch}, and an
+        uploaded voice-cloning sample (6-30 s of speech, for XTTS). Returns the project."""
+        return studio.set_voice(project_id, character or None, voice or {}, _file_path(sample))
+
+    @shown
+    def synthesize_voice(text: str, voice: dict[str, Any] | None = None, project_id: str = "",
+                         character: str = "", sample: Any = None) -> dict[str, Any]:
+        """Speak a sentence: with `voice` ({model, speaker, speed, pitch}), else with the project's voice of
+        `character` ("" = the narrator). Returns {"audio": WAV path, "seconds", "sample_rate", "voice"}."""
+        return studio.preview_voice(project_id or "", text, voice or None, _file_path(sample), character or None)
+
+    @shown
+    def keep_scene_image(project_id: str, number: int, strength: float = 0.5) -> dict[str, Any]:
+        """The scene's current picture becomes its own image, refined by image-to-image at `strength`
+        on the next /generate_image (0 = use it as it is). Returns the project."""
+        return studio.keep_scene_image(project_id, int(number), float(strength))
+
+    @shown
+    def generate_music(project_id: str) -> dict[str, Any]:
+        """Make the project's score with its music settings (model, genre, tempo, key; a piece per run of
+        scenes of one mood, crossfaded); returns {"audio", "cached", "model", "tempo", "key", "segments"}."""
+        return studio.generate_music(project_id)
+
+    @shown
+    def list_projects() -> list[dict[str, Any]]:
+        """Projects, newest first: id, title, scenes, updated, status, video, job."""
+        return studio.list_projects()
+
+    @shown
+    def get_project(project_id: str) -> dict[str, Any]:
+        """The whole project: script, settings, scenes, characters, outputs, video, subtitles."""
+        return studio.get_project(project_id)
+
+    @shown
+    def save_project(project: dict[str, Any]) -> dict[str, Any]:
+        """Save an edited project (as returned by /get_project); returns it as stored."""
+        return studio.save_project(project)
+
+    @shown
+    def delete_project(project_id: str) -> dict[str, Any]:
+        """Delete a project; returns {"deleted": project_id}."""
+        studio.delete_project(project_id)
+        return {"deleted": project_id}
+
+    @shown
+    def list_jobs(project_id: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """Recent jobs, newest first, of one project or of all."""
+        return studio.list_jobs(project_id or None, int(limit))
+
+    @shown
+    def get_job(job_id: str) -> dict[str, Any]:
+        """A job: status, stage, progress, timings, error, steps (with cached flags), video/subtitles when done."""
+        return studio.get_job(job_id)
+
+    @shown
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        """Ask a job to stop at its next step; returns the job (status turns 'cancelled' when it stops)."""
+        return studio.cancel_job(job_id)
+
+    @shown
+    def list_models(kind: str = "") -> list[dict[str, Any]]:
+        """Models the studio knows (kind: llm, image, animation, voice, music, lipsync; "" = all): record,
+        status (ready, or planned: no runtime yet), runs, default/active, downloaded, compatibility with this
+        machine ({status: ok|offload|cpu|too_large, reason})."""
+        return operations.list_rows(registry_for(studio.store), kind or "")
+
+    @shown
+    def download_model(model_id: str) -> dict[str, Any]:
+        """Download a model's files (and those of the models it requires) into the HF cache (resumable; nothing
+        to do for built-in ones; a planned model is refused); returns the model with its folder."""
+        return operations.download(registry_for(studio.store), model_id)
+
+    @shown
+    def activate_model(model_id: str) -> dict[str, Any]:
+        """Make a model the active one of its kind (a planned one is refused); returns the model and `effect`,
+        what that changes."""
+        return operations.activate(registry_for(studio.store), model_id)
+
+    @shown
+    def remove_model(model_id: str) -> dict[str, Any]:
+        """Delete a model's downloaded files; returns {"id", "freed": bytes, "forgotten", "note"}."""
+        return operations.remove(registry_for(studio.store), model_id)
+
+    @shown
+    def storage_info() -> dict[str, Any]:
+        """Bytes per model and per kind, free disk, cache folder, device, and the model cache's stats."""
+        return operations.storage(registry_for(studio.store))
+
+    for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
+               list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
+               storage_info, update_character, get_cast, keep_scene_image):
+        gr.api(fn, api_name=fn.__name__)
+    # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
+    with gr.Row(visible=False):
+        project, name, character, text = (gr.Textbox() for _ in range(4))
+        image, sample = UploadedFile(label="image"), UploadedFile(label="voice sample")
+        voice = gr.JSON()
+        answer = gr.JSON()
+        reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
+    reference_button.click(set_character_reference, [project, name, image], answer, api_name="set_character_reference")
+    voice_button.click(set_voice, [project, character, voice, sample], answer, api_name="set_voice")
+    synth_button.click(synthesize_voice, [text, voice, project, character, sample], answer,
+                       api_name="synthesize_voice", **shared.gpu_events)
+    gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
+    gr.api(generate_image, api_name="generate_image", **shared.gpu_events)
+    gr.api(generate_music, api_name="generate_music", **shared.gpu_events)
+
+
+class _AnyValue(GradioRootModel):
+    root: Any = None
+
+from gradio.events import Dependency
+
+class UploadedFile(gr.File):
+    """A file input of the API: an upload (gradio_client's handle_file) or nothing. Anything else (a
+    path on the server, a dict that is not a FileData) gets one line naming the fix: Gradio's own
+    check of such a value fails with an empty error and a traceback in the server's log. An upload
+    has been checked by Gradio (in its upload folder) before it gets here."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(type="filepath", label=label)
+        self._file_model, self.data_model = self.data_model, _AnyValue  # validated in preprocess
+
+    def api_info(self) -> dict[str, Any]:
+        schema = self._file_model.model_json_schema()  # clients see a file parameter, as with gr.File
+        schema["additional_description"] = schema.pop("description", None)
+        return schema
+
+    def preprocess(self, payload: Any) -> str | None:
+        value = payload.root if isinstance(payload, GradioRootModel) else payload
+        if value is None or value == "":
+            return None
+        if not is_file_obj_with_meta(value):
+            raise gr.Error(f"The {self.label} was never uploaded: send the file itself (gradio_client's "
+                           "handle_file(path)), not a path on the server.", print_exception=False)
+        return super().preprocess(FileData(**value))
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def _file_path(value: Any) -> str | None:
+    """A path from what a client sent for a file: a FileData dict (gradio_client's handle_file) or a path."""
+    if isinstance(value, dict):
+        value = value.get("path")
+    return value or None
