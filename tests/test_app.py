@@ -404,6 +404,7 @@ def test_file_inputs_take_uploads_only_with_one_clear_line(client, served, capfd
     named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     sample = named["/set_voice"]["parameters"][3]
     assert sample["parameter_name"] == "sample" and sample["python_type"]["type"] == "filepath"  # still a file
+    assert not list((ROOT / "vidgen").rglob("*.pyi"))  # no Component subclass: Gradio writes none
 
 
 def test_errors_name_assets_by_id_not_the_data_folder(client, served):

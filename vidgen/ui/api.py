@@ -158,7 +158,7 @@ def build(shared: Shared) -> None:
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):
         project, name, character, text = (gr.Textbox() for _ in range(4))
-        image, sample = UploadedFile(label="image"), UploadedFile(label="voice sample")
+        image, sample = uploaded_file("image"), uploaded_file("voice sample")
         voice = gr.JSON()
         answer = gr.JSON()
         reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
@@ -175,29 +175,30 @@ class _AnyValue(GradioRootModel):
     root: Any = None
 
 
-class UploadedFile(gr.File):
+def uploaded_file(label: str) -> gr.File:
     """A file input of the API: an upload (gradio_client's handle_file) or nothing. Anything else (a
-    path on the server, a dict that is not a FileData) gets one line naming the fix: Gradio's own
-    check of such a value fails with an empty error and a traceback in the server's log. An upload
-    has been checked by Gradio (in its upload folder) before it gets here."""
+    path on the server, a dict that is not a FileData) gets one line naming the fix, where Gradio's
+    own check fails with an empty error and a traceback in the server's log. An upload has been
+    checked by Gradio (in its upload folder) before it gets here. A gr.File changed on the instance:
+    a subclass would make Gradio write an api.pyi beside this module."""
+    component = gr.File(type="filepath", label=label)
+    schema = component.data_model.model_json_schema()  # clients still see a file parameter
+    schema["additional_description"] = schema.pop("description", None)
+    as_file = component.preprocess
 
-    def __init__(self, label: str) -> None:
-        super().__init__(type="filepath", label=label)
-        self._file_model, self.data_model = self.data_model, _AnyValue  # validated in preprocess
-
-    def api_info(self) -> dict[str, Any]:
-        schema = self._file_model.model_json_schema()  # clients see a file parameter, as with gr.File
-        schema["additional_description"] = schema.pop("description", None)
-        return schema
-
-    def preprocess(self, payload: Any) -> str | None:
+    def preprocess(payload: Any) -> str | None:
         value = payload.root if isinstance(payload, GradioRootModel) else payload
         if value is None or value == "":
             return None
         if not is_file_obj_with_meta(value):
-            raise gr.Error(f"The {self.label} was never uploaded: send the file itself (gradio_client's "
+            raise gr.Error(f"The {label} was never uploaded: send the file itself (gradio_client's "
                            "handle_file(path)), not a path on the server.", print_exception=False)
-        return super().preprocess(FileData(**value))
+        return as_file(FileData(**value))
+
+    component.data_model = _AnyValue  # validated in preprocess, with a message
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    component.api_info = lambda: schema  # type: ignore[method-assign]
+    return component
 
 
 def _file_path(value: Any) -> str | None:
