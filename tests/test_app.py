@@ -15,6 +15,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 
 import requests  # noqa: E402
 
+from tests.scripts import ARABIC, HEBREW  # noqa: E402
 from vidgen.config import Settings  # noqa: E402
 from vidgen.domain import Job  # noqa: E402
 from vidgen.jobs import LANE  # noqa: E402
@@ -356,3 +357,61 @@ def test_cast_voice_and_music_endpoints(served, client, tmp_path):
     score = client.predict(pid, api_name="/generate_music")
     assert score["model"] == "composer" and [m for m, _ in score["segments"]] == ["calm"]
     assert probe(score["audio"]).duration == pytest.approx(score["segments"][0][1], abs=0.1)
+
+
+@pytest.mark.parametrize("text", [ARABIC, HEBREW], ids=["arabic", "hebrew"])
+def test_a_script_in_a_language_no_voice_speaks_renders_through_the_api(client, text):
+    """No language set: the detected language only steers; the built-in voice still speaks the words."""
+    project = client.predict(text, "", FAST, api_name="/create_project")
+    assert project["settings"]["language"] == ""
+    video, _, job_id = client.predict(project["id"], api_name="/render")
+    job = client.predict(job_id, api_name="/get_job")
+    assert job["status"] == "completed" and not job["error"], job
+    assert probe(video).duration > 1
+
+
+def test_api_callers_name_voices_by_id_never_by_a_server_path(client, served, tmp_path):
+    real = tmp_path / "real.onnx"
+    real.write_bytes(b"onnx")
+    Path(str(real) + ".json").write_text("{}")
+    pid = new_project(client, "Scene 1: Dock\nAna: Hello there.\n", SILENT)
+    said = set()
+    for voice in (f"piper:{real}", f"piper:{tmp_path / 'missing.onnx'}"):
+        for args, api in [((tiny_script("file voice"), "", {**SILENT, "voice": voice}), "/create_project"),
+                          ((pid, "Ana", {"voice": {"model": voice}}), "/update_character"),
+                          ((pid, "", {"model": voice}, None), "/set_voice"),
+                          (("Hello.", {"model": voice}, pid, "", None), "/synthesize_voice")]:
+            with pytest.raises(Exception, match="voices from files are for the command line") as e:
+                client.predict(*args, api_name=api)
+            said.add(str(e.value).split(": ", 1)[1])  # without who ("The voice", "Ana's voice")
+            assert str(tmp_path) not in str(e.value)
+    assert len(said) == 1, said
+
+
+def test_file_inputs_take_uploads_only_with_one_clear_line(client, served, capfd):
+    """A path on the server (there or not) or a dict that is not an upload: one line, no traceback."""
+    url, studio, data = served
+    pid = new_project(client, "Scene 1: Dock\nAna: Hello there.\n", SILENT)
+    capfd.readouterr()
+    for value in (str(data / "vidgen.json"), "/etc/hostname", "/no/such/file.png", {"path": "/etc/hostname"}):
+        for args, api in [((pid, "Ana", value), "/set_character_reference"), ((pid, "Ana", {}, value), "/set_voice"),
+                          (("Hello.", None, pid, "Ana", value), "/synthesize_voice")]:
+            with pytest.raises(Exception, match="was never uploaded: send the file itself") as e:
+                client.predict(*args, api_name=api)
+            assert "\n" not in str(e.value) and str(data) not in str(e.value)
+    assert "Traceback" not in capfd.readouterr().err
+    assert client.predict(pid, api_name="/get_project")["characters"][0]["reference"] == ""
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    sample = named["/set_voice"]["parameters"][3]
+    assert sample["parameter_name"] == "sample" and sample["python_type"]["type"] == "filepath"  # still a file
+    assert not list((ROOT / "vidgen").rglob("*.pyi"))  # no Component subclass: Gradio writes none
+
+
+def test_errors_name_assets_by_id_not_the_data_folder(client, served):
+    _, _, data = served
+    pid = new_project(client, tiny_script("asset ids"), SILENT)
+    p = client.predict(pid, api_name="/get_project")
+    p["scenes"][0]["image"] = "../../etc/passwd"
+    with pytest.raises(Exception, match=r"No asset '\.\./\.\./etc/passwd'") as e:
+        client.predict(p, api_name="/save_project")
+    assert str(Path(data).resolve()) not in str(e.value) and str(data) not in str(e.value)

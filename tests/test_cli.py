@@ -123,3 +123,35 @@ echo $? > {tmp_path}/rc2.txt
     assert (tmp_path / "rc2.txt").read_text().strip() == "0", (tmp_path / "projects.err").read_text()
     ids = {p["id"] for p in json.loads((tmp_path / "projects.json").read_text())}
     assert (tmp_path / "first.txt").read_text().strip() in ids
+
+
+LONG_TITLE = "x" * 10_000
+
+
+@pytest.mark.parametrize("command", ["render", "parse"])
+def test_a_title_over_the_limit_is_refused_with_the_studios_words(data, command):
+    """One title limit (edits.MAX_TITLE) and the same words as the API's, for render and parse alike."""
+    from vidgen.edits import MAX_TITLE, title_of
+    from vidgen.errors import VidgenError
+
+    with pytest.raises(VidgenError) as studio_error:
+        title_of(LONG_TITLE)
+    proc = run(command, "examples/lighthouse.txt", "--title", LONG_TITLE, "--data", str(data[0]))
+    assert_clean_failure(proc, data, words=f"use at most {MAX_TITLE}")
+    assert proc.stderr.strip() == f"error: {studio_error.value}"
+
+
+def test_parse_keeps_a_title_within_the_limit_as_given(data):
+    title = "A title of a hundred and some characters, longer than the eighty the parser cuts its own titles at"
+    proc = run("parse", "examples/lighthouse.txt", "--title", f"  {title} ", "--json", "--data", str(data[0]))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["title"] == title
+
+
+def test_the_command_line_may_name_its_own_voice_files(tmp_path, data):
+    """Voice files ("piper:/path.onnx") are refused to the studio's callers, not to the CLI: here the
+    file is looked at (and reported missing by name), not refused as a server path."""
+    missing = tmp_path / "mine.onnx"
+    proc = run("render", "examples/lighthouse.txt", "--voice", f"piper:{missing}", "--data", str(data[0]))
+    assert_clean_failure(proc, data, words="not found")
+    assert "command line" not in proc.stderr

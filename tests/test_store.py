@@ -462,3 +462,38 @@ def test_move_of_a_symlink_copies_the_target(tmp_path, store):
     odd = tmp_path / "notes.ü~"
     odd.write_bytes(b"odd")
     assert store.add_file(odd, type="data").path.endswith(store.add_bytes(b"odd", type="data", ext="").id)
+
+
+def test_store_errors_callers_see_name_no_folder(settings, store, monkeypatch, caplog):
+    """These lines reach API callers: "the data folder", an asset's id or name, never a server path;
+    the log (the operator's) keeps the path."""
+    import filelock
+
+    folder = str(settings.data_dir)
+    with pytest.raises(VidgenError) as missing:
+        store.get_asset("../../etc/passwd")
+    assert str(missing.value) == "No asset '../../etc/passwd': add the file again (upload it)."
+    with pytest.raises(VidgenError) as long_id:
+        store.get_asset("y" * 5000)
+    assert len(str(long_id.value)) < 160
+    asset = store.add_bytes(b"abc", type="data", ext=".bin", name="notes.bin")
+    store.asset_path(asset).unlink()
+    with pytest.raises(VidgenError, match="'notes.bin' is missing from the data folder") as gone:
+        store.asset_path(asset.id)
+    assert folder not in str(gone.value) and folder in caplog.text
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", denied)
+    for attempt in (lambda: store.save_project(Project(id="b", title="b", script="")),
+                    lambda: store.add_bytes(b"xyz", type="data", ext=".bin")):
+        with pytest.raises(VidgenError, match="Cannot write to the data folder") as e:
+            attempt()
+        assert folder not in str(e.value)
+    monkeypatch.undo()
+    busy = Store(settings, lock_timeout=0.1)
+    with filelock.FileLock(str(settings.db_path) + ".lock"):
+        with pytest.raises(VidgenError, match="is busy") as e:
+            busy.list_projects()
+    assert folder not in str(e.value)

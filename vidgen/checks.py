@@ -18,7 +18,7 @@ import logging
 from typing import Callable
 
 from . import resolve
-from .domain import Project, RenderSettings, Scene
+from .domain import Character, Project, RenderSettings, Scene
 from .errors import VidgenError
 from .models import hub
 from .models.registry import ModelSpec, Registry, registry_for
@@ -26,7 +26,9 @@ from .render_settings import MAX_PROMPT
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
-from .services.voice.language import check_language, voice_for_language
+from .services.voice.engines import is_file_voice
+from .services.voice.language import check_language, guess_language, voice_for_language
+from .services.voice.prosody import strip_markup
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,22 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
     return s
 
 
+def check_named_voices(voices: list[tuple[str, str]], kept: set[str]) -> None:
+    """A remote caller (the studio, its API) names voices by id: a voice file ("piper:/path.onnx") is a
+    path on the server, refused without looking at it, so the answer never tells whether it exists.
+    `voices`: (who, voice id) pairs; `kept`: the voices the project already has (a file voice the
+    command line gave it may stay while other things are edited)."""
+    for who, voice in voices:
+        if voice and is_file_voice(voice) and voice not in kept:
+            raise VidgenError(f"{who}: voices from files are for the command line: name a voice model by its "
+                              f"id (/list_models with kind 'voice'), e.g. {resolve.BUILTIN_VOICE!r} or 'none'.")
+
+
+def project_voices(settings: RenderSettings, characters: list[Character]) -> set[str]:
+    """Every voice id a project names (its voice, the narrator's, each character's)."""
+    return {settings.voice, settings.narrator.model} | {c.voice.model for c in characters if c.voice}
+
+
 def check_scene(store: Store, scene: Scene) -> None:
     """A scene's own choices that name other records (its image model)."""
     if scene.image_model:
@@ -118,15 +136,26 @@ def check_project_voices(store: Store, project: Project, warn: Warn | None = Non
     check_voices(s, project.characters, registry=registry, samples=store.asset_path)
     if s.voice == NO_VOICE or s.language:
         return
+    # A detected language only steers (a note, a voice to suggest): it never stops a render.
     language = resolve.project_language(project)
+    notes = [guess_language(_spoken_text(project)).note]
     spoken = _voice_languages(registry, s.voice)
     if spoken and language not in spoken:
-        hint = voice_for_language(language, registry)
-        note = (f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}"
-                + (f": try --voice {hint} (`models download {hint}`)." if hint and hint != s.voice else "."))
+        try:
+            hint = voice_for_language(language, registry)
+            tip = f": try --voice {hint} (`models download {hint}`)." if hint != s.voice else "."
+        except VidgenError as e:  # no voice in the registry speaks it: say how to add one
+            tip = f"; {str(e)[:1].lower()}{str(e)[1:]}"
+        notes.append(f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}{tip}")
+    for note in filter(None, notes):
         log.warning(note)
         if warn is not None:
             warn(note)
+
+
+def _spoken_text(project: Project) -> str:
+    """The words the language is detected from, as resolve.project_language reads them."""
+    return strip_markup(" ".join(ln.text for sc in project.scenes for ln in sc.lines))
 
 
 def _voice_languages(registry: Registry, voice: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from .checks import check_saved, check_scene
+from .checks import check_named_voices, check_saved, check_scene, project_voices
 from .config import Settings
 from .domain import Job, Project, RenderSettings, Scene, estimate_duration
 from .edits import (MAX_PREVIEW_CHARS, MAX_TITLE, SCENE_CHANGES, character_index, characters_from, need_id,
@@ -30,19 +30,22 @@ from .store import Store
 
 class Projects:
     """Every project operation of one data folder. `upload_roots`: folders that files given by path
-    must be in (uploads); `busy(project_id)`: ids of the project's queued or running jobs."""
+    must be in (uploads); `busy(project_id)`: ids of the project's queued or running jobs;
+    `local_files`: the caller is the machine's own user (the CLI), who may name voice files."""
 
     def __init__(self, settings: Settings, store: Store, upload_roots: list[Path],
-                 busy: Callable[[str], list[str]]) -> None:
+                 busy: Callable[[str], list[str]], local_files: bool = False) -> None:
         self.settings, self.store, self.upload_roots, self.busy = settings, store, upload_roots, busy
+        self.local_files = local_files
 
     # --- scripts -------------------------------------------------------------------------------
 
     def parse_script(self, text: str, title: str = "") -> dict:
         """Scenes and characters of a script (nothing is saved)."""
-        need_str(title, "title")
-        parsed = parse_script(text, title=title.strip() or None, max_bytes=self.settings.max_script_bytes,
+        given = self._title(title)
+        parsed = parse_script(text, title=given, max_bytes=self.settings.max_script_bytes,
                               max_scenes=self.settings.max_scenes)
+        parsed.title = given or parsed.title
         return asdict(parsed)
 
     def read_script_upload(self, path: str) -> str:
@@ -60,10 +63,16 @@ class Projects:
         voice defaults to the active voice model). `scene_images` (scene number -> picture file) and
         `before_save(project)` are for the CLI, which may read files anywhere and checks a render's
         needs before anything is saved."""
-        need_str(title, "title")
+        given = self._title(title)
         rs = self._render_settings(settings, RenderSettings(voice=default_voice(self.store)))
-        project = create_project(self.store, text, title=title_of(title) if title.strip() else None, settings=rs,
-                                 scene_images=scene_images, before_save=before_save)
+
+        def ready(project: Project) -> None:
+            project.title = given or project.title  # as rename_project keeps it (the parser cuts at 80)
+            if before_save is not None:
+                before_save(project)
+
+        project = create_project(self.store, text, title=given, settings=rs, scene_images=scene_images,
+                                 before_save=ready)
         return self._project_dict(project)
 
     def list_projects(self) -> list[dict]:
@@ -90,6 +99,7 @@ class Projects:
         if not isinstance(project, dict):
             raise VidgenError(f"A project must be a dict (as get_project returns), not {type(project).__name__}.")
         stored = self.store.get_project(need_id(project.get("id"), "project"))
+        kept = project_voices(stored.settings, stored.characters)
         if "title" in project:
             need_str(project["title"], "title")
             stored.title = title_of(project["title"])
@@ -99,6 +109,7 @@ class Projects:
             stored.scenes = self._scenes(project["scenes"])
         if "characters" in project:
             stored.characters = characters_from(project["characters"], len(stored.scenes))
+            self._named_voices([(f"{c.name}'s voice", c.voice.model) for c in stored.characters if c.voice], kept)
             for c in stored.characters:
                 if c.reference and self.store.get_asset(c.reference).type != "image":
                     raise VidgenError(f"{c.name}: the reference {c.reference!r} is not an image: upload a PNG, "
@@ -219,6 +230,8 @@ class Projects:
         project = self.store.get_project(need_id(project_id, "project"))
         who = character or "narrator"
         chosen = voice_from(voice, who)
+        label = f"{character}'s voice" if character else "The narrator's voice"
+        self._named_voices([(label, chosen.model)], project_voices(project.settings, project.characters))
         if chosen.model:
             check_voice(chosen.model, registry_for(self.store))
         if sample_path:
@@ -252,6 +265,8 @@ class Projects:
         if who:
             who = characters[character_index(characters, who)].name  # a clear "no character" error
         chosen = voices[who or None] if voice is None else voice_from(voice, who or "voice")
+        if voice is not None:
+            self._named_voices([("The voice", chosen.model)], project_voices(settings, characters))
         if not chosen.model:
             chosen.model = settings.voice
         if chosen.model == "none":
@@ -311,6 +326,12 @@ class Projects:
                               "cancel it or wait until it ends, then delete the project.")
         self.store.delete_project(project.id)
 
+    @staticmethod
+    def _title(title: Any) -> str | None:
+        """A title the caller gave, checked (edits.title_of: the one limit); None when blank (from the script)."""
+        need_str(title, "title")
+        return title_of(title) if title.strip() else None
+
     def _uploaded(self, path: Any, what: str) -> str:
         """The real path of an uploaded file; refused outside the upload folders."""
         if not isinstance(path, (str, os.PathLike)):
@@ -338,7 +359,15 @@ class Projects:
 
     def _render_settings(self, data: Any, base: RenderSettings) -> RenderSettings:
         """`base` with the given fields changed, every field checked (vidgen/checks.py)."""
-        return check_saved(self.store, with_changes(base, data))
+        s = with_changes(base, data)
+        self._named_voices([("The voice", s.voice), ("The narrator's voice", s.narrator.model)],
+                           {base.voice, base.narrator.model})
+        return check_saved(self.store, s)
+
+    def _named_voices(self, voices: list[tuple[str, str]], kept: set[str]) -> None:
+        """Remote callers name voices by id, never by a path on the server (checks.check_named_voices)."""
+        if not self.local_files:
+            check_named_voices(voices, kept)
 
     def _scenes(self, data: Any) -> list[Scene]:
         if not isinstance(data, list):

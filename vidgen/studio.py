@@ -32,19 +32,21 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 class Studio(Projects):
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
                  lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None,
-                 threads: bool = True) -> None:
+                 threads: bool = True, local_files: bool = False) -> None:
         """`upload_roots`: folders that files given by path (uploads: scripts, images, music) must be
         in, so an API caller cannot make the studio read any file of the server. Default: the data
         folder and Gradio's upload folder (GRADIO_TEMP_DIR, default <tmp>/gradio).
         `lane`: the GPU lane to hold (default: the process's, or a private one with `gpu_slots` slots).
-        `threads`: False runs each job in the thread that waits for it (the CLI)."""
+        `threads`: False runs each job in the thread that waits for it (the CLI).
+        `local_files`: the caller is this machine's user (the CLI), not a remote client: voices may be
+        files ("piper:/path.onnx"). Off by default, so a served studio only names assets and models."""
         if upload_roots is None:
             # Where Gradio puts uploads (its default, or GRADIO_TEMP_DIR); never all of /tmp.
             gradio_tmp = os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio"
             upload_roots = [settings.data_dir, gradio_tmp]
         self.jobs = JobQueue(settings, gpu_slots=gpu_slots, max_queued=max_queued, lane=lane, threads=threads)
         super().__init__(settings, self.jobs.store, [Path(r).expanduser().resolve() for r in upload_roots],
-                         self.jobs.active)
+                         self.jobs.active, local_files)
 
     @property
     def gpu_slots(self) -> int:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..config import Settings
 from ..checks import check_render
 from ..domain import Character, Project, Voice
+from ..edits import title_of
 from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
 from ..media import atomic_output
@@ -126,8 +127,8 @@ def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
 
 def _studio(args: argparse.Namespace) -> Studio:
     """The studio's layer without its threads: jobs run in this process's thread, and the user's own
-    files may be anywhere (the upload folders guard a server, not a command line)."""
-    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")])
+    files may be anywhere, voice files included (the upload folders guard a server, not a command line)."""
+    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")], local_files=True)
 
 
 def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int:
@@ -181,8 +182,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     settings = Settings.from_env(args.data)
-    parsed = parse_script(read_script_file(args.script, settings.max_script_bytes), title=args.title,
+    title = title_of(args.title) if args.title and args.title.strip() else None  # the studio's limit and words
+    parsed = parse_script(read_script_file(args.script, settings.max_script_bytes), title=title,
                           max_bytes=settings.max_script_bytes, max_scenes=settings.max_scenes)
+    parsed.title = title or parsed.title
     if args.json:
         print(json.dumps(asdict(parsed), indent=2, ensure_ascii=False))
         return 0

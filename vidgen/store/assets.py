@@ -154,7 +154,8 @@ class Assets(StoreBase):
         with self._tx():
             doc = self._get("assets", "id", asset_id)
         if doc is None:
-            raise VidgenError(f"No asset '{asset_id}' in {self.data_dir}: add the file again.")
+            # By id only: the message reaches API callers, who must not learn the server's folders.
+            raise VidgenError(f"No asset {_shown_id(asset_id)}: add the file again (upload it).")
         return from_dict(Asset, doc)
 
     def asset_path(self, asset_id_or_asset: str | Asset) -> Path:
@@ -162,9 +163,9 @@ class Assets(StoreBase):
         a = asset_id_or_asset if isinstance(asset_id_or_asset, Asset) else self.get_asset(asset_id_or_asset)
         path = self.data_dir / a.path
         if not path.is_file():
-            raise VidgenError(
-                f"The file of asset '{a.name or a.id[:12]}' is missing ({path}): add it again or re-run the step that made it."
-            )
+            log.warning("The file of asset %s is missing: %s", a.id, path)
+            raise VidgenError(f"The file of asset '{a.name or a.id[:12]}' is missing from the data folder: add it "
+                              "again or re-run the step that made it.")
         return path
 
     def list_assets(self, type: str | None = None) -> list[Asset]:
@@ -194,6 +195,12 @@ class Assets(StoreBase):
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _shown_id(asset_id: object) -> str:
+    """An asset id as a message quotes it: a caller's long or odd value cut short."""
+    text = repr(asset_id) if not isinstance(asset_id, str) else f"'{asset_id}'"
+    return text if len(text) <= 80 else text[:76] + "...'"
 
 
 def _clean_ext(ext: str, *, strict: bool = True) -> str:

@@ -93,7 +93,7 @@ class StoreBase:
                 self._flock.acquire(timeout=self.lock_timeout)
             except filelock.Timeout:
                 raise VidgenError(
-                    f"The data folder {self.data_dir} is busy: another vidgen process held its lock for "
+                    f"The data folder is busy: another vidgen process held its lock for "
                     f"{self.lock_timeout:.0f} s. Wait for it to finish or stop it, then run again."
                 ) from None
             except OSError as exc:

@@ -32,15 +32,17 @@ _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 def _os_error(exc: OSError, doing: str, folder: Path) -> VidgenError:
-    """One actionable line for a filesystem failure while `doing` something."""
+    """One actionable line for a filesystem failure while `doing` something. The message reaches API
+    callers, so it says "the data folder", never its path; the log (the operator's) has the path."""
+    log.warning("%s while %s in %s", exc.strerror or exc, doing, folder)
     if exc.errno in _DISK_FULL:
         return VidgenError(f"Disk full while {doing}: free some space and run again.")
     if exc.errno in _NOT_WRITABLE:
         return VidgenError(
-            f"Cannot write to {folder} ({exc.strerror or exc}) while {doing}: "
+            f"Cannot write to the data folder ({exc.strerror or exc}) while {doing}: "
             "make the folder writable or point VIDGEN_DATA at another one."
         )
-    return VidgenError(f"Failed while {doing} in {folder}: {exc.strerror or exc}.")
+    return VidgenError(f"Failed while {doing} in the data folder: {exc.strerror or exc}.")
 
 
 # --- small filesystem helpers -------------------------------------------------------------------
@@ -235,7 +237,7 @@ class AtomicJSONStorage(Storage):
             with contextlib.suppress(OSError):
                 _unlink_quiet(tmp)
             if isinstance(exc, OSError):
-                raise _os_error(exc, f"saving the database {self.path}", folder) from exc
+                raise _os_error(exc, "saving the database", folder) from exc
             raise
         if self._session:
             self._cache = data

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import FileData, GradioRootModel
+from gradio_client.utils import is_file_obj_with_meta
 
 from ..models import operations
 from ..models.registry import registry_for
@@ -156,7 +158,7 @@ def build(shared: Shared) -> None:
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):
         project, name, character, text = (gr.Textbox() for _ in range(4))
-        image, sample = gr.File(type="filepath"), gr.File(type="filepath")
+        image, sample = uploaded_file("image"), uploaded_file("voice sample")
         voice = gr.JSON()
         answer = gr.JSON()
         reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
@@ -167,6 +169,36 @@ def build(shared: Shared) -> None:
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
     gr.api(generate_image, api_name="generate_image", **shared.gpu_events)
     gr.api(generate_music, api_name="generate_music", **shared.gpu_events)
+
+
+class _AnyValue(GradioRootModel):
+    root: Any = None
+
+
+def uploaded_file(label: str) -> gr.File:
+    """A file input of the API: an upload (gradio_client's handle_file) or nothing. Anything else (a
+    path on the server, a dict that is not a FileData) gets one line naming the fix, where Gradio's
+    own check fails with an empty error and a traceback in the server's log. An upload has been
+    checked by Gradio (in its upload folder) before it gets here. A gr.File changed on the instance:
+    a subclass would make Gradio write an api.pyi beside this module."""
+    component = gr.File(type="filepath", label=label)
+    schema = component.data_model.model_json_schema()  # clients still see a file parameter
+    schema["additional_description"] = schema.pop("description", None)
+    as_file = component.preprocess
+
+    def preprocess(payload: Any) -> str | None:
+        value = payload.root if isinstance(payload, GradioRootModel) else payload
+        if value is None or value == "":
+            return None
+        if not is_file_obj_with_meta(value):
+            raise gr.Error(f"The {label} was never uploaded: send the file itself (gradio_client's "
+                           "handle_file(path)), not a path on the server.", print_exception=False)
+        return as_file(FileData(**value))
+
+    component.data_model = _AnyValue  # validated in preprocess, with a message
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    component.api_info = lambda: schema  # type: ignore[method-assign]
+    return component
 
 
 def _file_path(value: Any) -> str | None:

@@ -16,6 +16,11 @@ def registry_or_default(registry: PackagedRecords | None) -> PackagedRecords:
     return packaged() if registry is None else registry
 
 
+def is_file_voice(voice: str) -> bool:
+    """A voice given as a file ("piper:/path/voice.onnx"): any "piper:" id but the built-in one."""
+    return voice.startswith("piper:") and voice != BUILTIN_VOICE
+
+
 def _unknown(voice: str, registry: PackagedRecords) -> VidgenError:
     ids = [s.id for s in registry.list("voice")]
     return VidgenError(
@@ -53,4 +58,4 @@ class Engines:
         return self.open[voice_id]
 
 
-__all__ = ["resolve", "registry_or_default", "Engines"]
+__all__ = ["resolve", "registry_or_default", "is_file_voice", "Engines"]

@@ -6,17 +6,23 @@
 
 Detection uses py3langid (a naive Bayes model shipped in the wheel, ~0.5 s to load once). Short
 text is unreliable (it calls "The tide came in." Danish), so text under MIN_LETTERS letters, or a
-guess under MIN_CONFIDENCE, falls back to English.
+guess under MIN_CONFIDENCE, falls back to English. Some of its classes are not ISO 639-1 codes
+(Moroccan Arabic 'ary', Biblical Hebrew 'hbo', Cantonese 'yue' ...): DETECTED_CODES maps them to
+their macrolanguage's code, and one without a code is spoken as English, with a note. A detected
+language only steers (which voice to suggest); `check_language` is for what the user set.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+import logging
+from typing import Any, NamedTuple
 
 from ...errors import VidgenError
 from ...models.registry import PackagedRecords, packaged
 from .ids import BUILTIN_VOICE
+
+log = logging.getLogger(__name__)
 
 FALLBACK = "en"
 MIN_LETTERS = 20
@@ -37,6 +43,21 @@ MMS_CODES = {
 }
 
 
+# py3langid's classes that are not ISO 639-1 codes -> the code of the language they belong to.
+# The rest of them (Acehnese 'ace', Kabyle 'kab', Venetian 'vec', 'zxx' no language ...) have none.
+DETECTED_CODES = {
+    "ary": "ar", "arz": "ar", "hbo": "he", "grc": "el", "yue": "zh", "wuu": "zh", "uzs": "uz",
+    "sdh": "ku", "gug": "gn", "fuv": "ff", "kik": "ki",
+}
+
+
+class Guess(NamedTuple):
+    """A detected language: `code` (ISO 639-1, or FALLBACK) and a `note` when the detector's own
+    code had no ISO 639-1 code ("" otherwise)."""
+    code: str
+    note: str = ""
+
+
 @functools.lru_cache(maxsize=1)
 def _identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -45,17 +66,37 @@ def _identifier() -> Any:
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of `text`'s language; FALLBACK ("en") when the text is short or the guess unsure."""
+    """ISO 639-1 code of `text`'s language; FALLBACK ("en") when the text is short, the guess unsure
+    or the language has no ISO 639-1 code (logged)."""
+    guess = guess_language(text)
+    if guess.note:
+        log.warning(guess.note)
+    return guess.code
+
+
+@functools.lru_cache(maxsize=8)  # the checks and the render ask about the same script
+def guess_language(text: str) -> Guess:
+    """`detect_language` with the note of why the detector's guess was not taken as it is."""
     letters = sum(c.isalpha() for c in text)
     if letters < MIN_LETTERS:
-        return FALLBACK
+        return Guess(FALLBACK)
     lang, confidence = _identifier().classify(text)
-    return lang if confidence >= MIN_CONFIDENCE else FALLBACK
+    if confidence < MIN_CONFIDENCE:
+        return Guess(FALLBACK)
+    lang = DETECTED_CODES.get(lang, lang)
+    if not _is_iso(lang):
+        return Guess(FALLBACK, f"The script reads as {lang!r}, which has no ISO 639-1 code: it is spoken as "
+                               f"{FALLBACK!r}; set the language (and a voice that speaks it) to change that.")
+    return Guess(lang)
+
+
+def _is_iso(lang: str) -> bool:
+    return len(lang) == 2 and lang.isascii() and lang.isalpha() and lang.islower()
 
 
 def check_language(lang: str) -> str:
     """A language setting: "" (detect) or a two-letter ISO 639-1 code."""
-    if lang and not (len(lang) == 2 and lang.isascii() and lang.isalpha() and lang.islower()):
+    if lang and not _is_iso(lang):
         raise VidgenError(f"Language {lang!r} is not an ISO 639-1 code: use two lower-case letters like "
                           "'en', 'fr', 'es' (or leave it empty to detect it from the script).")
     return lang
@@ -92,4 +133,4 @@ def voice_for_language(lang: str, registry: PackagedRecords | None = None) -> st
                       f"{hint} --kind voice`, then download it; or use xtts-v2 (voice cloning, 17 languages).")
 
 
-__all__ = ["detect_language", "check_language", "mms_id", "voice_for_language", "MMS_CODES", "FALLBACK"]
+__all__ = ["detect_language", "guess_language", "Guess", "DETECTED_CODES", "check_language", "mms_id", "voice_for_language", "MMS_CODES", "FALLBACK"]
