@@ -19,13 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORDS = "the keeper climbed the stairs and looked out over the grey water while gulls turned".split()
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from vidgen.domain import Line
 from vidgen.services.voice import synthesize_lines
 text, out = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
 r = synthesize_lines([Line(text)], out)
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM: this process's own peak (ru_maxrss would also count the parent's RSS at fork)
+hwm = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1])
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": hwm / 1024,
                   "speech": r.duration, "cues": len(r.cues)}))
 """
 
