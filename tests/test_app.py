@@ -407,6 +407,23 @@ def test_file_inputs_take_uploads_only_with_one_clear_line(client, served, capfd
     assert not list((ROOT / "vidgen").rglob("*.pyi"))  # no Component subclass: Gradio writes none
 
 
+def test_a_file_reference_sent_over_raw_http_that_was_never_uploaded_gets_one_line(client, served, capfd):
+    """A hand-written gradio.FileData naming a server path: Gradio alone answers an empty error and logs a
+    traceback; the studio answers what to send, and nothing is read or stored."""
+    url, studio, data = served
+    pid = new_project(client, "Scene 1: Dock\nAna: Hello there.\n", SILENT)
+    capfd.readouterr()
+    forged = {"path": str(data / "vidgen.json"), "meta": {"_type": "gradio.FileData"}}
+    for api, args in [("set_character_reference", [pid, "Ana", forged]), ("set_scene_image", [pid, 1, forged]),
+                      ("set_voice", [pid, "Ana", {}, forged])]:
+        event = requests.post(f"{url}/gradio_api/call/{api}", json={"data": args}, timeout=30).json()["event_id"]
+        answer = requests.get(f"{url}/gradio_api/call/{api}/{event}", timeout=60).text
+        assert "event: error" in answer and "was never uploaded: send the file itself" in answer, (api, answer)
+    assert "Traceback" not in capfd.readouterr().err
+    p = client.predict(pid, api_name="/get_project")
+    assert p["characters"][0]["reference"] == "" and not p["scenes"][0]["image"]
+
+
 def test_errors_name_assets_by_id_not_the_data_folder(client, served):
     _, _, data = served
     pid = new_project(client, tiny_script("asset ids"), SILENT)

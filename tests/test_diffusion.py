@@ -275,3 +275,23 @@ def test_character_seed_is_stable_and_per_character():
     assert diffusion.character_seed(maya, 1) != diffusion.character_seed(tom, 1)
     assert diffusion.character_seed(maya, 1) != diffusion.character_seed(maya, 2)
     assert 0 <= diffusion.character_seed(maya, 1) < 2 ** 31
+
+
+def test_a_broken_download_is_named_by_model_never_by_the_server_folder(env, hf_cache, tmp_path):
+    import shutil
+
+    from vidgen.errors import without_paths
+
+    broken = "tests/broken-sd"
+    shutil.copytree(tm.snapshot_dir(hf_cache, tm.SD_REPO), tm.snapshot_dir(hf_cache, broken))
+    (tm.snapshot_dir(hf_cache, broken).parent.parent / "refs").mkdir()
+    (tm.snapshot_dir(hf_cache, broken).parent.parent / "refs" / "main").write_text(tm.COMMIT)
+    for weights in tm.snapshot_dir(hf_cache, broken).glob("unet/*.safetensors"):
+        weights.write_bytes(b"not a safetensors file")
+    record = ModelSpec.from_dict({**spec(broken, "diffusers-sd").to_dict(), "id": "broken-sd"})
+    with pytest.raises(VidgenError) as e:
+        diffusion.load_pipeline(record, "cpu")
+    said = str(e.value)
+    assert "cannot be loaded" in said and "models download broken-sd" in said, said
+    assert str(hf_cache) not in said and "/" + hf_cache.name not in said and "\n" not in said
+    assert without_paths("no file in /srv/data/hf/x.bin, see http://a.io/b") == "no file in <file>, see http://a.io/b"

@@ -134,3 +134,30 @@ def test_cached_scene_media_shows_what_the_cache_holds(store, harbour3):
     after = cached_scene_media(store, project)
     assert after[1]["image"] == media[1]["image"] and after[1]["clip"] == ""  # new words: new timing
     assert after[0] == media[0] and after[2] == media[2]
+
+
+def test_failed_jobs_name_files_and_logs_without_the_server_folders(store, harbour):
+    """A bug or an unreadable file fails the job with one line; the data folder's path stays in the log."""
+    from vidgen.errors import VidgenError
+
+    project = create_project(store, harbour, settings=small_settings())
+    secret = store.settings.data_dir / "work" / "private" / "clip.mp4"
+
+    def bug(ctx):
+        raise RuntimeError(f"decoder gave up on {secret}")
+
+    def unreadable(ctx):
+        raise PermissionError(13, "Permission denied", str(secret))
+
+    for work, words in ((bug, "Internal error: RuntimeError: decoder gave up on <file>"),
+                        (unreadable, "Cannot read or write 'clip.mp4': Permission denied")):
+        job = new_job(store, project.id)
+        with pytest.raises(VidgenError) as e:
+            run_job(store, job.id, work)
+        failed = store.get_job(job.id)
+        assert failed.status == "failed" and words in failed.error and failed.error == str(e.value)
+        assert str(store.settings.data_dir) not in failed.error and "\n" not in failed.error
+    log = store.settings.data_dir / "logs" / f"{job.id}.log"
+    assert not log.exists()  # an OSError is the user's to fix: no log
+    assert str(secret) in (store.settings.data_dir / "logs").joinpath(
+        next(p.name for p in (store.settings.data_dir / "logs").iterdir())).read_text()  # the bug's traceback

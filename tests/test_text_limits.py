@@ -15,7 +15,7 @@ from vidgen import text as vtext
 from vidgen.domain import Cue, Line, Project, RenderSettings, Scene
 from vidgen.services.assembly import write_subtitles
 from vidgen.services.voice import piper as piper_backend
-from vidgen.services.voice import prosody, synthesize_lines
+from vidgen.services.voice import prosody
 from vidgen.services.voice.engines import resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +96,38 @@ def test_a_run_on_script_is_spoken_in_bounded_memory(tmp_path):
 # --- item 3: the text as written -----------------------------------------------------------------
 
 KEPT = ["[bracketed]", "`code`", "(0,0)", "{\\b1}", "{\\pos(0,0)}", "[slow down]", "f(x)", "2 * 3"]
+
+
+def test_a_scene_or_film_longer_than_the_bounds_is_refused_before_any_work(tmp_path, store):
+    """The 256 KB limit allows ~45,000 words: one run-on paragraph would be one scene of hours."""
+    from vidgen.checks import check_render
+    from vidgen.domain import MAX_FILM_MINUTES, MAX_SCENE_MINUTES, WORDS_PER_SECOND
+    from vidgen.errors import VidgenError
+    from vidgen.pipeline import create_project
+
+    per_scene = int(MAX_SCENE_MINUTES * 60 * WORDS_PER_SECOND)
+    # A heading and one run-on paragraph (prose alone is cut into scenes of ~70 words)
+    paragraph = "Scene 1: Tower\n" + " ".join(["the keeper climbed the stairs"] * (per_scene // 5 + 20))
+    project = create_project(store, paragraph + ".", settings=RenderSettings(resolution="480p", quality="draft"))
+    with pytest.raises(VidgenError, match=r"^Scene 1 has 3,220 spoken words, about 21 minutes of speech; a scene "
+                                          r"holds at most 20 minutes .*split it with a blank line"):
+        check_render(store, project)
+    scene = " ".join(["the keeper climbed the stairs"] * (per_scene // 5 - 2)) + "."
+    scenes = "\n\n".join(f"Scene {i}: Tower\n{scene}" for i in range(1, MAX_FILM_MINUTES // MAX_SCENE_MINUTES + 2))
+    project = create_project(store, scenes, settings=RenderSettings(resolution="480p", quality="draft"))
+    assert len(project.scenes) == MAX_FILM_MINUTES // MAX_SCENE_MINUTES + 1
+    with pytest.raises(VidgenError, match=r"^The script has 12,\d{3} spoken words, about 80 minutes .* a film holds "
+                                          r"at most 60 minutes .*several projects\.$"):
+        check_render(store, project)
+    check_render(store, project, project.scenes[:1])  # one scene of it previews
+    # Through the CLI: one line, exit 1, before any step ran.
+    script = tmp_path / "long.txt"
+    script.write_text(paragraph + ".")
+    proc = subprocess.run([sys.executable, "-m", "vidgen", "render", str(script), "--data", str(tmp_path / "d"),
+                           "-o", str(tmp_path / "f.mp4"), "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(err) == 1 and "a scene holds at most 20 minutes" in err[0], proc.stderr
+    assert not (tmp_path / "f.mp4").exists()
 
 
 def test_only_documented_markup_is_consumed():

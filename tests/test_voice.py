@@ -267,3 +267,19 @@ def test_arabic_and_hebrew_are_detected_as_such():
     from vidgen.services.voice.language import detect_language
 
     assert detect_language(ARABIC) == "ar" and detect_language(HEBREW) == "he"
+
+
+def test_a_detected_language_a_voice_cannot_speak_never_fails_the_render(caplog):
+    """XTTS needs a language: a guess it does not speak is read as English with a note; the user's own
+    choice is passed on (the voice then says it cannot speak it)."""
+    from vidgen.services.voice import engine_language
+    from vidgen.services.voice.xtts import XttsEngine
+
+    speaks = XttsEngine.languages
+    assert "he" not in speaks and "es" in speaks
+    with caplog.at_level("WARNING"):
+        assert engine_language("", "he", speaks) == "en"
+    assert "reads as 'he'" in caplog.text and "set the project's language" in caplog.text
+    assert engine_language("", "es", speaks) == "es"
+    assert engine_language("he", "", speaks) == "he"  # the user's: not replaced
+    assert engine_language("", "he", None) == "he"  # a voice that speaks anything

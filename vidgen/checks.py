@@ -18,7 +18,7 @@ import logging
 from typing import Callable
 
 from . import resolve
-from .domain import Character, Project, RenderSettings, Scene
+from .domain import MAX_FILM_MINUTES, MAX_SCENE_MINUTES, WORDS_PER_SECOND, Character, Project, RenderSettings, Scene
 from .errors import VidgenError
 from .models import hub
 from .models.registry import ModelSpec, Registry, registry_for
@@ -120,6 +120,7 @@ def check_render(store: Store, project: Project, scenes: list[Scene] | None = No
         raise VidgenError("The project has no scenes: parse a script with at least one scene.")
     for scene in project.scenes:
         check_scene(store, scene)
+    check_length(project.scenes if scenes is None else scenes)
     if voices:
         check_project_voices(store, project, warn)
     check_image_models(store, project, project.scenes if scenes is None else scenes)
@@ -127,6 +128,27 @@ def check_render(store: Store, project: Project, scenes: list[Scene] | None = No
         if project.settings.music_source not in ("auto", "none"):
             store.asset_path(project.settings.music)
         check_music_model(store, project)
+
+
+def check_length(scenes: list[Scene]) -> None:
+    """A scene of at most MAX_SCENE_MINUTES and a film of at most MAX_FILM_MINUTES of speech, estimated
+    from the words (a 256 KB run-on paragraph would otherwise be one scene of hours)."""
+    def minutes(words: int) -> float:
+        return words / WORDS_PER_SECOND / 60
+
+    counts = {s.number: sum(len(strip_markup(line.text).split()) for line in s.lines) for s in scenes}
+    for number, words in counts.items():
+        if minutes(words) > MAX_SCENE_MINUTES:
+            raise VidgenError(
+                f"Scene {number} has {words:,} spoken words, about {minutes(words):.0f} minutes of speech; a scene "
+                f"holds at most {MAX_SCENE_MINUTES} minutes (~{int(MAX_SCENE_MINUTES * 60 * WORDS_PER_SECOND):,} "
+                "words): split it with a blank line or a `Scene N:` heading.")
+    total = sum(counts.values())
+    if minutes(total) > MAX_FILM_MINUTES:
+        raise VidgenError(
+            f"The script has {total:,} spoken words, about {minutes(total):.0f} minutes of speech; a film holds at "
+            f"most {MAX_FILM_MINUTES} minutes (~{int(MAX_FILM_MINUTES * 60 * WORDS_PER_SECOND):,} words): split it "
+            "into several projects.")
 
 
 def check_project_voices(store: Store, project: Project, warn: Warn | None = None) -> None:

@@ -20,6 +20,8 @@ from .render_settings import (ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, Lora
 MOTIONS = ("zoom_in", "zoom_out", "pan_left", "pan_right", "pan_up", "pan_down", "rotate", "static")
 MOODS = ("joyful", "calm", "sad", "tense", "mysterious", "romantic", "epic", "neutral")
 TIMES_OF_DAY = ("dawn", "day", "dusk", "night")
+WEATHERS = ("clear", "cloudy", "rain", "storm", "snow", "fog", "wind")
+SHOTS = ("wide", "medium", "close-up", "extreme close-up", "over the shoulder", "aerial", "point of view")
 JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled", "interrupted")
 STAGES = ("parse", "images", "voice", "animation", "music", "assembly")
 
@@ -29,6 +31,10 @@ SPEECH_LEAD_SECONDS = 0.3  # added to the transition length
 SPEECH_TAIL_SECONDS = 0.7
 MIN_SCENE_SECONDS = 3.0
 WORDS_PER_SECOND = 2.6  # the built-in voice speaks ~155 words a minute
+# A render's work and memory grow with its length: these bound the worst case the script limit allows
+# (bench/README.md, "the longest film"). Checked on the words before any work.
+MAX_SCENE_MINUTES = 20
+MAX_FILM_MINUTES = 60
 
 
 def estimate_duration(words: int, transition_seconds: float = 0.5) -> float:
@@ -43,7 +49,8 @@ class Line:
 
     text: str
     speaker: str | None = None
-    parenthetical: str = ""  # e.g. "whispering", without brackets
+    parenthetical: str = ""  # e.g. "whispering", without brackets, as written
+    delivery: str = ""  # how it is said (whispered, angry, ...): from the parenthetical or the script reader
 
 
 @dataclass
@@ -59,6 +66,9 @@ class Scene:
     location: str = ""
     interior: bool | None = None
     time_of_day: str = ""  # one of TIMES_OF_DAY or ""
+    weather: str = ""  # one of WEATHERS or "" (not said)
+    shot: str = ""  # one of SHOTS or "" (the image model's own framing)
+    sounds: list[str] = field(default_factory=list)  # sound cues of the script (SFX, "thunder rolls")
     characters: list[str] = field(default_factory=list)
     # Storyboard overrides, "" means automatic / project default.
     motion: str = ""
@@ -71,7 +81,9 @@ class Scene:
 @dataclass
 class Character:
     name: str
-    description: str = ""
+    description: str = ""  # appearance, reused in every picture the character is in
+    age: str = ""  # as the script says it ("about sixty", "a child")
+    clothing: str = ""
     scenes: list[int] = field(default_factory=list)
     seed: int | None = None  # fixed seed for the scenes this character dominates (None: derived from the name)
     reference: str = ""  # asset id of a reference image (IP-Adapter, where the model has one)
@@ -84,6 +96,10 @@ class ParsedScript:
     form: str  # fountain | headings | markdown | dialogue | prose
     scenes: list[Scene]
     characters: list[Character]
+    # What the user should hear before rendering: a form that is only a guess, text that yields no
+    # spoken line, a preamble left out, a chunk the LLM reader got wrong and the rules read instead.
+    notes: list[str] = field(default_factory=list)
+    parser: str = "rules"  # "rules" or the LLM model id that read it
 
 
 @dataclass

@@ -15,10 +15,11 @@ import threading
 import time
 import traceback
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 from ..domain import STAGES, Job, ProgressEvent, StepRecord
-from ..errors import Cancelled, VidgenError
+from ..errors import Cancelled, VidgenError, without_paths
 from ..store import Store
 
 EventFn = Callable[[ProgressEvent], None]
@@ -146,20 +147,21 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
         raise
     except OSError as e:
         if e.errno == errno.ENOSPC:
-            msg = (f"Disk full while rendering: free some space in {store.settings.data_dir} and "
+            msg = ("Disk full while rendering: free some space in the data folder (VIDGEN_DATA_DIR) and "
                    f"resume with `python -m vidgen resume {job_id}`.")
         else:
-            msg = f"Cannot read or write {e.filename or 'a file'}: {e.strerror or e}."
+            name = f"'{Path(str(e.filename)).name}'" if e.filename else "a file"  # a name, not the server's folders
+            msg = f"Cannot read or write {name}: {e.strerror or e}."
         finish(status="failed", error=msg, message=msg)
         raise VidgenError(msg) from e
     except Exception as e:
         log = store.settings.data_dir / "logs" / f"{job_id}.log"
-        msg = f"Internal error: {e.__class__.__name__}: {e} (details in {log})"
+        msg = f"Internal error: {e.__class__.__name__}: {without_paths(str(e))} (details in logs/{job_id}.log in the data folder)"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(traceback.format_exc())
         except OSError:
-            msg = f"Internal error: {e.__class__.__name__}: {e}"
+            msg = f"Internal error: {e.__class__.__name__}: {without_paths(str(e))}"
         finish(status="failed", error=msg, message=msg)
         raise VidgenError(msg) from e
     finally:

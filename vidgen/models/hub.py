@@ -7,15 +7,18 @@ respected, `HF_TOKEN` used for gated repos), fetching only a record's `allow_pat
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import VidgenError
+from ..errors import VidgenError, without_paths
 from ..media import run_child
 from .registry import ModelSpec, Registry
+
+log = logging.getLogger(__name__)
 
 GB = 1_000_000_000  # sizes in the registry are decimal gigabytes
 TRUE = {"1", "on", "yes", "true"}
@@ -95,6 +98,16 @@ def local_path(spec: ModelSpec) -> Path:
     except (errors.LocalEntryNotFoundError, FileNotFoundError, ValueError) as e:
         raise VidgenError(f"{_label(spec)} is not downloaded: {_fetch_hint(spec)}.") from e
     return Path(path)
+
+
+def load_failure(spec: ModelSpec, exc: BaseException, folder: Path, as_what: str = "") -> VidgenError:
+    """The answer when a downloaded model's files do not load: the model and the library's reason,
+    never the server's folders (those go to the log, for the operator)."""
+    log.warning("%s cannot be loaded from %s: %s", spec.id, folder, exc)
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = without_paths(first.replace(str(folder), "<model folder>"))[:200]
+    return VidgenError(f"{_label(spec)} cannot be loaded{as_what}: {first}; "
+                       f"run `python -m vidgen models download {spec.id}` again.")
 
 
 def is_downloaded(spec: ModelSpec) -> bool:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
 from .common import Shared, gpu_options, job_rows, project_rows
+from .uploads_only import UploadsOnly
 
 QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
 MAX_FILE_SIZE = 50 * 1024 * 1024  # uploads (scripts, images, music)
@@ -93,4 +95,5 @@ def launch_options(data_dir: str | os.PathLike, *, host: str = "127.0.0.1", port
         "css": CSS,
         "theme": gr.themes.Soft(),
         "footer_links": ["api", "gradio"],
+        "app_kwargs": {"middleware": [Middleware(UploadsOnly)]},
     }

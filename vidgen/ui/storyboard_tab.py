@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from ..domain import MOODS, MOTIONS, TRANSITIONS
+from .api import uploaded_file
 from .boundary import shown
 from .common import Shared, lines_to_text, text_to_lines
 
@@ -191,7 +192,10 @@ def build(shared: Shared) -> None:
                      [image, clip, result, previews, gallery], api_visibility="private", **shared.gpu_events)
     generate.click(generate_scene_image, [shared.current, scene, previews, *editor],
                    [image, result, previews, gallery], api_visibility="private", **shared.gpu_events)
-    upload.upload(use_image, [shared.current, scene, upload], [image, result], api_name="set_scene_image")
+    upload.upload(use_image, [shared.current, scene, upload], [image, result], api_visibility="private")
+    with gr.Row(visible=False):  # the API's way in: an upload (handle_file), never a path on the server
+        sent, send = uploaded_file("scene image"), gr.Button()
+    send.click(use_image, [shared.current, scene, sent], [image, result], api_name="set_scene_image")
     painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
                   api_visibility="private")
     keep.click(keep_picture, [shared.current, scene, strength], [strength, result], api_visibility="private")

@@ -65,9 +65,7 @@ def load_pipeline(spec: ModelSpec, device: str) -> Any:
         pipe = DiffusionPipeline.from_pretrained(str(folder), dtype=dtype, variant=_variant(folder),
                                                  local_files_only=True)
     except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise VidgenError(f"{spec.name} ({spec.repo}) cannot be loaded from {folder}: {first}; "
-                          f"run `python -m vidgen models download {spec.id}` again.") from exc
+        raise hub.load_failure(spec, exc, folder) from exc
     pipe.set_progress_bar_config(disable=True)
     if device == "cpu":
         log.warning("%s runs on the CPU: expect minutes per image; a CUDA GPU with %.0f GB VRAM is recommended.",
@@ -133,9 +131,7 @@ def _load_ip_adapter(base: Any, adapter: Any, scale: float) -> None:
         base.load_ip_adapter(str(folder), subfolder=str(weights.parent), weight_name=weights.name,
                              local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise VidgenError(f"{adapter.name} cannot be loaded from {folder}: {first}; run "
-                          f"`python -m vidgen models download {adapter.id}` again.") from exc
+        raise hub.load_failure(adapter, exc, folder) from exc
     base.set_ip_adapter_scale(float(scale))
 
 

@@ -83,9 +83,7 @@ def load_musicgen(spec: ModelSpec, device: str) -> MusicgenBundle:
         model = MusicgenForConditionalGeneration.from_pretrained(str(folder), dtype=dtype, local_files_only=True)
         processor = AutoProcessor.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise VidgenError(f"{spec.name} ({spec.repo}) cannot be loaded from {folder}: {first}; "
-                          f"run `python -m vidgen models download {spec.id}` again.") from exc
+        raise hub.load_failure(spec, exc, folder) from exc
     if device == "cpu":
         log.warning("%s runs on the CPU: expect several minutes per minute of music.", spec.name)
     return MusicgenBundle(model.to(device).eval(), processor)

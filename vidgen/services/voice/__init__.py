@@ -30,6 +30,7 @@ only with alignments, which this path does not use.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -45,6 +46,8 @@ from .engines import Engines, registry_or_default, resolve
 from .ids import BUILTIN_VOICE, NO_VOICE
 from .language import check_language, detect_language
 from .model import SamplePath, VoiceModel
+
+log = logging.getLogger(__name__)
 
 SENTENCE_PAUSE = 0.22  # seconds between sentences of one line
 LINE_PAUSE = 0.45  # seconds between lines (a change of turn)
@@ -230,6 +233,17 @@ def check_voices(settings: RenderSettings, characters: list[Character], *, regis
 
 # --- synthesis ---------------------------------------------------------------------------------
 
+def engine_language(given: str, detected: str, speaks: frozenset[str] | None) -> str:
+    """The language a voice that needs one is told: the user's (a voice that cannot speak it says so),
+    else the detected one if the voice speaks it, else English, with a note: a guess never fails a render."""
+    if given or speaks is None or detected in speaks:
+        return given or detected
+    fallback = "en" if "en" in speaks else sorted(speaks)[0]
+    log.warning("The script reads as %r, which this voice does not speak: it reads it as %r (set the "
+                "project's language to choose).", detected, fallback)
+    return fallback
+
+
 def synthesize_lines(
     lines: list[Line],
     out_wav: str | Path,
@@ -269,11 +283,15 @@ def synthesize_lines(
     parsed = [prosody.parse_line(line.text, where=f"line {i + 1} ({line.text[:40]!r})") for i, line in enumerate(lines)]
     lang = check_language(language)
 
-    def spoken_language() -> str:
-        nonlocal lang
-        if not lang:
-            lang = detect_language(" ".join(s.text for p in parsed for s in p.sentences))
-        return lang
+    given, detected, told = lang, "", {}  # told: id(engine) -> its language (one note per voice)
+
+    def spoken_language(engine: Any) -> str:
+        nonlocal detected
+        if id(engine) not in told:
+            if not given and not detected:
+                detected = detect_language(" ".join(s.text for p in parsed for s in p.sentences))
+            told[id(engine)] = engine_language(given, detected, getattr(engine, "languages", None))
+        return told[id(engine)]
 
     pace = 1.0 / length_scale if length_scale else 1.0
     cues: list[Cue] = []
@@ -294,7 +312,7 @@ def synthesize_lines(
                     cancel()
                 engine = engines.get(v.model)
                 rate = sink.rate if sink is not None else engine.sample_rate
-                audio = speak(engine, item, v, speed, seed, spoken_language() if engine.needs_language else lang)
+                audio = speak(engine, item, v, speed, seed, spoken_language(engine) if engine.needs_language else lang)
                 audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate))
                 if audio.size == 0:
                     continue

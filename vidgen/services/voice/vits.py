@@ -98,9 +98,7 @@ def load_model(spec: ModelSpec, device: str) -> VitsVoice:
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         model = VitsModel.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise VidgenError(f"{spec.name} ({spec.repo}) cannot be loaded as a VITS voice from {folder}: {first}; "
-                          f"run `python -m vidgen models download {spec.id}` again.") from exc
+        raise hub.load_failure(spec, exc, folder, " as a VITS voice") from exc
     if getattr(tokenizer, "is_uroman", False) and importlib.util.find_spec("uroman") is None:
         raise _uroman_missing(spec)
     model.eval()

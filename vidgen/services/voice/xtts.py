@@ -103,9 +103,7 @@ def load_model(spec: ModelSpec, device: str) -> XttsVoice:
         # speakers_xtts.pth beside the checkpoint gives the built-in speakers.
         model.load_checkpoint(config, checkpoint_dir=str(folder), eval=True, use_deepspeed=False)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise VidgenError(f"{spec.name} cannot be loaded from {folder}: {first}; "
-                          f"run `python -m vidgen models download {spec.id}` again.") from exc
+        raise hub.load_failure(spec, exc, folder) from exc
     return XttsVoice(model.to(device), spec)
 
 
@@ -163,6 +161,7 @@ languages = record_languages
 class XttsEngine:
     chunks = False  # XTTS wanders on two-word inputs: emphasis is a louder whole sentence
     needs_language = True
+    languages = frozenset(LANGUAGES)
     sample_rate = SAMPLE_RATE
 
     def __init__(self, bundle: XttsVoice, samples: SamplePath | None) -> None:
