@@ -27,7 +27,7 @@ from vidgen.ui.builder import MAX_FILE_SIZE  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"resolution": "480p", "fps": 12, "quality": "draft"}
 SILENT = {**FAST, "voice": "none"}
-API = ["/parse_script", "/create_project", "/render", "/render_scene", "/generate_image", "/list_projects",
+API = ["/parse_script", "/write_script", "/create_project", "/render", "/render_scene", "/generate_image", "/list_projects",
        "/get_project", "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
        "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info",
        "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music",

@@ -186,3 +186,22 @@ def test_too_many_pixels_is_refused(tmp_path, monkeypatch):
     Image.new("RGB", (50, 50)).save(tmp_path / "big.png")
     with pytest.raises(VidgenError, match="too large"):
         check_image(tmp_path / "big.png")
+
+
+def test_the_image_prompt_is_built_from_the_scene_structure_not_the_heading():
+    from vidgen.domain import Character, Scene
+    from vidgen.services.images.prompts import compose_prompt
+
+    henrik = Character("Henrik", "a stooped man with a white beard", age="about sixty", clothing="a flour-dusted apron")
+    scene = Scene(1, "INT. BAKERY - NIGHT", visual="Henrik kneads dough by the oven.", location="Bakery", interior=True,
+                  time_of_day="night", weather="storm", shot="close-up", characters=["Henrik"])
+    prompt, negative = compose_prompt(scene, [henrik, Character("Ana", "a girl in red")])
+    assert prompt == ("close-up shot, Henrik kneads dough by the oven. Henrik, about sixty, a stooped man with a "
+                      "white beard, wearing a flour-dusted apron. Bakery, interior, at night, in a storm")
+    assert "INT." not in prompt and "Ana" not in prompt and negative == ""  # only who is in the scene
+    again, _ = compose_prompt(Scene(7, "EXT. PIER", visual="Henrik waves.", characters=["henrik"]), [henrik])
+    assert "about sixty, a stooped man with a white beard, wearing a flour-dusted apron" in again  # the same sheet
+    bare, _ = compose_prompt(Scene(2, "A hero stands on a mountain at sunrise."), [])
+    assert bare == "A hero stands on a mountain at sunrise"  # the heading only when nothing else describes it
+    styled, styled_negative = compose_prompt(scene, [henrik], "cinematic")
+    assert "Henrik kneads dough" in styled and styled != prompt and styled_negative

@@ -116,3 +116,24 @@ def test_mood_changes_the_pace(tmp_path):
     slow = synthesize_lines([Line("[slow] " + text[0].text)], tmp_path / "slow.wav")
     plain = synthesize_lines(text, tmp_path / "plain.wav")
     assert slow.duration / plain.duration == pytest.approx(1 / prosody.SLOW, rel=0.1)
+
+
+def test_a_parenthetical_or_delivery_shapes_how_the_line_is_said(tmp_path):
+    """(whispering) is quieter and slower, (angrily) faster, measured on the audio; the words are the same."""
+    words = "We walked along the shore until the lights of the town were gone."
+
+    def said(**kw):
+        r = synthesize_lines([Line(words, **kw)], tmp_path / f"{len(list(tmp_path.iterdir()))}.wav")
+        audio, sr = read_wav(r.wav)
+        loud = audio[np.abs(audio) > 0.02 * np.abs(audio).max()]
+        return r, 20 * np.log10(np.sqrt(np.mean(loud.astype(np.float64) ** 2)))
+
+    plain, plain_db = said()
+    whisper, whisper_db = said(parenthetical="whispering")
+    angry, _ = said(delivery="angrily")
+    expected = prosody.delivery_prosody("whispering")
+    assert expected.gain_db < 0 and plain_db - whisper_db == pytest.approx(-expected.gain_db, abs=1.5)
+    assert whisper.duration / plain.duration == pytest.approx(1 / expected.speed, rel=0.08)
+    assert angry.duration < plain.duration * 0.97
+    assert [c.text for c in whisper.cues] == [c.text for c in plain.cues] == [words]  # captions as written
+    assert prosody.delivery_prosody("(O.S.)") == prosody.delivery_prosody("") == prosody.PLAIN_DELIVERY

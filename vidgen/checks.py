@@ -76,6 +76,7 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
         resolve.model_of_kind(registry, s.image_model, "image")
     if s.music_model:
         resolve.model_of_kind(registry, s.music_model, "music")
+    resolve.parser_tag(store, s.parser)  # rules, ollama:TAG or an LLM record
     if s.music_source not in ("auto", "none"):
         asset = store.get_asset(s.music)
         if asset.type != "audio":

@@ -114,6 +114,7 @@ class Project:
     created: float = 0.0
     updated: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)  # video, subtitles, job
+    notes: list[str] = field(default_factory=list)  # what the reader said about the script (ParsedScript.notes)
 
 
 @dataclass

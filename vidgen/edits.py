@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .domain import MOODS, MOTIONS, TIMES_OF_DAY, TRANSITIONS, Character, Line, Scene
+from .domain import MOODS, MOTIONS, SHOTS, TIMES_OF_DAY, TRANSITIONS, WEATHERS, Character, Line, Scene
 from .errors import VidgenError
 from .render_settings import typed, voice_from
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
-                 "image_model", "image_strength")
+                 "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds")
 MAX_TITLE = 200
 MAX_SCENE_SECONDS = 3600.0
 
@@ -118,6 +118,7 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         number=number, heading=text("heading"), text=text("text"), lines=lines, visual=text("visual"),
         mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
+        weather=choice("weather", WEATHERS, True), shot=choice("shot", SHOTS, True), sounds=str_list("sounds"),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength,
@@ -127,9 +128,9 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
 def line_from(d: Any, where: str, max_text: int) -> Line:
     if not isinstance(d, dict):
         raise VidgenError(f"{where} must be a dict with text, speaker and parenthetical, not {d!r}.")
-    unknown = sorted(set(map(str, d)) - {"text", "speaker", "parenthetical"})
+    unknown = sorted(set(map(str, d)) - {"text", "speaker", "parenthetical", "delivery"})
     if unknown:
-        raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use text, speaker, parenthetical.")
+        raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: use text, speaker, parenthetical, delivery.")
     text = typed(f"{where} text", d.get("text", ""), str)
     if not text.strip():
         raise VidgenError(f"{where} is empty: write the line or remove it.")
@@ -140,7 +141,10 @@ def line_from(d: Any, where: str, max_text: int) -> Line:
     if speaker is not None:
         speaker = typed(f"{where} speaker", speaker, str).strip() or None  # "" means narration
     paren = typed(f"{where} parenthetical", d.get("parenthetical", ""), str)
-    return Line(text=text.strip(), speaker=speaker, parenthetical=paren.strip())
+    delivery = typed(f"{where} delivery", d.get("delivery", ""), str)
+    if len(paren) > 200 or len(delivery) > 200:
+        raise VidgenError(f"{where}: a parenthetical or delivery is a few words (at most 200 characters).")
+    return Line(text=text.strip(), speaker=speaker, parenthetical=paren.strip(), delivery=delivery.strip())
 
 
 def characters_from(data: Any, n_scenes: int) -> list[Character]:
@@ -151,10 +155,11 @@ def characters_from(data: Any, n_scenes: int) -> list[Character]:
         where = f"Character {i + 1}"
         if not isinstance(d, dict):
             raise VidgenError(f"{where} must be a dict with name, description and scenes, not {d!r}.")
-        unknown = sorted(set(map(str, d)) - {"name", "description", "scenes", "seed", "reference", "voice"})
+        unknown = sorted(set(map(str, d)) - {"name", "description", "age", "clothing", "scenes", "seed", "reference",
+                                             "voice"})
         if unknown:
             raise VidgenError(f"{where}: unknown field {', '.join(unknown)}: "
-                              "use name, description, scenes, seed, reference, voice.")
+                              "use name, description, age, clothing, scenes, seed, reference, voice.")
         name = " ".join(typed(f"{where} name", d.get("name", ""), str).split())
         if not name:
             raise VidgenError(f"{where} has no name: name it or remove it.")
@@ -174,7 +179,8 @@ def characters_from(data: Any, n_scenes: int) -> list[Character]:
             if not 0 <= seed < 2**32:
                 raise VidgenError(f"{name}: the seed must be from 0 to {2**32 - 1}, not {seed}.")
         out.append(Character(name=name, description=typed(f"{name}: description", d.get("description", ""), str),
-                             scenes=scenes, seed=seed,
+                             age=typed(f"{name}: age", d.get("age", ""), str),
+                             clothing=typed(f"{name}: clothing", d.get("clothing", ""), str), scenes=scenes, seed=seed,
                              reference=typed(f"{name}: reference", d.get("reference", ""), str),
                              voice=None if d.get("voice") is None else voice_from(d["voice"], name)))
     return out

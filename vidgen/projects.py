@@ -21,14 +21,14 @@ from .pipeline import create_project
 from .pipeline.query import cached_scene_media, current_scene_image
 from .render_settings import with_changes
 from .resolve import default_voice
+from .script_desk import ScriptDesk
 from .services.images import check_image
 from .services.music import check_music_file
-from .services.script import parse_script, read_script_file
 from .services.voice import cast, check_voice, check_voice_sample, synthesize_preview
 from .store import Store
 
 
-class Projects:
+class Projects(ScriptDesk):
     """Every project operation of one data folder. `upload_roots`: folders that files given by path
     must be in (uploads); `busy(project_id)`: ids of the project's queued or running jobs;
     `local_files`: the caller is the machine's own user (the CLI), who may name voice files."""
@@ -38,27 +38,12 @@ class Projects:
         self.settings, self.store, self.upload_roots, self.busy = settings, store, upload_roots, busy
         self.local_files = local_files
 
-    # --- scripts -------------------------------------------------------------------------------
-
-    def parse_script(self, text: str, title: str = "") -> dict:
-        """Scenes and characters of a script (nothing is saved)."""
-        given = self._title(title)
-        parsed = parse_script(text, title=given, max_bytes=self.settings.max_script_bytes,
-                              max_scenes=self.settings.max_scenes)
-        parsed.title = given or parsed.title
-        return asdict(parsed)
-
-    def read_script_upload(self, path: str) -> str:
-        """The text of an uploaded script file (.txt, .fountain, .md or any plain text)."""
-        if not path or not isinstance(path, (str, os.PathLike)):
-            raise VidgenError("No script file given: upload a .txt, .fountain or .md file.")
-        return read_script_file(self._uploaded(path, "script"), self.settings.max_script_bytes)
-
     # --- projects ------------------------------------------------------------------------------
 
     def create_project(self, text: str, title: str = "", settings: dict | None = None, *,
                        scene_images: dict[int, str] | None = None,
-                       before_save: Callable[[Project], None] | None = None) -> dict:
+                       before_save: Callable[[Project], None] | None = None, filename: str = "",
+                       progress: Callable[[float, str], None] | None = None) -> dict:
         """Parse a script and save it as a new project with these settings (plain data, checked; the
         voice defaults to the active voice model). `scene_images` (scene number -> picture file) and
         `before_save(project)` are for the CLI, which may read files anywhere and checks a render's
@@ -72,7 +57,7 @@ class Projects:
                 before_save(project)
 
         project = create_project(self.store, text, title=given, settings=rs, scene_images=scene_images,
-                                 before_save=ready)
+                                 before_save=ready, filename=filename, progress=progress)
         return self._project_dict(project)
 
     def list_projects(self) -> list[dict]:
@@ -132,7 +117,8 @@ class Projects:
 
     def update_scene(self, project_id: str, number: int, changes: dict) -> dict:
         """Edit one scene: heading, visual, narration (text that replaces the narration lines), lines
-        (list of {text, speaker, parenthetical}), duration, motion, transition, mood, camera. Returns the project."""
+        (list of {text, speaker, parenthetical, delivery}), duration, motion, transition, mood, camera, and
+        what the picture shows: location, interior, time_of_day, weather, shot, sounds. Returns the project."""
         project = self.store.get_project(need_id(project_id, "project"))
         if not isinstance(changes, dict):
             raise VidgenError(f"Scene changes must be a dict, not {type(changes).__name__}.")
@@ -183,14 +169,15 @@ class Projects:
         return self._project_dict(self.store.save_project(project))
 
     def update_character(self, project_id: str, name: str, changes: dict) -> dict:
-        """Edit one character's sheet: description, seed (None = derived from the name), voice
-        ({model, speaker, speed, pitch, sample} or None for a default voice). Returns the project."""
+        """Edit one character's sheet: description (appearance), age, clothing, seed (None = derived from
+        the name), voice ({model, speaker, speed, pitch, sample} or None for a default voice). Returns the project."""
         project = self.store.get_project(need_id(project_id, "project"))
         if not isinstance(changes, dict):
             raise VidgenError(f"Character changes must be a dict, not {type(changes).__name__}.")
-        unknown = sorted(set(map(str, changes)) - {"description", "seed", "voice"})
+        unknown = sorted(set(map(str, changes)) - {"description", "age", "clothing", "seed", "voice"})
         if unknown:
-            raise VidgenError(f"Cannot change {', '.join(unknown)} of a character: change description, seed, voice.")
+            raise VidgenError(f"Cannot change {', '.join(unknown)} of a character: change description, age, "
+                              "clothing, seed, voice.")
         index = character_index(project.characters, name)
         data = [asdict(c) for c in project.characters]
         data[index].update(changes)

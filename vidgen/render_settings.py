@@ -25,7 +25,7 @@ QUALITIES = {  # name -> (x264 preset, crf)
     "standard": ("veryfast", 21),
     "high": ("medium", 18),
 }
-GROUPS = ("output", "image", "animation", "voice", "music", "subtitles")
+GROUPS = ("script", "output", "image", "animation", "voice", "music", "subtitles")
 MAX_PROMPT = 2000  # characters of a negative prompt
 
 
@@ -106,6 +106,10 @@ def _s(name: str, kind: str, default: Any, help: str, group: str, **kw: Any) -> 
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # script
+    _s("parser", "str", "rules", "who reads the script into scenes, characters and lines: rules (built in) or "
+       "an LLM served by Ollama (a model id from `models list --kind llm`, or ollama:TAG for any local model); "
+       "the spoken words are always the script's", "script", metavar="rules|ID", label="Script reader"),
     # output
     _s("aspect", "str", "16:9", "frame aspect", "output", choices=tuple(ASPECTS)),
     _s("resolution", "str", "720p", "length of the frame's short side", "output", choices=tuple(RESOLUTIONS)),

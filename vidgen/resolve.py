@@ -31,6 +31,30 @@ def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
     return spec
 
 
+def parser_tag(store: Store, parser: str) -> str | None:
+    """The Ollama tag of a project's script reader: None for the rules; `ollama:TAG` for any local
+    model; else an LLM record of the registry."""
+    if parser in ("", "rules"):
+        return None
+    if parser.startswith("ollama:"):
+        tag = parser.split(":", 1)[1].strip()
+        if not tag:
+            raise VidgenError("The script reader 'ollama:' names no model: use ollama:TAG, e.g. ollama:llama3.1:8b.")
+        return tag
+    return model_of_kind(registry_for(store), parser, "llm").repo
+
+
+def writer_tag(store: Store, model: str) -> str:
+    """The Ollama tag that writes scripts: `model` (an LLM record or ollama:TAG), else the registry's
+    active LLM."""
+    if model:
+        tag = parser_tag(store, model)
+        if tag is None:
+            raise VidgenError("The rules cannot write a script: choose an LLM (`models list --kind llm`).")
+        return tag
+    return registry_for(store).active("llm").repo
+
+
 def _a(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 

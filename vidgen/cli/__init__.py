@@ -1,4 +1,4 @@
-"""Command line: `python -m vidgen render|parse|resume|jobs|projects|cancel|models|serve ...`."""
+"""Command line: `python -m vidgen render|parse|write|resume|jobs|projects|cancel|models|serve ...`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from .. import __version__
 from ..errors import Cancelled, VidgenError
-from . import models, render
+from . import models, render, scripts
 from .progress import Parser
 from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
@@ -38,12 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     r.set_defaults(func=render.cmd_render)
 
-    pa = sub.add_parser("parse", help="print the scenes and characters found in a script")
-    pa.add_argument("script")
-    pa.add_argument("--title")
-    pa.add_argument("--json", action="store_true")
-    common(pa)
-    pa.set_defaults(func=render.cmd_parse)
+    scripts.add_parsers(sub, common)
 
     re_ = sub.add_parser("resume", help="finish an interrupted render (finished steps are reused)")
     re_.add_argument("job_id")

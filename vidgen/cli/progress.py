@@ -1,12 +1,16 @@
-"""What every command shares: one-line argparse errors and the per-stage progress bars."""
+"""What every command shares: one-line argparse errors, the studio of the command line, notes and
+progress bars."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
+from ..config import Settings
 from ..domain import ProgressEvent
+from ..studio import Studio
 
 
 class Parser(argparse.ArgumentParser):
@@ -48,3 +52,28 @@ class StageBars:
             self.bar = None
 
 
+def local_studio(args: argparse.Namespace) -> Studio:
+    """The studio's layer without its threads: jobs run in this process's thread, and the user's own
+    files may be anywhere, voice files included (the upload folders guard a server, not a command line)."""
+    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")], local_files=True)
+
+
+def progress_bar(enabled: bool) -> tuple[Callable[[float, str], None], Callable[[], None]]:
+    """(report(fraction, message), close) drawing one bar on stderr."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, file=sys.stderr, disable=not enabled, leave=False,
+               bar_format="{desc} |{bar:30}| {percentage:3.0f}% {elapsed} {postfix}")
+
+    def report(fraction: float, message: str = "") -> None:
+        bar.n = round(min(1.0, max(0.0, fraction)) * 100)
+        bar.set_postfix_str(message[:60], refresh=False)
+        bar.refresh()
+
+    return report, bar.close
+
+
+def print_notes(notes: list[str]) -> None:
+    """Each note on its own line of stderr, before any work that follows."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`python -m vidgen render|resume|parse|jobs|projects|cancel`."""
+"""`python -m vidgen render|resume|jobs|projects|cancel`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any, Callable
 from ..config import Settings
 from ..checks import check_render
 from ..domain import Character, Project, Voice
-from ..edits import title_of
 from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
 from ..media import atomic_output
@@ -21,11 +20,11 @@ from ..pipeline import RenderWork
 from ..services.images import check_image
 from ..services.images.diffusion import check_lora_source
 from ..services.music import check_music_file
-from ..services.script import parse_script, read_script_file
+from ..services.script import read_script_file
 from ..store import Store
 from ..studio import Studio
 from ..ui.serve import serve
-from .progress import StageBars
+from .progress import StageBars, local_studio, print_notes, progress_bar
 from .settings_flags import given_settings
 
 
@@ -125,12 +124,6 @@ def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
     return data
 
 
-def _studio(args: argparse.Namespace) -> Studio:
-    """The studio's layer without its threads: jobs run in this process's thread, and the user's own
-    files may be anywhere, voice files included (the upload folders guard a server, not a command line)."""
-    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")], local_files=True)
-
-
 def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int:
     bars = StageBars(not quiet)
     try:
@@ -149,26 +142,31 @@ def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int
 def cmd_render(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() != ".mp4":
         raise VidgenError(f"The output {args.output} must end in .mp4.")
-    studio = _studio(args)
+    studio = local_studio(args)
     settings = _settings_from(args, studio.store)
     text = read_script_file(args.script, studio.settings.max_script_bytes)
 
     job: list[str] = []
 
     def ready(project: Project) -> None:  # everything a render needs is checked before the project is saved
+        close()
+        print_notes(project.notes)
         _apply_characters(studio.store, project, args.character_image or [], args.character_seed or [],
                           args.character_voice or [])
         check_render(studio.store, project)
         # The job is saved just before its project: a kill at any point leaves no project without a job.
         job.append(studio.jobs.reserve(project.id, "render", "Queued"))
 
+    report, close = progress_bar(settings.get("parser", "rules") != "rules" and not args.quiet)
     try:
         project = studio.create_project(text, args.title or "", settings, scene_images=dict(args.image or []),
-                                        before_save=ready)
+                                        before_save=ready, filename=Path(args.script).name, progress=report)
     except BaseException as e:
         if job:
             studio.jobs.abandon(job[0], f"The project could not be saved: {e}")
         raise
+    finally:
+        close()
     output = args.output or str(Path("out") / f"{Path(args.script).stem}.mp4")
     job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"]), "Queued",
                                  job_id=job[0])
@@ -176,29 +174,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    studio = _studio(args)
+    studio = local_studio(args)
     return _finish(studio, studio.resume_job(args.job_id), args.output, args.quiet)
-
-
-def cmd_parse(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(args.data)
-    title = title_of(args.title) if args.title and args.title.strip() else None  # the studio's limit and words
-    parsed = parse_script(read_script_file(args.script, settings.max_script_bytes), title=title,
-                          max_bytes=settings.max_script_bytes, max_scenes=settings.max_scenes)
-    parsed.title = title or parsed.title
-    if args.json:
-        print(json.dumps(asdict(parsed), indent=2, ensure_ascii=False))
-        return 0
-    total = sum(s.duration for s in parsed.scenes)
-    print(f"{parsed.title}  ({parsed.form}, {len(parsed.scenes)} scenes, ~{total:.0f} s)")
-    for s in parsed.scenes:
-        who = ", ".join(s.characters) or "narration"
-        cam = f" camera: {', '.join(s.camera)}" if s.camera else ""
-        print(f"  {s.number:>3}. {s.heading[:48]:<48} {s.mood:<10} {s.duration:5.1f} s  {who}{cam}")
-    if parsed.characters:
-        print("characters: " + ", ".join(f"{c.name} (scenes {', '.join(map(str, c.scenes))})"
-                                         for c in parsed.characters))
-    return 0
 
 
 def _table(rows: list[Any], as_json: bool, empty: str, line: Callable[[Any], str]) -> int:

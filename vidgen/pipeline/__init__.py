@@ -21,12 +21,12 @@ from ..domain import Job, Project, RenderSettings
 from ..errors import VidgenError
 from ..jobs import EventFn, gpu_lane, new_job, run_job
 from ..services.images import check_image
-from ..services.script import parse_script
 from ..store import Store
 from .executor import Executor, LocalExecutor
 from .keys import STEP_VERSIONS, clip_key, image_key, scene_duration, step_key, voice_key
 from .plan import image_plan, music_segments, scene_motions
 from .previews import ImageWork, MusicWork, SceneWork
+from .reading import Progress, read_script
 from .query import cached_scene_media, current_scene_image, speech_seconds
 from .render import RenderWork
 from .steps import Steps
@@ -39,13 +39,14 @@ __all__ = ["create_project", "render", "resume", "RenderWork", "SceneWork", "Ima
 
 def create_project(store: Store, text: str, *, title: str | None = None,
                    settings: RenderSettings | None = None, scene_images: dict[int, str] | None = None,
-                   before_save: Callable[[Project], None] | None = None) -> Project:
-    """Parse a script and save it as a new project; `scene_images` maps scene numbers to the
-    user's own pictures (used instead of painting). Everything is checked before anything is saved;
-    `before_save(project)` may change and check the new project further (it is saved after it)."""
+                   before_save: Callable[[Project], None] | None = None, filename: str = "",
+                   progress: Progress | None = None) -> Project:
+    """Read a script (the settings' reader) and save it as a new project; `scene_images` maps scene
+    numbers to the user's own pictures (used instead of painting). Everything is checked before
+    anything is saved; `before_save(project)` may change and check the new project further (it is
+    saved after it). `filename`: the script file's name, a hint of its form (.fountain)."""
     settings = check_saved(store, settings or RenderSettings())
-    parsed = parse_script(text, title=title, max_bytes=store.settings.max_script_bytes,
-                          transition_seconds=settings.transition_seconds, max_scenes=store.settings.max_scenes)
+    parsed = read_script(store, text, settings, title=title, filename=filename, progress=progress)
     for number, path in (scene_images or {}).items():
         if not 1 <= number <= len(parsed.scenes):
             raise VidgenError(f"No scene {number} for the image {Path(path).name}: the script has "
@@ -56,7 +57,7 @@ def create_project(store: Store, text: str, *, title: str | None = None,
     for number, path in (scene_images or {}).items():
         parsed.scenes[number - 1].image = store.add_file(path, type="image", name=Path(path).name).id
     project = Project(id=uuid.uuid4().hex[:12], title=parsed.title, script=text, form=parsed.form,
-                      settings=settings, scenes=parsed.scenes, characters=parsed.characters)
+                      settings=settings, scenes=parsed.scenes, characters=parsed.characters, notes=parsed.notes)
     if before_save is not None:
         before_save(project)
     return store.save_project(project)

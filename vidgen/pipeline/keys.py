@@ -12,14 +12,14 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Project, Scene
+from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene
 from ..render_settings import RenderSettings
 from ..resolve import music_model, scene_cast, spoken_lines
 from ..services.voice import voice_for
 from ..store import Store
 
 # Bump a step's version when its code changes what it produces: old cache entries then miss.
-STEP_VERSIONS = {"image": 2, "voice": 2, "animation": 1, "music": 1, "assembly": 1}
+STEP_VERSIONS = {"parse": 1, "image": 2, "voice": 2, "animation": 1, "music": 1, "assembly": 1}
 
 
 def step_key(name: str, **inputs: Any) -> str:
@@ -45,8 +45,17 @@ def image_key(project: Project, scene: Scene) -> str:
 
 def _visual_fields(scene: Scene) -> dict[str, Any]:
     """The scene fields the painter looks at (so editing dialogue does not repaint)."""
-    return {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
-                                           "time_of_day", "characters")}
+    fields = {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
+                                             "time_of_day", "characters")}
+    # Fields added later count only when set, so the keys of older projects stay what they were
+    return fields | {k: getattr(scene, k) for k in ("weather", "shot") if getattr(scene, k)}
+
+
+def _line_fields(line: Line) -> dict[str, Any]:
+    fields = asdict(line)
+    if not fields.get("delivery"):  # added later: older keys stay what they were
+        fields.pop("delivery", None)
+    return fields
 
 
 def voice_key(store: Store, project: Project, scene: Scene) -> str:
@@ -54,7 +63,7 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
     lines = spoken_lines(scene)
     voices, language = scene_cast(store, project)
     speakers = sorted({ln.speaker or "" for ln in lines})
-    return step_key("voice", voice=project.settings.voice, lines=[asdict(line) for line in lines],
+    return step_key("voice", voice=project.settings.voice, lines=[_line_fields(line) for line in lines],
                     voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
                     mood=scene.mood, language=language, seed=project.settings.seed)
 

@@ -13,11 +13,11 @@ from ..checks import check_render
 from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia
 from ..jobs import JobContext
 from ..services.assembly import assemble
-from ..services.script import parse_script
 from ..store import Store
 from .executor import Executor, LocalExecutor
 from .keys import step_key
 from .plan import scene_motions
+from .reading import read_script
 from .steps import Steps, work_folder
 
 
@@ -61,10 +61,10 @@ class RenderWork:
         ctx.begin_stage("parse", "Checking the project")
         project = self.store.get_project(self.project_id)
         if not project.scenes:
-            parsed = parse_script(project.script, title=project.title or None,
-                                  max_bytes=self.store.settings.max_script_bytes,
-                                  transition_seconds=project.settings.transition_seconds)
+            parsed = read_script(self.store, project.script, project.settings, title=project.title or None,
+                                 progress=ctx.progress, cancel=ctx.check_cancel)
             project.scenes, project.characters, project.form = parsed.scenes, parsed.characters, parsed.form
+            project.notes = parsed.notes
             self.store.save_project(project)
         check_render(self.store, project, warn=lambda note: ctx.progress(0.5, note))
         ctx.progress(1.0, f"{len(project.scenes)} scenes")

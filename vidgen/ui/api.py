@@ -23,9 +23,11 @@ def build(shared: Shared) -> None:
     studio = shared.studio
 
     @shown
-    def parse_script(text: str) -> dict[str, Any]:
-        """Parse a script: title, form, scenes (heading, lines, mood, duration, camera ...) and characters."""
-        return studio.parse_script(text)
+    def parse_script(text: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Read a script: title, form, scenes (heading, lines, mood, weather, shot, duration, camera ...),
+        characters, notes (what to check before rendering) and parser. `settings`: {"parser": "rules" |
+        an LLM model id | "ollama:TAG"} (default rules)."""
+        return studio.parse_script(text, "", settings or None)
 
     @shown
     def create_project(text: str, title: str = "", settings: dict[str, Any] | None = None) -> dict[str, Any]:

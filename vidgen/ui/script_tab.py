@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from . import script_writer
 from .boundary import shown
 from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, progress_reporter,
                      scene_rows, scene_table_changes)
@@ -19,6 +20,11 @@ def _examples() -> tuple[list[list[str]], list[str]]:
     files = sorted(p for p in EXAMPLES_DIR.glob("*") if p.suffix in (".txt", ".fountain", ".md")) \
         if EXAMPLES_DIR.is_dir() else []
     return [[p.read_text(encoding="utf-8")] for p in files], [p.name for p in files]
+
+
+def notes_text(notes: list[str]) -> str:
+    """The reader's notes on the script, one per line, shown above the scenes before any render."""
+    return "\n".join(f"- ⚠ {n}" for n in notes)
 
 
 def film(video: str, subtitles: str | None, burned: bool) -> Any:
@@ -46,12 +52,14 @@ def build(shared: Shared) -> None:
                 upload = gr.File(label="Upload a script (.txt, .fountain, .md)", type="filepath",
                                  file_types=[".txt", ".fountain", ".md"], elem_id="script-upload")
             parse = gr.Button("Parse", variant="secondary", elem_id="script-parse")
+            script_writer.build(shared, text)
         with gr.Column(scale=2):
             gr.Markdown("### Render settings")
             settings = SettingsForm(studio)
             score = gr.Button("Preview the score", elem_id="render-music-preview")
             score_audio = gr.Audio(label="Score", interactive=False, elem_id="render-music-audio")
             score_info = gr.Markdown(elem_id="render-music-info")
+    notes = gr.Markdown(elem_id="script-notes")
     scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes (edit heading, mood or camera, then save)",
                           interactive=True, static_columns=[0, 2, 4], type="array", elem_id="script-scenes",
                           wrap=True)
@@ -77,8 +85,10 @@ def build(shared: Shared) -> None:
         return studio.read_script_upload(path) if path else gr.skip()
 
     @shown
-    def prepare(current: str, title: str, text: str, music: str | None, *values: Any) -> tuple[str, list, list]:
-        """The project for this form: the current one when its script is this text, else a new one."""
+    def prepare(current: str, title: str, text: str, music: str | None, *values: Any,
+                progress: gr.Progress = gr.Progress()) -> tuple[str, list, list, str]:
+        """The project for this form: the current one when its script is this text and it was read by
+        this reader, else a new one (the script read again)."""
         chosen = settings.values(list(values))
         own_music = "music" not in chosen
         if own_music and not music and not current:
@@ -86,10 +96,11 @@ def build(shared: Shared) -> None:
         project = None
         if current:
             project = studio.get_project(current)
-            if project["script"] != text:
+            if project["script"] != text or project["settings"].get("parser", "rules") != chosen.get("parser", "rules"):
                 project = None
         if project is None:
-            project = studio.create_project(text, title or "", chosen)
+            project = studio.create_project(text, title or "", chosen,
+                                            progress=lambda f, m="": progress(f, desc=m or "reading the script"))
         else:
             studio.update_settings(project["id"], chosen)
             if title and title != project["title"]:
@@ -97,7 +108,8 @@ def build(shared: Shared) -> None:
         if own_music and music:
             studio.set_music(project["id"], music)
         project = studio.get_project(project["id"])
-        return project["id"], scene_rows(project["scenes"]), character_rows(project["characters"])
+        return (project["id"], scene_rows(project["scenes"]), character_rows(project["characters"]),
+                notes_text(project.get("notes") or []))
 
     @shown
     def run_render(project_id: str, progress: gr.Progress = gr.Progress()) -> Any:
@@ -132,8 +144,8 @@ def build(shared: Shared) -> None:
 
     apply.click(apply_table, [shared.current, scenes], [scenes, applied], api_visibility="private")
     upload.upload(load_upload, upload, text, api_visibility="private")
-    parse.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
-    (render.click(prepare, form, [shared.current, scenes, characters], api_visibility="private")
+    parse.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
+    (render.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
      .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
      .success(lambda m, s_, j, pid: show(m, s_, j, burned(pid)), [mp4, srt, job_id, shared.current],
               [video, status], api_visibility="private"))
@@ -144,19 +156,20 @@ def build(shared: Shared) -> None:
     @shown
     def refresh(project_id: str) -> tuple[Any, ...]:
         if not project_id:
-            return tuple([[], []] + [gr.skip()] * (2 + len(settings.fields) + len(outputs)))
+            return tuple([[], [], ""] + [gr.skip()] * (2 + len(settings.fields) + len(outputs)))
         p = studio.get_project(project_id)
         s = p["settings"]
         shown_film = film(p["video"], p.get("subtitles"), s.get("subtitles", True)) if p.get("video") else None
-        return (scene_rows(p["scenes"]), character_rows(p["characters"]), p["title"], p["script"],
+        return (scene_rows(p["scenes"]), character_rows(p["characters"]), notes_text(p.get("notes") or []),
+                p["title"], p["script"],
                 *settings.show(s), shown_film, p.get("video") or None, p.get("subtitles") or None)
 
-    shared.current.change(refresh, shared.current, [scenes, characters, title, text, *settings.fields, *outputs],
+    shared.current.change(refresh, shared.current, [scenes, characters, notes, title, text, *settings.fields, *outputs],
                           api_visibility="private")
 
     @shown
     def preview_score(*values: Any, progress: gr.Progress = gr.Progress()) -> tuple[Any, str]:
-        project_id = prepare(*values)[0]
+        project_id = prepare(*values, progress=progress)[0]
         progress(0.0, desc="queued")
         r = studio.generate_music(project_id, on_event=progress_reporter(progress))
         moods = " → ".join(f"{m} {sec:.0f}s" for m, sec in r["segments"])
@@ -165,6 +178,6 @@ def build(shared: Shared) -> None:
 
     score.click(preview_score, form, [score_audio, score_info], api_visibility="private", **shared.gpu_events)
     # models added or activated in the Models tab show up when the list is opened
-    for name in ("image_model", "music_model", "voice"):
+    for name in ("parser", "image_model", "music_model", "voice"):
         field = settings.by_name[name]
         field.focus(settings.refresh_choices(name), field, field, api_visibility="private")

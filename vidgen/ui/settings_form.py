@@ -21,7 +21,7 @@ LANGUAGES = [("detect from the script", ""), ("English", "en"), ("French", "fr")
              ("German", "de"), ("Italian", "it"), ("Portuguese", "pt"), ("Dutch", "nl"), ("Polish", "pl"),
              ("Russian", "ru"), ("Hindi", "hi"), ("Japanese", "ja"), ("Chinese", "zh")]
 MUSIC_AUTO, MUSIC_NONE, MUSIC_FILE = "generated score", "no music", "my file"
-FORM_GROUPS = {"output": "Output", "image": "Pictures", "animation": "Transitions", "voice": "Voice",
+FORM_GROUPS = {"script": "Script reader", "output": "Output", "image": "Pictures", "animation": "Transitions", "voice": "Voice",
                "music": "Music", "subtitles": "Captions"}
 OPEN_GROUPS = ("output",)  # the rest start folded
 
@@ -40,6 +40,7 @@ def _voices(studio: Any) -> list[tuple[str, str]]:
 
 # Settings whose choices are not fixed in the table: (studio) -> [(label, value)]
 DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
+    "parser": lambda studio: [("Rules (built in)", "rules"), *_models(studio, "llm", active_label=False)],
     "image_model": lambda studio: _models(studio, "image"),
     "music_model": lambda studio: _models(studio, "music"),
     "voice": _voices,
@@ -48,7 +49,7 @@ DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
     "scheduler": lambda studio: [("the model's own", ""), *((n, n) for n in SCHEDULERS)],
     "music_genre": lambda studio: [("from the moods", ""), *((g, g) for g in GENRES)],
 }
-CUSTOM_VALUES = ("voice", "language")  # a voice file or language code not in the list is allowed
+CUSTOM_VALUES = ("voice", "language", "parser")  # also ollama:TAG  # a voice file or language code not in the list is allowed
 
 
 def _field(studio: Any, s: Setting) -> gr.components.Component:

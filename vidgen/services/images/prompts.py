@@ -92,14 +92,43 @@ def _style(name: str) -> dict[str, str]:
     return known[name]
 
 
+_WHEN = {"dawn": "at dawn", "day": "in daylight", "dusk": "at dusk", "night": "at night"}
+_WEATHER = {"clear": "under a clear sky", "cloudy": "under a cloudy sky", "rain": "in the rain",
+            "storm": "in a storm", "snow": "in the snow", "fog": "in fog", "wind": "on a windy day"}
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split()).strip().rstrip(".")
+
+
+def character_sheet(c: Character) -> str:
+    """One description of a character, the same in every picture: name, age, appearance, clothing."""
+    parts = [c.name.strip(), _clean(c.age), _clean(c.description)]
+    if c.clothing.strip():
+        parts.append(f"wearing {_clean(c.clothing)}")
+    return ", ".join(p for p in parts if p)
+
+
 def compose_prompt(scene: Scene, characters: list[Character], style: str = "") -> tuple[str, str]:
-    """(prompt, negative): the scene's visual description, then the sheet (description) of each
-    character in the scene, wrapped in the style's template; the negative is the style's."""
+    """(prompt, negative) from the scene's structured description, most important first (CLIP reads
+    77 tokens): the framing and subject, each character in the scene (their fixed sheet), where,
+    when and the weather; wrapped in the style's template, whose negative it returns. The heading is
+    used only when nothing else describes the scene."""
+    subject = _clean(scene.visual) or _clean(scene.location) or _clean(scene.heading)
+    if scene.shot:
+        subject = f"{scene.shot} shot, {subject}" if subject else f"{scene.shot} shot"
+    parts = [subject]
     present = {n.strip().lower() for n in scene.characters}
-    parts = [(scene.visual or scene.heading or scene.location).strip().rstrip(".")]
-    for c in characters:
-        if c.name.strip().lower() in present and c.description.strip():
-            parts.append(f"{c.name}: {c.description.strip().rstrip('.')}")
+    parts += [character_sheet(c) for c in characters if c.name.strip().lower() in present
+              and (c.description.strip() or c.age.strip() or c.clothing.strip())]
+    where = _clean(scene.location)
+    setting = []
+    if where and where.lower() not in subject.lower():
+        setting.append(where)
+    if scene.interior is not None:
+        setting.append("interior" if scene.interior else "exterior")
+    setting += [_WHEN.get(scene.time_of_day, ""), _WEATHER.get(scene.weather, "")]
+    parts.append(", ".join(p for p in setting if p))
     prompt = ". ".join(p for p in parts if p)
     if not style:
         return prompt, ""
@@ -188,5 +217,5 @@ def lora_source(source: str) -> tuple[str, str | None]:
 
 
 __all__ = ["BACKENDS", "STYLES_FILE", "SCHEDULERS", "MIN_SIDE", "MAX_SIDE", "ModelDefaults", "SDXL", "SDXL_TURBO",
-           "SD15", "DEFAULTS", "ImageRequest", "styles", "compose_prompt", "model_defaults", "native_size",
+           "SD15", "DEFAULTS", "ImageRequest", "styles", "compose_prompt", "character_sheet", "model_defaults", "native_size",
            "character_seed", "check_request", "check_lora_source", "lora_source"]

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 
 from ...domain import Character, Cue, Line, RenderSettings, Voice
 from ...errors import VidgenError
@@ -302,8 +304,10 @@ def synthesize_lines(
         engines = Engines(stack, registry_or_default(registry), cache, samples)
         for li, (line, parsed_line) in enumerate(zip(lines, parsed)):
             v = voice_for(voices, line.speaker)
-            speed = v.speed * mp.speed * parsed_line.speed * pace
-            pitch = max(-12.0, min(12.0, v.pitch + mp.pitch))
+            said = prosody.delivery_prosody(line.delivery or line.parenthetical)
+            speed = v.speed * mp.speed * parsed_line.speed * pace * said.speed
+            pitch = max(-12.0, min(12.0, v.pitch + mp.pitch + said.pitch))
+            gain = np.float32(10 ** (said.gain_db / 20))
             for item in parsed_line.items:
                 if isinstance(item, prosody.Pause):
                     explicit = (explicit or 0.0) + item.seconds
@@ -313,7 +317,7 @@ def synthesize_lines(
                 engine = engines.get(v.model)
                 rate = sink.rate if sink is not None else engine.sample_rate
                 audio = speak(engine, item, v, speed, seed, spoken_language(engine) if engine.needs_language else lang)
-                audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate))
+                audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate)) * gain
                 if audio.size == 0:
                     continue
                 if sink is None:

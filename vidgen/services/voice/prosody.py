@@ -76,6 +76,39 @@ MOOD_PROSODY: dict[str, MoodProsody] = {
 assert set(MOOD_PROSODY) == set(MOODS), "every mood needs a prosody entry"
 
 
+@dataclass(frozen=True)
+class DeliveryProsody:
+    speed: float  # multiplies the line's speed
+    pitch: float  # semitones added
+    gain_db: float  # <= 0: a whisper is quieter than the lines around it (louder would clip)
+
+
+# How a line is said (Line.delivery: a parenthetical or the script reader's word) -> its prosody,
+# matched on word stems so "whispering nervously" and "whispered" both count.
+DELIVERY_PROSODY: tuple[tuple[tuple[str, ...], DeliveryProsody], ...] = (
+    (("whisper", "murmur", "under his breath", "under her breath", "hushed"), DeliveryProsody(0.90, -1.0, -8.0)),
+    (("soft", "quiet", "gentl", "tender"), DeliveryProsody(0.94, -0.5, -4.0)),
+    (("shout", "yell", "scream", "loud", "call"), DeliveryProsody(1.04, 2.0, 0.0)),
+    (("angr", "furious", "fierce", "snap", "harsh"), DeliveryProsody(1.08, 1.0, 0.0)),
+    (("sad", "cry", "crying", "sob", "tearful", "grief", "mournful"), DeliveryProsody(0.86, -1.5, -2.0)),
+    (("excit", "laugh", "happ", "cheer", "joy", "delight", "eager"), DeliveryProsody(1.10, 1.5, 0.0)),
+    (("nervous", "anxious", "afraid", "fear", "scared", "trembl", "hesita"), DeliveryProsody(1.06, 1.0, -2.0)),
+    (("calm", "steady", "patient", "warm"), DeliveryProsody(0.94, -0.5, 0.0)),
+    (("slow", "drawl"), DeliveryProsody(0.85, 0.0, 0.0)),
+    (("fast", "quick", "hurr", "rapid"), DeliveryProsody(1.15, 0.0, 0.0)),
+)
+PLAIN_DELIVERY = DeliveryProsody(1.0, 0.0, 0.0)
+
+
+def delivery_prosody(delivery: str) -> DeliveryProsody:
+    """The first entry whose stem is in `delivery` (""/unknown words: plain)."""
+    said = delivery.casefold()
+    for stems, prosody in DELIVERY_PROSODY:
+        if any(stem in said for stem in stems):
+            return prosody
+    return PLAIN_DELIVERY
+
+
 def mood_prosody(mood: str) -> MoodProsody:
     if mood not in MOOD_PROSODY:
         raise VidgenError(f"Unknown mood {mood!r}: use one of {', '.join(MOOD_PROSODY)}.")
