@@ -242,7 +242,7 @@ def pull_model(tag: str, progress: Progress | None = None, host: str | None = No
                     best = 1.0
                 elif total:
                     best = max(best, min(done / total, 0.99))
-                size = f" {done / 1e9:.2f} of {total / 1e9:.2f} GB" if total and status != "success" else ""
+                size = f" ({done / 1e9:.2f} of {total / 1e9:.2f} GB)" if part.digest and total else ""
                 report(best, f"{tag}: {status}{size}")
         finally:
             client.close()

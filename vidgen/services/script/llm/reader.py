@@ -27,7 +27,6 @@ from ....models.ollama_server import (PROBE_SECONDS, Answer, ChatFailed, ChatTim
 from .schema import AnswerError, parse_answer, reader_model, reader_schema
 
 SEED = 1234  # with temperature 0, the same script and model give the same reading
-MIN_CHUNK_CHARS = 500
 MAX_CTX = 32768
 _NARRATOR = {"", "narrator", "narration", "voice over", "voice-over", "voiceover", "vo", "v.o.", "voice",
              "none", "null", "n/a"}
@@ -61,7 +60,7 @@ def read_with_llm(text: str, model: str, rules: ParsedScript, *, host: str | Non
         raise VidgenError("The rules found no scene to annotate: parse the script with parse_script first.")
     if timeout <= 0:
         raise VidgenError(f"timeout must be more than 0 seconds, not {timeout}.")
-    chunk_chars = max(int(chunk_chars), MIN_CHUNK_CHARS)
+    chunk_chars = max(int(chunk_chars), 1)  # 1: a scene a chunk
     report = progress or (lambda fraction, message: None)
     report(0.0, f"Asking the Ollama server for {model}")
     check_model(model, host, timeout=min(timeout, PROBE_SECONDS), model_id=_record_id(model))
