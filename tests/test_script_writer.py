@@ -128,6 +128,7 @@ def test_an_unusable_answer_is_one_line(writer_standin):
     ({"form": "poem"}, "Unknown form 'poem': use one of narrated, dialogue, storyboard."),
     ({"minutes": 0}, "minutes must be between 0.1 and 60"),
     ({"language": "english!"}, "'english!' is not a language code"),
+    ({"model": ""}, "'' is not an Ollama model tag"),
 ])
 def test_bad_requests_are_refused_before_any_call(kwargs, message):
     args = {"topic": "a village bakery", "model": MODEL, "host": dead_host(), **kwargs}

@@ -14,6 +14,7 @@ service) because the model hub asks the same server whether a model is pulled.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -60,6 +61,17 @@ class Answer:
     @property
     def tokens_per_second(self) -> float:
         return self.eval_count / self.eval_seconds if self.eval_seconds > 0 else 0.0
+
+
+_TAG = re.compile(r"^[a-z0-9][a-z0-9_./-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+
+
+def check_tag(tag: str) -> str:
+    """`tag` stripped, or VidgenError when it is not an Ollama model tag."""
+    tag = (tag or "").strip()
+    if not _TAG.match(tag):
+        raise VidgenError(f"'{tag}' is not an Ollama model tag: use name[:tag], e.g. llama3.1:8b.")
+    return tag
 
 
 def host_of(host: str | None = None) -> str:
@@ -129,7 +141,8 @@ def _expected() -> tuple[type[BaseException], ...]:
         import pydantic
     except ImportError:
         return (ConnectionError, ValueError)
-    return (ConnectionError, httpx.HTTPError, ollama.ResponseError, ValueError, pydantic.ValidationError)
+    return (ConnectionError, httpx.HTTPError, ollama.ResponseError, ollama.RequestError, ValueError,
+            pydantic.ValidationError)
 
 
 # ----------------------------------------------------------------------------- the server and its models
@@ -214,6 +227,8 @@ def check_model(tag: str, host: str | None = None, timeout: float = PROBE_SECOND
         finally:
             client.close()
     except _expected() as exc:
+        if type(exc).__name__ == "ValidationError":  # a 200 answer in another version's shape: it has the model
+            return
         err = _translate(exc, host, tag, timeout, "the model check")
         if isinstance(err, ModelMissing) and model_id:
             err = ModelMissing(missing_message(tag, host, model_id))

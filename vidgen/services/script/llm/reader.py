@@ -23,7 +23,7 @@ from ....errors import VidgenError
 from .chunks import Chunk, Mismatch, plan_chunks, same_name, spoken_lines
 from ....models.registry import packaged
 from ....models.ollama_server import (PROBE_SECONDS, Answer, ChatFailed, ChatTimeout, ModelMissing, ServerDown,
-                                      chat, check_model, full_tag)
+                                      chat, check_model, check_tag, full_tag)
 from .schema import AnswerError, parse_answer, reader_model, reader_schema
 
 SEED = 1234  # with temperature 0, the same script and model give the same reading
@@ -31,7 +31,6 @@ MAX_CTX = 32768
 _NARRATOR = {"", "narrator", "narration", "voice over", "voice-over", "voiceover", "vo", "v.o.", "voice",
              "none", "null", "n/a"}
 _GENERIC_HEADING = re.compile(r"^(?:scene \d+|opening)$", re.I)
-_TAG = re.compile(r"^[a-z0-9][a-z0-9_./-]*(:[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 
 SYSTEM = (
     "You annotate scripts for a video studio. You never rewrite, translate, shorten, merge or invent "
@@ -53,9 +52,7 @@ def read_with_llm(text: str, model: str, rules: ParsedScript, *, host: str | Non
     and why. Raises VidgenError only: at once when no server answers or it lacks the model, and
     Cancelled from `cancel()`, which is called before each chunk. `stats`, when given, receives
     each answer's counts (tokens, seconds) for benchmarks."""
-    model = (model or "").strip()
-    if not _TAG.match(model):
-        raise VidgenError(f"'{model}' is not an Ollama model tag: use name[:tag], e.g. llama3.1:8b.")
+    model = check_tag(model)
     if not rules.scenes:
         raise VidgenError("The rules found no scene to annotate: parse the script with parse_script first.")
     if timeout <= 0:
@@ -193,9 +190,10 @@ def _apply(ch: Chunk, answer: Any, cast: "_Cast") -> list[Scene]:
         for name in [ln.speaker for ln in lines] + [display(n) for n in notes.characters]:
             if name and name not in names:
                 names.append(name)
+        generic = _GENERIC_HEADING.match(sc.heading) and notes.heading.strip()  # "Scene 3": the LLM's title
         out.append(dataclasses.replace(
             sc, lines=lines, characters=names,
-            heading=notes.heading.strip()[:120] if _GENERIC_HEADING.match(sc.heading) and notes.heading.strip() else sc.heading,
+            heading=_short(notes.heading, 120) if generic else sc.heading,
             location=_short(notes.location, 120) or sc.location,
             interior=notes.interior if notes.interior is not None else sc.interior,
             time_of_day=notes.time_of_day or sc.time_of_day,
@@ -206,7 +204,7 @@ def _apply(ch: Chunk, answer: Any, cast: "_Cast") -> list[Scene]:
             camera=list(sc.camera) or [notes.camera],  # a move the script names wins
             sounds=_merge_sounds(sc.sounds, notes.sounds),
         ))
-    for name, mentioned in pending.items():  # a character named only in the action: the scenes that name them
+    for mentioned in pending.values():  # a character named only in the action: the scenes that name them
         display_name = cast.display(mentioned["name"], pending)
         if display_name and not any(display_name in s.characters for s in out):
             for s in out:

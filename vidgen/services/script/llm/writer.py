@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ....domain import MAX_FILM_MINUTES
 from ....errors import VidgenError
 from .. import parse_script
-from ....models.ollama_server import ChatTimeout, INSTALL_HINT, ServerDown, chat, host_of
+from ....models.ollama_server import INSTALL_HINT, ChatTimeout, ServerDown, chat, check_tag, host_of
 from .schema import AnswerError, parse_answer, writer_model, writer_schema
 
 FORMS = ("narrated", "dialogue", "storyboard")
@@ -48,6 +48,7 @@ def write_script(topic: str, *, model: str, minutes: float = 1.0, tone: str = ""
     """A script about `topic`, about `minutes` long when spoken, in `form` (narrated | dialogue |
     storyboard), as text `parse_script` reads back exactly. Raises VidgenError only (no server: what
     to install; a model that does not answer in time or writes nothing usable: what to try)."""
+    model = check_tag(model)
     topic = " ".join((topic or "").split())
     tone = " ".join((tone or "").split())[:200]
     language = (language or "en").strip()
@@ -91,7 +92,7 @@ def write_script(topic: str, *, model: str, minutes: float = 1.0, tone: str = ""
                           "the timeout or use a smaller model.") from None
     except AnswerError as exc:
         raise VidgenError(f"{model} did not write a usable script ({exc}): try again or pick another model.") from None
-    text = render(script, form)
+    text = render(script)
     problem = read_back_problem(text)
     if problem:
         raise VidgenError(f"The script {model} wrote does not read back as written ({problem}): try again.")
@@ -119,7 +120,7 @@ def _prompt(topic: str, words: int, scenes: int, brief: str, tone: str, language
 
 # ----------------------------------------------------------------------------- the text
 
-def render(script: Any, form: str = "narrated") -> str:
+def render(script: Any) -> str:
     """The text of a WrittenScript in the form the rule parser reads back line for line."""
     if not script.scenes:
         raise VidgenError("The model wrote a script with no scene: try again or pick another model.")
@@ -127,7 +128,7 @@ def render(script: Any, form: str = "narrated") -> str:
     out = [f"Title: {_one_line(script.title, 80) or 'Untitled'}", ""]
     written = 0
     for n, sc in enumerate(script.scenes, 1):
-        lines = [(_speaker(ln.speaker, names, form), _spoken(ln.text)) for ln in sc.lines]
+        lines = [(_speaker(ln.speaker, names), _spoken(ln.text)) for ln in sc.lines]
         lines = [(who, said) for who, said in lines if said]
         visual = _spoken(sc.visual)
         if not lines and not visual:
@@ -189,7 +190,7 @@ def _spoken(text: str) -> str:
     return text.lstrip(":;-–— ")
 
 
-def _speaker(name: str | None, names: dict[str, str | None], form: str) -> str | None:
+def _speaker(name: str | None, names: dict[str, str | None]) -> str | None:
     """The name as written in the text (upper case, which the parser always reads as a speaker), or
     None for the narrator; a name the parser would not read as a speaker becomes `CHARACTER N`."""
     raw = _one_line(re.sub(r"[^\w .'’-]", " ", name or ""), 30)
