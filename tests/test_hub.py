@@ -3,6 +3,7 @@ missing models give a clear error; storage info, remove and the compatibility ch
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,83 @@ def test_operations_download_fetches_what_a_model_requires_first(offline_cache):
     planned = spec(id="tiny-svd", kind="animation", backend="diffusers-svd", name="Tiny SVD")
     with pytest.raises(VidgenError, match="^tiny-svd \\(Tiny SVD\\) has no runtime in vidgen yet \\(planned\\)"):
         operations.download(Reg(base, planned), "tiny-svd")
+
+
+# ----------------------------------------------------------------------------- Ollama models, on a stand-in server
+# tests/ollama_standin.py is a STAND-IN for an Ollama server (not Ollama): it lists, shows, pulls and
+# deletes models the way the real API answers, so the real `ollama` client is what is tested here.
+
+from tests.ollama_standin import dead_host, model_row, running  # noqa: E402
+from vidgen.models import ollama_server, operations  # noqa: E402
+from vidgen.models.registry import Registry, packaged  # noqa: E402
+
+
+@pytest.fixture()
+def on_standin(monkeypatch):
+    """The stand-in Ollama server as OLLAMA_HOST, failing the test on a request it refused."""
+    with running() as server:
+        monkeypatch.setenv("OLLAMA_HOST", server.host)
+        yield server
+
+
+def test_an_ollama_model_is_downloaded_when_the_server_lists_it(on_standin, monkeypatch):
+    assert hub.is_downloaded(packaged().get("llama3.1-8b"))
+    assert not hub.is_downloaded(packaged().get("qwen2.5-7b"))
+    assert [(m["name"], m["size"], m["parameter_size"], m["family"]) for m in ollama_server.local_models()] == [
+        ("llama3.1:8b", 4_920_753_328, "8.0B", "llama")]
+    monkeypatch.setenv("OLLAMA_HOST", dead_host())  # a server that is down has nothing, and says so fast
+    start = time.monotonic()
+    assert not hub.is_downloaded(packaged().get("llama3.1-8b"))
+    assert time.monotonic() - start < 3
+    assert ollama_server.server_status()["reachable"] is False
+
+
+def test_an_untagged_name_is_its_latest_tag(on_standin):
+    on_standin.models = {"gemma3:latest": model_row("gemma3:latest", family="gemma3", parameters="4.3B")}
+    assert ollama_server.has_model("gemma3") and ollama_server.has_model("library/gemma3:latest")
+    assert not ollama_server.has_model("gemma3:4b")
+
+
+def test_ollama_download_pulls_with_growing_progress(on_standin, store):
+    seen = []
+    out = operations.download(Registry(store), "qwen2.5-7b", start=lambda s, compat: lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) >= 5
+    assert any(m.endswith("(3.12 of 4.68 GB)") for _, m in seen) and seen[-1][1] == "Qwen2.5 7B Instruct (Ollama): pulled"
+    assert out["folder"] == "" and out["downloaded"] is True  # the server's list is read again after a pull
+    pulls = [body for method, path, body in on_standin.requests if path == "/api/pull"]
+    assert pulls == [{"model": "qwen2.5:7b", "insecure": False, "stream": True}]
+    again = []
+    hub.download(packaged().get("qwen2.5-7b"), progress=lambda f, m: again.append(m))
+    assert again == ["Qwen2.5 7B Instruct (Ollama): already pulled"]
+
+
+def test_pulling_an_unknown_tag_is_one_line(on_standin):
+    ghost = ModelSpec(id="ghost", kind="llm", backend="ollama", name="Ghost", source="ollama", repo="ghost:1b",
+                      revision="", license="none")
+    with pytest.raises(VidgenError) as err:
+        hub.download(ghost)
+    assert str(err.value) == ("Pulling ghost:1b failed: pull model manifest: file does not exist; check the tag at "
+                              "ollama.com/library.")
+
+
+def test_ollama_remove_deletes_on_the_server(on_standin, store):
+    r = Registry(store)
+    info = hub.storage_info(r)
+    assert {m["id"]: m["bytes"] for m in info["models"]}["llama3.1-8b"] == 4_920_753_328
+    assert operations.remove(r, "llama3.1-8b") == {"id": "llama3.1-8b", "freed": 4_920_753_328, "forgotten": False,
+                                                   "note": ""}
+    assert not hub.is_downloaded(packaged().get("llama3.1-8b"))
+    again = operations.remove(r, "llama3.1-8b")
+    assert again["freed"] == 0 and "does not have llama3.1:8b" in again["note"]
+
+
+def test_ollama_download_without_a_server_says_what_to_run(monkeypatch):
+    host = dead_host()
+    monkeypatch.setenv("OLLAMA_HOST", host)
+    with pytest.raises(VidgenError) as err:
+        hub.download(packaged().get("gemma3-4b"))
+    assert str(err.value).startswith(f"No Ollama server answers at {host}: install Ollama (ollama.com), run "
+                                     "`ollama serve`")
+    with pytest.raises(VidgenError, match="No Ollama server answers"):
+        hub.remove(packaged().get("gemma3-4b"))

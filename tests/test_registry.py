@@ -79,7 +79,7 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"llama3.1-8b", "animatediff-v1-5-2", "svd-xt", "ltx-video", "visemes", "wav2lip-gan"}
+    assert planned == {"animatediff-v1-5-2", "svd-xt", "ltx-video", "visemes", "wav2lip-gan"}
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
@@ -201,17 +201,16 @@ def test_add_id_never_shadows_a_builtin(store):
 
 
 def test_add_llm_takes_an_ollama_tag(store):
-    spec = Registry(store).add("qwen2.5:7b", "llm")
-    assert (spec.source, spec.backend, spec.repo, spec.id) == ("ollama", "ollama", "qwen2.5:7b", "qwen2.5-7b")
+    spec = Registry(store).add("mistral-nemo:12b", "llm")
+    assert (spec.source, spec.backend, spec.repo, spec.id) == ("ollama", "ollama", "mistral-nemo:12b", "mistral-nemo-12b")
     with pytest.raises(VidgenError, match="not an Ollama model tag"):
         Registry(store).add("Bad Tag", "llm")
-    # nothing runs ollama yet: stored as planned, refused by activate and download
-    assert spec.status == "planned"
-    with pytest.raises(VidgenError, match="qwen2.5-7b .* has no runtime in vidgen yet .*rule parser"):
-        Registry(store).activate(spec.id)
-    with pytest.raises(VidgenError, match="has no runtime"):
-        hub.download(spec)
-    assert Registry(store).active("llm").id == "rules"
+    with pytest.raises(VidgenError, match="already registered as 'qwen2.5-7b'"):
+        Registry(store).add("qwen2.5:7b", "llm")
+    # the Ollama backend runs (services.script.llm): ready, and activating it makes it the llm
+    assert spec.status == "ready" and "runs on the ollama backend" in spec.notes
+    assert Registry(store).activate(spec.id).id == "mistral-nemo-12b"
+    assert Registry(store).active("llm").id == "mistral-nemo-12b"
 
 
 def test_add_of_a_kind_nothing_runs_is_planned(store):

@@ -19,6 +19,7 @@ from ..errors import VidgenError
 # (kind, backend) -> the module that runs it
 RUNTIMES: dict[tuple[str, str], str] = {
     ("llm", "rules"): "vidgen.services.script",
+    ("llm", "ollama"): "vidgen.services.script.llm",  # read_with_llm, write_script; needs a running Ollama server
     ("image", "storyboard"): "vidgen.services.images.painter",
     ("image", "diffusers-sdxl"): "vidgen.services.images.diffusion",
     ("image", "diffusers-sd"): "vidgen.services.images.diffusion",

@@ -3,6 +3,10 @@
 Everything goes through `huggingface_hub` into the standard HF cache (`HF_HOME` / `HF_HUB_CACHE`
 respected, `HF_TOKEN` used for gated repos), fetching only a record's `allow_patterns`.
 `huggingface_hub` and `torch` are imported inside the functions: importing this module is free.
+
+Ollama models live in the Ollama server (`OLLAMA_HOST`), which is asked through
+`services.script.llm.client`: present = the server lists the tag (a server that does not answer
+has nothing: False, within seconds), download = a pull with progress, remove = a delete.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import VidgenError, without_paths
-from ..media import run_child
+from . import ollama_server
 from .registry import ModelSpec, Registry
 
 log = logging.getLogger(__name__)
@@ -69,17 +73,6 @@ def _hub() -> Any:
     return huggingface_hub
 
 
-def _ollama_manifest(tag: str) -> Path:
-    root = Path(os.environ.get("OLLAMA_MODELS") or "~/.ollama/models").expanduser()
-    name, _, version = tag.partition(":")
-    parts = name.split("/")
-    if len(parts) == 1:
-        parts = ["registry.ollama.ai", "library", *parts]
-    elif len(parts) == 2:
-        parts = ["registry.ollama.ai", *parts]
-    return root.joinpath("manifests", *parts, version or "latest")
-
-
 # ----------------------------------------------------------------------------- presence
 
 def local_path(spec: ModelSpec) -> Path:
@@ -111,11 +104,12 @@ def load_failure(spec: ModelSpec, exc: BaseException, folder: Path, as_what: str
 
 
 def is_downloaded(spec: ModelSpec) -> bool:
-    """Built-in models always are; HF models when their snapshot is in the cache; Ollama tags when pulled."""
+    """Built-in models always are; HF models when their snapshot is in the cache; Ollama tags when the
+    server (OLLAMA_HOST) lists them; False when that server does not answer."""
     if spec.source == "builtin" or spec.builtin:
         return True
     if spec.source == "ollama":
-        return _ollama_manifest(spec.repo).is_file()
+        return ollama_server.has_model(spec.repo)
     try:
         local_path(spec)
     except VidgenError:
@@ -211,19 +205,13 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> Path:
 
 
 def _ollama_pull(spec: ModelSpec, report: Progress) -> Path:
-    if is_downloaded(spec):
+    """Pull through the Ollama server (its store, not the HF cache): returns Path() like a built-in."""
+    if ollama_server.has_model(spec.repo):
         report(1.0, f"{spec.name}: already pulled")
-        return _ollama_manifest(spec.repo)
-    exe = shutil.which("ollama")
-    if not exe:
-        raise VidgenError(f"{_label(spec)} is an Ollama model and `ollama` is not installed: install it from "
-                          f"https://ollama.com, then run `ollama pull {spec.repo}`.")
-    report(0.0, f"ollama pull {spec.repo}")
-    done = run_child([exe, "pull", spec.repo], text=True)
-    if done.returncode:
-        raise VidgenError(f"`ollama pull {spec.repo}` failed: {(done.stderr or done.stdout).strip()[-300:]}")
+        return Path()
+    ollama_server.pull_model(spec.repo, report)
     report(1.0, f"{spec.name}: pulled")
-    return _ollama_manifest(spec.repo)
+    return Path()
 
 
 # ----------------------------------------------------------------------------- storage
@@ -247,7 +235,7 @@ def remove(spec: ModelSpec) -> int:
     if spec.source == "builtin" or spec.builtin:
         raise VidgenError(f"{spec.name} is built in: there is nothing to remove.")
     if spec.source == "ollama":
-        raise VidgenError(f"{_label(spec)} lives in Ollama: remove it with `ollama rm {spec.repo}`.")
+        return ollama_server.delete_model(spec.repo)
     repo = _cached_repos().get(spec.repo)
     if repo is None:
         return 0
@@ -279,6 +267,8 @@ def storage_info(registry: Registry) -> dict[str, Any]:
     total = 0
     for spec in registry.list():
         size = int(repos[spec.repo].size_on_disk) if spec.source == "hf" and spec.repo in repos else 0
+        if spec.source == "ollama":  # on the Ollama server's disk, which may be another machine's
+            size = int((ollama_server.find_model(spec.repo) or {}).get("size", 0))
         models.append({"id": spec.id, "kind": spec.kind, "name": spec.name, "source": spec.source,
                        "repo": spec.repo, "downloaded": is_downloaded(spec), "bytes": size})
         by_kind[spec.kind] = by_kind.get(spec.kind, 0) + size

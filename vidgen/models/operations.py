@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from . import hub
 from .cache import get_cache
+from .ollama_server import host_of as ollama_host
 from .registry import ModelSpec, Registry
 
 Progress = Callable[[float, str], None]
@@ -81,7 +82,7 @@ def activate(registry: Registry, model_id: str) -> dict[str, Any]:
         effect = EFFECT.get(spec.kind, "takes effect on the next render")
     out = row(spec, registry)
     fetch = [s.id for s in [registry.get(r) for r in spec.requires] + [spec]
-             if s.source == "hf" and not hub.is_downloaded(s)]
+             if s.source in ("hf", "ollama") and not hub.is_downloaded(s)]
     out.update(effect=effect, download=f"python -m vidgen models download {spec.id}" if fetch else "")
     return out
 
@@ -101,7 +102,8 @@ def remove(registry: Registry, model_id: str, *, forget: bool = False) -> dict[s
     if spec.source == "hf":
         freed = hub.remove(spec)
     elif spec.source == "ollama":
-        note = f"{spec.id} is stored by Ollama: run `ollama rm {spec.repo}` to free its space."
+        freed = hub.remove(spec)  # the Ollama server deletes it; VidgenError when no server answers
+        note = "" if freed else f"the Ollama server at {ollama_host()} does not have {spec.repo}: nothing to remove."
     else:
         note = f"{spec.id} is built in: it has no files to remove."
     if forget:
