@@ -13,7 +13,8 @@ from .errors import VidgenError
 from .pipeline.reading import read_script
 from .resolve import writer_tag
 from .services.script import read_script_file
-from .services.script.llm import WRITER_FORMS, write_script
+from .services.script.llm import FORMS as WRITER_FORMS
+from .services.script.llm import write_script
 from .services.voice.language import check_language
 
 Progress = Callable[[float, str], None]

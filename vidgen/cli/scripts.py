@@ -12,7 +12,7 @@ from ..errors import VidgenError
 from ..media import atomic_output
 from ..script_desk import MAX_MINUTES
 from ..services.script import read_script_file
-from ..services.script.llm import WRITER_FORMS
+from ..services.script.llm import FORMS as WRITER_FORMS
 from .progress import local_studio, print_notes, progress_bar
 
 

@@ -40,8 +40,9 @@ def build(shared: Shared) -> gr.Dataframe:
     reg = registry_for(shared.studio.store)  # the studio's: activations and added models persist
     gr.Markdown("Models on this machine: download them into the Hugging Face cache (`HF_HOME`), activate one "
                 "per kind (used from the next render on, no restart), remove them to free disk. Built-in "
-                "backends need no download and run on the CPU. A *planned* record has no runtime in vidgen "
-                "yet: it is listed, but cannot be downloaded or activated.")
+                "backends need no download and run on the CPU. LLMs (the script reader and writer) are "
+                "pulled into your local Ollama server (`ollama serve`; `OLLAMA_HOST` for another machine). A "
+                "*planned* record has no runtime in vidgen yet: it is listed, but cannot be downloaded or activated.")
     with gr.Row():
         kind = gr.Dropdown(["", *KINDS], value="", label="Kind",
                            info="empty = all", elem_id="models-kind")

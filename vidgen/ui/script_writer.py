@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from ..script_desk import MAX_MINUTES
-from ..services.script.llm import WRITER_FORMS
+from ..services.script.llm import FORMS as WRITER_FORMS
 from .boundary import shown
 from .common import Shared
 from .settings_form import LANGUAGES
