@@ -17,7 +17,7 @@ from .directions import _strip_md
 from .fountain import _TITLE_KEY, _TRANSITION_WORDS, _cue_name
 from .headings import _MAX_SCENE_LINE, _scene_heading
 from .labels import NOT_SPEAKERS, label_kind
-from .vocabulary import slug_match
+from .vocabulary import slug_match, transition_word
 
 FOUNTAIN_EXTENSIONS = (".fountain", ".spmd")
 _FOUNTAIN_SCORE = 2  # one heading in capitals, or two cues with dialogue, or a cue and a title page
@@ -135,7 +135,8 @@ def _screenplay_line(ev: Evidence, s: str, nxt: str) -> None:
         ev.fountain += 1  # a forced heading alone on its line
         return
     bare = _strip_md(s).strip()
-    if bare.upper() == bare and len(bare) <= 40 and (bare.endswith("TO:") or _TRANSITION_WORDS.match(bare)):
+    if len(bare) <= 40 and (bare.upper() == bare and (bare.endswith("TO:") or _TRANSITION_WORDS.match(bare))
+                            or transition_word(bare)):
         ev.fountain += 1
         return
     if not nxt:

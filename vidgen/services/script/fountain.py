@@ -24,10 +24,10 @@ from .directions import (
     _transition_kind,
     sound_cue,
 )
-from .labels import CAST_HEAD, label_kind
+from .labels import CAST_HEAD, DIRECTION_WORDS, label_kind
 from .names import caps_introductions, describe_speakers
 from .preamble import _read_cast
-from .vocabulary import _SCENE_NUMBER, SOUND_WORDS, slug_match
+from .vocabulary import _SCENE_NUMBER, SOUND_WORDS, slug_match, transition_word
 
 _TITLE_KEY = re.compile(
     r"^(title|credit|author|authors|source|draft date|date|contact|copyright|notes|revision|episode|series)"
@@ -186,6 +186,9 @@ class _Reader:
         if bare.upper() == bare and (bare.endswith("TO:") or _TRANSITION_WORDS.match(bare)) and len(bare) <= 40:
             self.pending_transition = _transition_kind(bare)
             return
+        if len(bare) <= 40 and transition_word(bare):
+            self.pending_transition = transition_word(bare)
+            return
         cue = _cue_name(s) if prev_blank and nxt and not raw_line.endswith("  ") else None
         if cue is not None:
             sc = self.scene()
@@ -252,6 +255,8 @@ class _Reader:
         name, paren, value = spk[0], spk[1], spk[2]
         if not (_is_narrator(name) or label_kind(name) == "narration" or name == name.upper()):
             return False  # "Maria: ..." in mixed case inside action is a sentence, not a cue
+        if any(w.strip(".'’") in DIRECTION_WORDS for w in name.upper().split()):
+            return False  # "SINGLE SHOTS: ...", "ANGLE ON: ...": directions
         text, camera, sounds = _extract_directions(_unescape(value))
         sc.camera_text.extend(camera)
         sc.sounds.extend(sounds)
@@ -284,7 +289,7 @@ def _fountain_title_page(lines: list[str], doc: _Doc) -> int:
 
 def _cue_name(s: str) -> str | None:
     """The name of a character cue line (`SARAH (V.O.)`, `@McClane`, `BOB ^`), or None."""
-    if len(s) > 80:
+    if len(s) > 80 or s.startswith("!"):  # "!" forces action
         return None
     forced = s.startswith("@")
     body = (s[1:] if forced else s).rstrip("^").strip()
@@ -294,8 +299,7 @@ def _cue_name(s: str) -> str | None:
         return None
     if forced:
         return name if any(c.isalpha() for c in name) else None
-    if name != name.upper() or not re.fullmatch(r"[^\W\d_][\w.'’\- ]*", name):
-        return None
-    if name.endswith("TO:"):
+    # The spec's rule: no lower-case letter, at least one letter ("R2D2", "$VILLAIN"; not "23").
+    if name != name.upper() or not any(c.isalpha() for c in name) or ":" in name:
         return None
     return name

@@ -76,6 +76,16 @@ NOT_SPEAKERS = frozenset({
     "tl;dr", "tldr", "key takeaways", "takeaways", "key points",
 })
 
+# A capitalised `WORDS:` in screenplay action with one of these words is a direction, not a cue
+# ("SINGLE SHOTS: Edward leads his team", "ANGLE ON: the door", "SUPER: Three years later").
+DIRECTION_WORDS = frozenset((
+    "SHOT", "SHOTS", "ANGLE", "ANGLES", "CLOSE", "CLOSEUP", "WIDE", "INSERT", "SUPER", "TITLE", "TITLES", "MONTAGE",
+    "SERIES", "INTERCUT", "POV", "VIEW", "FLASHBACK", "FLASHFORWARD", "CARD", "CAPTION", "SCREEN", "MATCH", "CUT",
+    "FADE", "DISSOLVE", "TEXT", "SIGN", "NOTE", "NOTES", "CHYRON", "ON", "BACK", "LATER", "MOMENTS", "CONTINUED",
+    "CONTINUOUS", "SCENE", "SEQUENCE", "END", "SUBTITLE", "SUBTITLES", "LEGEND", "OVERLAY", "GRAPHIC", "TRACKING",
+    "AERIAL", "ESTABLISHING", "REVERSE", "ANGLE", "OMITTED", "DREAM", "FANTASY", "MEMORY", "PAN", "ZOOM", "TILT",
+))
+
 # Above the first scene: metadata lines that are never spoken.
 META_KEYS = frozenset({
     "title", "author", "by", "logline", "genre", "format", "style", "written by", "date", "draft", "duration",

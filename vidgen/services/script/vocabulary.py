@@ -101,6 +101,26 @@ def slug_time(word: str) -> str:
     return ""
 
 
+# Transitions of screenplays in other languages (English ones end with "TO:" or are FADE IN/OUT ...).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "fade": ("FUNDIDO", "FUNDIDO A NEGRO", "FUNDE", "FONDU", "FONDU AU NOIR", "FONDU ENCHAÎNÉ", "AUFBLENDE",
+             "ABBLENDE", "ASSOLVENZA", "DISSOLVENZA IN NERO", "FADE-IN", "FADE-OUT", "ЗТМ", "ИЗ ЗТМ",
+             "フェードイン", "フェードアウト", "溶明", "溶暗", "淡入", "淡出"),
+    "dissolve": ("ENCADENADO", "ENCHAÎNÉ", "ÜBERBLENDUNG", "DISSOLVENZA", "DISSOLVE PARA", "ПЛАВНЫЙ ПЕРЕХОД"),
+    "cut": ("CORTE A", "CORTA PARA", "CORTE PARA", "COUPE", "SCHNITT", "SCHNITT ZU", "STACCO", "STACCO SU",
+            "СМЕНА КАДРА", "カット", "切至"),
+}
+
+
+def transition_word(s: str) -> str:
+    """The transition kind of a whole line in another language ("FUNDIDO A NEGRO.", "淡入："), or ""."""
+    bare = s.strip().rstrip(":：.。").strip().upper()
+    for kind, words in TRANSITIONS.items():
+        if bare in words:
+            return kind
+    return ""
+
+
 # --------------------------------------------------------------------------- weather
 
 WEATHER_WORDS: dict[str, tuple[str, ...]] = {
