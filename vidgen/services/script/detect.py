@@ -131,7 +131,7 @@ def _screenplay_line(ev: Evidence, s: str, nxt: str) -> None:
         strong = slug[1] == slug[1].upper() and slug[0].upper() != "EST"
         ev.fountain += 2 if strong else 1
         return
-    if s.startswith(".") and len(s) > 1 and s[1].isalpha() and not nxt and s[1:] == s[1:].upper():
+    if s.startswith(".") and len(s) > 1 and s[1].isalpha() and not nxt:
         ev.fountain += 1  # a forced heading alone on its line
         return
     bare = _strip_md(s).strip()

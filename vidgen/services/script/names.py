@@ -55,6 +55,13 @@ _VERB_WORDS = frozenset("is was has had can will could would may might must says
                         "looks walks runs sits stands turns opens closes takes gives kneads waits stops".split())
 
 
+def _verb_like(word: str) -> bool:
+    """"kneads", "walked", "is": a word that can follow a name as its verb (English)."""
+    if not word[:1].islower():
+        return False
+    return word in _VERB_WORDS or (len(word) > 3 and (word.endswith("ed") or (word.endswith("s") and not word.endswith("ss"))))
+
+
 def age_of(description: str) -> str:
     """The age a description states ("60s", "7 year-old", "in her sixties"), as written."""
     m = _AGE.search(description[:_MAX_LINE])
@@ -178,16 +185,17 @@ def prose_names(texts: list[str], *, openers: bool = True) -> dict[str, str]:
                     continue
                 start = idx == 0 or (idx == 1 and not tokens[0][0].isalpha())
                 nxt = tokens[idx + 1] if idx + 1 < len(tokens) else ""
-                verb = bool(nxt) and nxt[0].islower() and (
-                    nxt in _VERB_WORDS or (len(nxt) > 3 and (nxt.endswith("ed") or (nxt.endswith("s") and not nxt.endswith("ss")))))
-                seen.setdefault(tok, []).append((start, verb))
+                verb = bool(nxt) and _verb_like(nxt)
                 if prev in ("old", "young", "elderly", "little") and tok not in described:
                     described[tok] = prev  # "Old Henrik kneads ...": all the text says of him
-                if nxt == "," and tok not in described:
-                    after = sentence.split(tok + ",", 1)[-1]
-                    appositive = after.split(",", 1)[0].strip()
-                    if appositive[:1].islower() and "," in after and len(appositive.split()) <= 12:
-                        described[tok] = appositive
+                if nxt == ",":  # "Lena, his granddaughter, opens the shop": the verb after the appositive
+                    appositive, comma, tail = sentence.split(tok + ",", 1)[-1].partition(",")
+                    appositive = appositive.strip()
+                    if appositive[:1].islower() and comma and len(appositive.split()) <= 12:
+                        described.setdefault(tok, appositive)
+                        after = tail.split()[:1]
+                        verb = bool(after) and _verb_like(after[0])
+                seen.setdefault(tok, []).append((start, verb))
     if total >= 20 and capitalised * 4 > total:
         return {}  # German nouns or Title Case text: capitals say nothing about names here
     out: dict[str, str] = {}
