@@ -143,6 +143,8 @@ def test_whole_line_italics_are_a_direction_or_quoted_speech():
     assert prose.scenes[0].visual == "Alex walks through the market."
     assert said(prose) == [(None, "Welcome to the city."), (None, "Everyone is busy.")]
     assert "*" not in spoken_text(prose)
+    label = parse_script("Scene 1\n*Narrator: Hello there.*\n")  # a label in italics is still a label
+    assert said(label) == [(None, "Hello there.")]
 
 
 # --------------------------------------------------------------------------- 8. things that are not the script
@@ -182,6 +184,10 @@ def test_name_lines_and_a_cast_list_inside_a_screenplay():
     assert (maria.age, maria.clothing) == ("in her thirties", "green scrubs")
     assert (tom.description, tom.age) == ("her brother, 12", "12")
     assert "SINGLE SHOT: the clock." in ps.scenes[0].visual  # a direction, not a speaker
+    tight = parse_script("Cast:\nMARIA - a nurse\nINT. WARD - NIGHT\n\nMARIA\nHi.\n")  # no blank line under the list
+    assert (tight.form, [sc.heading for sc in tight.scenes], said(tight)) == (
+        "fountain", ["INT. WARD - NIGHT"], [("Maria", "Hi.")])
+    assert tight.characters[0].description == "a nurse"
 
 
 # --------------------------------------------------------------------------- 10. smaller Fountain points

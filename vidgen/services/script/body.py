@@ -75,12 +75,16 @@ def _inline_label(marked: str) -> tuple[str, str, str, str] | None:
 
 
 def _italic_line(s: str) -> tuple[str, str] | None:
-    """A whole line in italics: ("speech", words) when it quotes speech, else ("direction", words)."""
+    """A whole line in italics: ("speech", words) when it quotes speech, ("label", line) when it is a
+    `Key:` or `NAME:` line, else ("direction", words)."""
     if len(s) < 3 or s[0] != s[-1] or s[0] not in "*_" or s[:2] in ("**", "__") or s[-2:] in ("**", "__"):
         return None
     inner = s[1:-1].strip()
     if not inner or s[0] in inner:
         return None
+    key = _KEY_LINE.match(inner) if ":" in inner[:100] else None
+    if key and (label_kind(key.group(1)) or _speaker_of(inner)):
+        return "label", inner  # "*Narrator: Hello*" is a label in italics, read as one
     for open_, close in (('"', '"'), ("“", "”"), ("«", "»"), ("„", "“")):
         if len(inner) > 2 and inner.startswith(open_) and inner.endswith(close) and open_ not in inner[1:-1]:
             return "speech", inner[1:-1].strip()
@@ -108,7 +112,9 @@ class _Body:
         bullet = bool(_BULLET.match(raw_line))
         unlisted = _unlist(raw_line.strip())
         italic = _italic_line(unlisted) if not bullet else None
-        if italic is not None:
+        if italic is not None and italic[0] == "label":
+            unlisted = italic[1]
+        elif italic is not None:
             self.block = False
             kind, words = italic
             return self._say(words, None, "") if kind == "speech" else self._add("visual", words)

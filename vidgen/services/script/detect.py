@@ -17,7 +17,7 @@ from .directions import _strip_md
 from .fountain import _TITLE_KEY, _TRANSITION_WORDS, _cue_name
 from .headings import _MAX_SCENE_LINE, _scene_heading
 from .labels import NOT_SPEAKERS, label_kind
-from .vocabulary import slug_match, transition_word
+from .vocabulary import slug_match, strong_slug, transition_word
 
 FOUNTAIN_EXTENSIONS = (".fountain", ".spmd")
 _FOUNTAIN_SCORE = 2  # one heading in capitals, or two cues with dialogue, or a cue and a title page
@@ -100,6 +100,8 @@ def evidence(text: str) -> Evidence:
             continue
         if prev_blank:
             _screenplay_line(ev, s, nxt)
+        elif strong_slug(s):
+            ev.fountain += 1  # "INT. WARD - NIGHT" right under a line: half the weight of one after a blank
         bare = _strip_md(s).strip()
         if label_block:
             ev.covered += 1
@@ -126,10 +128,8 @@ def evidence(text: str) -> Evidence:
 
 def _screenplay_line(ev: Evidence, s: str, nxt: str) -> None:
     """Weigh a line that starts a paragraph as screenplay evidence."""
-    slug = slug_match(s, strict=True)
-    if slug:
-        strong = slug[1] == slug[1].upper() and slug[0].upper() != "EST"
-        ev.fountain += 2 if strong else 1
+    if slug_match(s, strict=True):
+        ev.fountain += 2 if strong_slug(s) else 1
         return
     if s.startswith(".") and len(s) > 1 and s[1].isalpha() and not nxt:
         ev.fountain += 1  # a forced heading alone on its line

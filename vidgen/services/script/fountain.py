@@ -27,7 +27,7 @@ from .directions import (
 from .labels import CAST_HEAD, DIRECTION_WORDS, label_kind
 from .names import caps_introductions, describe_speakers
 from .preamble import _read_cast
-from .vocabulary import _SCENE_NUMBER, SOUND_WORDS, slug_match, transition_word
+from .vocabulary import _SCENE_NUMBER, SOUND_WORDS, slug_match, strong_slug, transition_word
 
 _TITLE_KEY = re.compile(
     r"^(title|credit|author|authors|source|draft date|date|contact|copyright|notes|revision|episode|series)"
@@ -164,6 +164,8 @@ class _Reader:
             self.pending_transition = _transition_kind(s[1:])
             return
         may_head = (prev_blank or was_heading) and len(s) <= _MAX_HEAD_LEN
+        if not may_head and len(s) <= _MAX_HEAD_LEN and strong_slug(s):
+            may_head = True  # "INT. WARD - NIGHT" in capitals needs no blank line above it
         if may_head and s.startswith(".") and len(s) > 1 and s[1].isalnum() and not nxt:
             heading = _SCENE_NUMBER.sub("", s[1:]).strip()
             sc = self.new_scene(heading, stacked=was_heading)

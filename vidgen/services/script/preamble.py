@@ -8,6 +8,7 @@ from .body import _KEY_LINE, _unlist
 from .common import _MAX_HEAD_LEN, _MD_HEAD, _WORD, _Doc
 from .directions import _display_name, _strip_md
 from .labels import CAST_HEAD, META_KEYS
+from .vocabulary import slug_match
 
 
 def _read_preamble(lines: list[str], doc: _Doc, top_only: bool = False) -> list[str]:
@@ -46,6 +47,9 @@ def _read_cast(lines: list[str], i: int, doc: _Doc) -> int:
     while i < len(lines) and not lines[i].strip():
         i += 1
     while i < len(lines) and lines[i].strip():
+        s = lines[i].strip()
+        if len(s) <= _MAX_HEAD_LEN and (slug_match(s) or _MD_HEAD.match(s)):
+            break  # the script starts right under the list
         _cast_entry(lines[i], doc)
         i += 1
     return i

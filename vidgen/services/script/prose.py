@@ -52,7 +52,7 @@ def _read_prose(text: str) -> _Doc:
             if italic is not None and italic[0] == "direction":
                 directions.append(_strip_md(italic[1]))
             else:
-                spoken.append(italic[1] if italic is not None else _unlist(ln.strip()))
+                spoken.append(italic[1] if italic is not None and italic[0] == "speech" else _unlist(ln.strip()))
         paragraph = " ".join(ln.strip() for ln in group)
         clean, camera, sounds = _extract_directions(_strip_md(" ".join(spoken)))
         if not _WORD.search(clean):

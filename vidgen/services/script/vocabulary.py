@@ -83,6 +83,12 @@ def slug_match(s: str, *, strict: bool = False) -> tuple[str, str] | None:
     return prefix, m.group(2)
 
 
+def strong_slug(s: str) -> bool:
+    """A heading in capitals ("INT. WARD - NIGHT"): a heading even without a blank line above it."""
+    slug = slug_match(s, strict=True)
+    return bool(slug) and slug[1] == slug[1].upper() and slug[0].upper() != "EST"
+
+
 def slug_interior(prefix: str) -> bool | None:
     for pattern, inside, _ in SLUG_PREFIXES:
         if re.fullmatch(pattern, prefix, re.I):
