@@ -362,3 +362,22 @@ def test_new_rules_stay_linear_on_adversarial_input():
         except VidgenError:
             pass
         assert time.perf_counter() - start < 8, text[:30]
+
+
+@pytest.mark.parametrize("heading, interior, time", [
+    ("EXT. PLAYA - NOCHE", False, "night"), ("INTERIOR CASA - DÍA", True, "day"), ("INT. CUISINE - NUIT", True, "night"),
+    ("AUSSEN. WALD - NACHT", False, "night"), ("EST. PIAZZA - TRAMONTO", False, "dusk"), ("I/E CARRO - NOITE", None, "night"),
+    ("INT./EXT. AUTO - AMANECER", None, "dawn"), ("НАТ. ДВОР – ВЕЧЕР", False, "dusk"),
+])
+def test_headings_in_six_languages_give_place_inside_and_time(heading, interior, time):
+    sc = parse_script(f"{heading}\n\nANA\nHola.\n").scenes[0]
+    assert (sc.interior, sc.time_of_day) == (interior, time)
+
+
+@pytest.mark.parametrize("words, time", [
+    ("La noche cae sobre el puerto", "night"), ("La nuit tombe", "night"), ("Die Nacht ist still", "night"),
+    ("La notte è buia", "night"), ("A noite chega", "night"), ("Al amanecer el pueblo despierta", "dawn"),
+    ("Au crépuscule tout change", "dusk"),
+])
+def test_time_of_day_from_words_in_six_languages(words, time):
+    assert parse_script(f"Scene 1\nVisual: {words}.\nNarrator: Mira.\n").scenes[0].time_of_day == time

@@ -20,11 +20,11 @@ import codecs
 import os
 import unicodedata
 
-from ...domain import ParsedScript
+from ...domain import ParsedScript, Scene
 from ...errors import VidgenError
-from .common import _normalise
+from .common import _Doc, _normalise, _Raw
 from .delivery import DELIVERIES, delivery_of
-from .detect import _form, detect_form, evidence, guessed_prose
+from .detect import Evidence, _form, detect_form, evidence, guessed_prose
 from .finish import _add_present, _characters, _clean_title, _fallback_title, _finish
 from .fountain import _read_fountain
 from .headings import _read_dialogue, _read_headings, _read_markdown
@@ -174,15 +174,15 @@ def parse_script(
                         notes=notes + doc.notes + _notes(form, ev, raws, scenes))
 
 
-def _silent_characters(form: str, doc, raws, descriptions: dict[str, str], speakers: set[str]) -> list[str]:
+def _silent_characters(form: str, doc: _Doc, raws: list[_Raw], descriptions: dict[str, str],
+                       speakers: set[str]) -> list[str]:
     """Characters who never speak but are named in the action: a cast list's, Fountain's capitals,
     prose names that act. Their descriptions join `descriptions`."""
     found: dict[str, str] = {name: doc.descriptions.get(name.casefold(), "") for name in doc.cast}
     found.update({k: v for k, v in doc.introduced.items() if k not in found})
     if form != "fountain":
         texts = [t for r in raws for t in [*r.visual, *r.narrated_visual]]
-        # Plain prose is narration: only a name inside a sentence counts there (the lighthouse example
-        # pins "Mara climbed ..." as narration without a cast).
+        # In plain prose a name that only opens sentences is not taken: too many ordinary words do.
         named = prose_names(texts, openers=form != "prose")
         found.update({k: v for k, v in named.items() if k not in found})
     taken = {s.casefold() for s in speakers}
@@ -196,7 +196,7 @@ def _silent_characters(form: str, doc, raws, descriptions: dict[str, str], speak
     return out
 
 
-def _notes(form: str, ev, raws, scenes) -> list[str]:
+def _notes(form: str, ev: Evidence, raws: list[_Raw], scenes: list[Scene]) -> list[str]:
     notes = []
     labels = list(dict.fromkeys(label.upper() for r in raws for label in r.labels))
     count = sum(len(r.labels) for r in raws)
