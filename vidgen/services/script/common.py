@@ -33,6 +33,8 @@ class _Raw:
     time: str = ""  # a TIMES_OF_DAY value, "inherit", or "" to detect from words
     transition: str = ""
     numbered: bool = False  # heading came from the script, not made up
+    sounds: list[str] = field(default_factory=list)  # sound cues (SFX:, [SFX], THUD in action)
+    labels: list[str] = field(default_factory=list)  # production labels taken out of the speech
 
     def has_content(self) -> bool:
         parts = [self.heading if self.numbered else ""] + self.source
@@ -44,6 +46,9 @@ class _Doc:
     title: str = ""
     scenes: list[_Raw] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)  # casefolded display name -> text
+    cast: list[str] = field(default_factory=list)  # display names of a Characters: list, in order
+    introduced: dict[str, str] = field(default_factory=dict)  # non-speaking characters the reader found
+    notes: list[str] = field(default_factory=list)  # what the user must hear before rendering
 
 
 def _first_words(text: str, n: int = 6) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from .common import _WORD, _Raw
+from .common import _Raw
+from .labels import is_narrator
+from .vocabulary import SOUND_LABELS, _SCENE_NUMBER, slug_interior, slug_time, words_time
 
 _BRACKETS = re.compile(r"\[([^\[\]\n]{0,300})\]")
 # Prosody markup stays in spoken text for the voice (services/prosody.py): pauses anywhere, a pace
@@ -19,11 +21,12 @@ _LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\([^()\s]{0,500}\)")
 
 
 def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
-    """Split camera directions off spoken text: (clean text, camera directions, other stage text).
-    Only vidgen's markup is taken out (pauses and a leading pace stay for the voice); any other
-    [bracketed text] stays in the words as written (issue 11), so the stage text is empty."""
+    """Split camera directions and sound cues off spoken text: (clean text, camera, sounds).
+    Only vidgen's markup is taken out (pauses and a leading pace stay for the voice, `[camera: ...]`
+    and `[SFX: ...]` / `[SOUND: ...]` go); any other [bracketed text] stays in the words as written
+    (issue 11)."""
     camera: list[str] = []
-    stage: list[str] = []
+    sounds: list[str] = []
     text = _LINK.sub(r"\1", text)
 
     def bracket(m: re.Match[str]) -> str:
@@ -35,12 +38,34 @@ def _extract_directions(text: str) -> tuple[str, list[str], list[str]]:
         if re.match(r"(?i)cam(era)?\b", inner) or _camera_moves(inner, inner):
             camera.append(re.sub(r"(?i)^cam(era)?\s*:?\s*", "", inner))
             return " "
+        cue = sound_cue(inner)
+        if cue is not None:
+            if cue:
+                sounds.append(cue)
+            return " "
         return m.group(0)  # any other [bracketed text] is not vidgen markup: spoken as written
 
     text = _BRACKETS.sub(bracket, text)
     text = _CAMERA_PARENS.sub(lambda m: camera.append(m.group(1)) or " ", text)
     text = re.sub(r"(?<=\w) +(?=[.,!?;:](?:\s|$))", "", " ".join(text.split()))  # "Ok [beat] ." -> "Ok."
-    return text, camera, stage
+    return text, camera, sounds
+
+
+_SOUND_LABEL = re.compile(
+    r"(?i)^(?:" + "|".join(re.escape(w) for w in sorted(SOUND_LABELS, key=len, reverse=True)) + r")\b\s*[:\-–—]?\s*"
+)
+
+
+def sound_cue(inner: str) -> str | None:
+    """The cue of `SFX: thunder` / `SOUND - a door slams` ("" for a bare `SFX`), None for other text."""
+    m = _SOUND_LABEL.match(inner)
+    if not m:
+        return None
+    rest = inner[m.end():].strip()
+    # "Sound travels fast" is a sentence, not a cue: a label needs its colon, or be all capitals.
+    if rest and ":" not in inner[: m.end()] and not inner[: m.end()].strip().isupper():
+        return None
+    return rest.strip(" .")
 
 
 def _strip_md(s: str, *, keep_emphasis: bool = False) -> str:
@@ -113,65 +138,32 @@ def _camera_moves(camera_text: str, other_text: str) -> list[str]:
     return out
 
 
-_TIME_WORDS = {
-    "night": "night", "nights": "night", "midnight": "night", "moon": "night", "moonlight": "night",
-    "moonlit": "night", "nighttime": "night", "starlight": "night",
-    "dawn": "dawn", "sunrise": "dawn", "daybreak": "dawn",
-    "sunset": "dusk", "dusk": "dusk", "twilight": "dusk", "evening": "dusk", "nightfall": "dusk",
-    "noon": "day", "midday": "day", "morning": "day", "sunny": "day", "afternoon": "day",
-    "daylight": "day", "daytime": "day", "sunshine": "day",
-}
-
-
 def _words_time(text: str) -> str:
-    """Time of day named by the text's words: the most frequent, the earliest on a tie."""
-    counts: dict[str, list[int]] = {}
-    for pos, w in enumerate(_WORD.findall(text.lower())):
-        t = _TIME_WORDS.get(w)
-        if t:
-            c = counts.setdefault(t, [0, pos])
-            c[0] += 1
-    if not counts:
-        return ""
-    return min(counts, key=lambda t: (-counts[t][0], counts[t][1]))
-
-
-_SLUG = re.compile(r"^(int\.?\s*/\s*ext|ext\.?\s*/\s*int|int|ext|i\s*/\s*e|est)(?:\.|\s)\s*(.*)$", re.I)
-_SCENE_NUMBER = re.compile(r"\s*#[^#\s]{1,12}#\s*$")
+    """Time of day named by the text's words (vocabulary.TIME_WORDS)."""
+    return words_time(text)
 
 
 def _apply_slug(sc: _Raw, prefix: str, rest: str) -> None:
-    p = re.sub(r"[\s.]", "", prefix.lower())
-    sc.interior = {"int": True, "ext": False, "est": False}.get(p)  # INT./EXT. and I/E stay None
+    sc.interior = slug_interior(prefix)
     sc.location, sc.time = _split_time(_SCENE_NUMBER.sub("", rest))
 
 
 def _split_time(rest: str) -> tuple[str, str]:
-    """'BEACH - DUSK' -> ('BEACH', 'dusk'); time is "inherit" for CONTINUOUS / LATER."""
+    """'BEACH - DUSK' -> ('BEACH', 'dusk'); time is "inherit" for CONTINUOUS / LATER. A last part
+    joined by a lone hyphen or a space counts only when it is a time word ('病院-日', 'HOUSE DAY')."""
     parts = [p.strip() for p in re.split(r"\s+[-–—]+\s+|\s*[-–—]{2,}\s*", rest.strip())]
     time = ""
     if len(parts) > 1:
-        t = _slug_time(parts[-1])
+        t = slug_time(parts[-1])
         if t:
             time = t
             parts = parts[:-1]
+    else:
+        m = re.match(r"^(.*\S)(?:\s*-\s*|\s+)([^\s-]+)$", parts[0])
+        if m and slug_time(m.group(2)) and m.group(2).upper() == m.group(2):
+            parts, time = [m.group(1)], slug_time(m.group(2))
     location = " - ".join(p for p in parts if p).strip(" .-–—")
     return location, time
-
-
-def _slug_time(word: str) -> str:
-    tokens = set(re.findall(r"[A-Z]+", word.upper()))
-    if tokens & {"CONTINUOUS", "LATER", "SAME", "CONT"}:
-        return "inherit"
-    if tokens & {"NIGHT", "MIDNIGHT", "NIGHTTIME"}:
-        return "night"
-    if tokens & {"EVENING", "DUSK", "SUNSET", "TWILIGHT", "NIGHTFALL"} or "MAGIC HOUR" in word.upper():
-        return "dusk"
-    if tokens & {"DAWN", "SUNRISE", "DAYBREAK"}:
-        return "dawn"
-    if tokens & {"DAY", "MORNING", "AFTERNOON", "NOON", "MIDDAY", "DAYTIME"}:
-        return "day"
-    return ""
 
 
 def _transition_kind(s: str) -> str:
@@ -183,4 +175,4 @@ def _transition_kind(s: str) -> str:
 
 
 def _is_narrator(name: str) -> bool:
-    return name.strip().lower().rstrip(".") in {"narrator", "narration", "vo", "v.o", "voiceover", "voice-over"}
+    return is_narrator(name)

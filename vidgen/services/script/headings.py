@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
-from .body import _CAST_HEAD, _cast_entry, _read_body, _read_preamble
-from .common import _MAX_HEAD_LEN, _MD_HEAD, _WORD, _blank_groups, _Doc, _Raw
-from .directions import _SLUG, _apply_slug, _strip_md
+from .body import _Body, _inline_label, _read_body, _speaker_of
+from .common import _MAX_HEAD_LEN, _MD_HEAD, _WORD, _blank_groups, _Doc, _first_words, _Raw
+from .directions import _apply_slug, _strip_md
+from .labels import CAST_HEAD
+from .preamble import _cast_entry, _read_preamble
 from .prose import _read_prose
+from .vocabulary import slug_match
+
+_MAX_SCENE_LINE = 4000  # a `Scene N:` line may hold the whole storyboard paragraph
 
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -22,7 +27,7 @@ _SCENE_HEAD = re.compile(
 
 def _scene_heading(s: str) -> str | None:
     """The title of a `Scene N: Title` line ("" when untitled), None for other lines."""
-    if len(s) > _MAX_HEAD_LEN:
+    if len(s) > _MAX_SCENE_LINE:
         return None
     m = _SCENE_HEAD.match(s)
     if not m:
@@ -47,12 +52,28 @@ def _read_headings(text: str) -> _Doc:
         title = _scene_heading(lines[start].strip()) or ""
         sc = _Raw(heading=title or f"Scene {j + 1}", numbered=True)
         sc.source.append(lines[start])
-        slug = _SLUG.match(title)
-        if slug:
-            _apply_slug(sc, slug.group(1), slug.group(2))
+        _heading_body(sc, title)
         doc.scenes.append(sc)
         _read_body(sc, lines[start + 1 : end])
     return doc
+
+
+def _heading_body(sc: _Raw, title: str) -> None:
+    """A heading that holds the picture and the speech: `Scene 1: A village at sunrise. Mist drifts.
+    Narrator: Every morning begins the same way.` -> heading, visual and a spoken line."""
+    slug = slug_match(title) if len(title) <= _MAX_HEAD_LEN else None
+    if slug:
+        _apply_slug(sc, *slug)
+        return
+    inline = _inline_label(title)
+    if inline is None:
+        return
+    picture = inline[0]
+    first = re.split(r"(?<=[.!?…])\s+", picture, maxsplit=1)[0].rstrip(".!?… ")
+    sc.heading = first if len(first) <= 80 else _first_words(first, 8)
+    body = _Body(sc)
+    body.line(title)
+    sc.source.pop()  # the heading line is in the source once
 
 
 def _opening_scene(doc: _Doc, pre: list[str]) -> None:
@@ -95,16 +116,14 @@ def _read_markdown(text: str) -> _Doc:
     for j, (start, _level, title) in enumerate(scene_heads):
         end = scene_heads[j + 1][0] if j + 1 < len(scene_heads) else len(lines)
         body = lines[start + 1 : end]
-        if _CAST_HEAD.match(title):
+        if CAST_HEAD.match(title):
             for ln in body:
                 if ln.strip():
                     _cast_entry(ln, doc)
             continue
         sc = _Raw(heading=title or f"Scene {len(doc.scenes) + 1}", numbered=True)
         sc.source.append(lines[start])
-        slug = _SLUG.match(title)
-        if slug:
-            _apply_slug(sc, slug.group(1), slug.group(2))
+        _heading_body(sc, title)
         doc.scenes.append(sc)
         _read_body(sc, body)
     return doc
@@ -128,8 +147,10 @@ def _read_dialogue(text: str) -> _Doc:
         groups.append(cur)
     else:
         groups = _blank_groups(lines)
-        if groups and sum(1 for g in groups if len(g) == 1) * 3 >= len(groups) * 2:
-            # Blank lines between every line are spacing, not scene breaks: chunk by length.
+        labelled = sum(1 for g in groups if len(g) > 1 and _own_label(g[0]))
+        if groups and (sum(1 for g in groups if len(g) == 1) * 3 >= len(groups) * 2 or labelled * 2 >= len(groups)):
+            # Blank lines between every line, or between the speeches of a play (`NAME:` above each),
+            # are spacing, not scene breaks: chunk by length.
             groups = _chunk_groups(groups, 60)
     # A long chat with no breaks at all still becomes scenes of about a minute or less.
     groups = [c for g in groups for c in _chunk_groups([[ln] for ln in g], 60, spacer=False)]
@@ -140,6 +161,13 @@ def _read_dialogue(text: str) -> _Doc:
         doc.scenes.append(sc)
         _read_body(sc, g)
     return doc
+
+
+def _own_label(line: str) -> bool:
+    """`First Citizen:` alone on its line, the speech below it."""
+    s = _strip_md(line.strip())
+    spk = _speaker_of(s) if s.endswith(":") else None
+    return spk is not None and not spk[2]
 
 
 def _chunk_groups(groups: list[list[str]], words: int, spacer: bool = True) -> list[list[str]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ...domain import Line
 from ...text import split_sentences
-from .body import _read_preamble, _unlist
+from .body import _italic_line, _unlist
 from .common import _WORD, _blank_groups, _Doc, _first_words, _Raw
 from .directions import _extract_directions, _strip_md
+from .preamble import _read_preamble
 
 
 def _split_long(sentence: str, limit: int = 70) -> list[str]:
@@ -43,12 +44,21 @@ def _prose_chunks(paragraph: str) -> list[list[str]]:
 def _read_prose(text: str) -> _Doc:
     doc = _Doc()
     lines = _read_preamble(text.split("\n"), doc, top_only=True)
+    directions: list[str] = []  # whole-line *italic* directions: the picture of the next paragraph
     for group in _blank_groups(lines):
+        spoken: list[str] = []
+        for ln in group:
+            italic = _italic_line(_unlist(ln.strip()))
+            if italic is not None and italic[0] == "direction":
+                directions.append(_strip_md(italic[1]))
+            else:
+                spoken.append(italic[1] if italic is not None and italic[0] == "speech" else _unlist(ln.strip()))
         paragraph = " ".join(ln.strip() for ln in group)
-        clean, camera, stage = _extract_directions(_strip_md(" ".join(_unlist(ln.strip()) for ln in group)))
+        clean, camera, sounds = _extract_directions(_strip_md(" ".join(spoken)))
         if not _WORD.search(clean):
-            if camera and doc.scenes:  # a lone "[camera: pan left]" belongs to the scene before
+            if (camera or sounds) and doc.scenes:  # a lone "[camera: pan left]" belongs to the scene before
                 doc.scenes[-1].camera_text.extend(camera)
+                doc.scenes[-1].sounds.extend(sounds)
             continue
         chunks = _prose_chunks(clean)
         for k, sentences in enumerate(chunks):
@@ -56,8 +66,17 @@ def _read_prose(text: str) -> _Doc:
             sc.source.append(paragraph if len(chunks) == 1 else " ".join(sentences))
             if k == 0:
                 sc.camera_text.extend(camera)
-                sc.narrated_visual.extend(stage)
+                sc.sounds.extend(sounds)
             sc.lines = [Line(text=s) for s in sentences]
-            sc.visual.append(" ".join(sentences))
+            sc.visual.extend(directions or [" ".join(sentences)])  # a written direction is the better picture
+            directions = []
+            doc.scenes.append(sc)
+    if directions:
+        if doc.scenes:
+            doc.scenes[-1].visual.extend(directions)
+        else:  # only directions: a silent scene still shows them
+            sc = _Raw(heading=_first_words(directions[0]), numbered=True)
+            sc.source.extend(directions)
+            sc.visual.extend(directions)
             doc.scenes.append(sc)
     return doc
