@@ -58,7 +58,7 @@ def test_an_llm_reads_the_project_once_and_the_answer_is_cached(standin, studio)
 
 
 def test_a_reader_that_is_not_an_llm_or_has_no_server_is_one_line(studio, monkeypatch):
-    with pytest.raises(VidgenError, match="is an image model, not an llm model"):
+    with pytest.raises(VidgenError, match="is an image model, not an LLM model"):
         studio.parse_script(BAKER, "", {"parser": "sdxl-turbo"})
     with pytest.raises(VidgenError, match=r"ollama:TAG"):
         studio.create_project(BAKER, "", {"parser": "ollama:"})

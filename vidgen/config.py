@@ -11,7 +11,7 @@ from pathlib import Path
 class Settings:
     data_dir: Path
     max_script_bytes: int = 256 * 1024  # ~40k words, hours of video
-    max_scenes: int = 200
+    max_scenes: int = 500
     ffmpeg: str = ""  # path to an ffmpeg binary; "" uses the one imageio-ffmpeg ships
 
     @classmethod

@@ -46,16 +46,24 @@ def parser_tag(store: Store, parser: str) -> str | None:
 
 def writer_tag(store: Store, model: str) -> str:
     """The Ollama tag that writes scripts: `model` (an LLM record or ollama:TAG), else the registry's
-    active LLM."""
+    active LLM, else its first Ollama record (the rules read scripts; they cannot write one)."""
     if model:
         tag = parser_tag(store, model)
         if tag is None:
             raise VidgenError("The rules cannot write a script: choose an LLM (`models list --kind llm`).")
         return tag
-    return registry_for(store).active("llm").repo
+    registry = registry_for(store)
+    spec = registry.active("llm")
+    if spec.builtin:
+        spec = next((s for s in registry.list("llm") if s.source == "ollama" and s.runs), spec)
+    if not spec.repo:
+        raise VidgenError("No LLM to write with: add one (`models add TAG --kind llm`).")
+    return spec.repo
 
 
 def _a(word: str) -> str:
+    if word == "llm":
+        return "an LLM"
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 

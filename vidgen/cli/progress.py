@@ -59,18 +59,28 @@ def local_studio(args: argparse.Namespace) -> Studio:
 
 
 def progress_bar(enabled: bool) -> tuple[Callable[[float, str], None], Callable[[], None]]:
-    """(report(fraction, message), close) drawing one bar on stderr."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=100, file=sys.stderr, disable=not enabled, leave=False,
-               bar_format="{desc} |{bar:30}| {percentage:3.0f}% {elapsed} {postfix}")
+    """(report(fraction, message), close) drawing one bar on stderr from the first report on (a call
+    that fails at once prints its one line and no bar), on a terminal only: a log gets no bar frames."""
+    bars: list[Any] = []
+    enabled = enabled and sys.stderr.isatty()
 
     def report(fraction: float, message: str = "") -> None:
-        bar.n = round(min(1.0, max(0.0, fraction)) * 100)
-        bar.set_postfix_str(message[:60], refresh=False)
-        bar.refresh()
+        if not enabled:
+            return
+        if not bars:
+            from tqdm import tqdm
 
-    return report, bar.close
+            bars.append(tqdm(total=100, file=sys.stderr, leave=False,
+                             bar_format="{desc} |{bar:30}| {percentage:3.0f}% {elapsed} {postfix}"))
+        bars[0].n = round(min(1.0, max(0.0, fraction)) * 100)
+        bars[0].set_postfix_str(message[:60], refresh=False)
+        bars[0].refresh()
+
+    def close() -> None:
+        while bars:
+            bars.pop().close()
+
+    return report, close
 
 
 def print_notes(notes: list[str]) -> None:

@@ -78,14 +78,15 @@ def build(shared: Shared) -> None:
         mp4 = gr.File(label="Download MP4", interactive=False, elem_id="render-mp4")
         srt = gr.File(label="Download subtitles (.srt)", interactive=False, elem_id="render-srt")
 
-    form = [shared.current, title, text, settings.music_file, *settings.fields]
+    source_name = gr.State("")  # the uploaded script's file name: .fountain is a hint of the form
+    form = [shared.current, title, text, source_name, settings.music_file, *settings.fields]
 
     @shown
     def load_upload(path: str | None) -> Any:
-        return studio.read_script_upload(path) if path else gr.skip()
+        return (studio.read_script_upload(path), Path(path).name) if path else (gr.skip(), gr.skip())
 
     @shown
-    def prepare(current: str, title: str, text: str, music: str | None, *values: Any,
+    def prepare(current: str, title: str, text: str, filename: str, music: str | None, *values: Any,
                 progress: gr.Progress = gr.Progress()) -> tuple[str, list, list, str]:
         """The project for this form: the current one when its script is this text and it was read by
         this reader, else a new one (the script read again)."""
@@ -99,7 +100,7 @@ def build(shared: Shared) -> None:
             if project["script"] != text or project["settings"].get("parser", "rules") != chosen.get("parser", "rules"):
                 project = None
         if project is None:
-            project = studio.create_project(text, title or "", chosen,
+            project = studio.create_project(text, title or "", chosen, filename=filename or "",
                                             progress=lambda f, m="": progress(f, desc=m or "reading the script"))
         else:
             studio.update_settings(project["id"], chosen)
@@ -143,7 +144,7 @@ def build(shared: Shared) -> None:
         return scene_rows(p["scenes"]), f"{len(edits)} scene(s) updated." if edits else "No changes."
 
     apply.click(apply_table, [shared.current, scenes], [scenes, applied], api_visibility="private")
-    upload.upload(load_upload, upload, text, api_visibility="private")
+    upload.upload(load_upload, upload, [text, source_name], api_visibility="private")
     parse.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
     (render.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
      .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
