@@ -137,3 +137,9 @@ def test_a_parenthetical_or_delivery_shapes_how_the_line_is_said(tmp_path):
     assert angry.duration < plain.duration * 0.97
     assert [c.text for c in whisper.cues] == [c.text for c in plain.cues] == [words]  # captions as written
     assert prosody.delivery_prosody("(O.S.)") == prosody.delivery_prosody("") == prosody.PLAIN_DELIVERY
+    # A transcript's own aside ("**Eve:** (whispering) Thanks"): not spoken, and it shapes the line too.
+    r = synthesize_lines([Line("(whispering) " + words)], tmp_path / "inline.wav")
+    audio, _ = read_wav(r.wav)
+    loud = audio[np.abs(audio) > 0.02 * np.abs(audio).max()]
+    inline_db = 20 * np.log10(np.sqrt(np.mean(loud.astype(np.float64) ** 2)))
+    assert plain_db - inline_db == pytest.approx(-expected.gain_db, abs=1.5) and [c.text for c in r.cues] == [words]

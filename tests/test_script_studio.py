@@ -112,3 +112,16 @@ def test_write_script_validates_before_calling_a_model(studio, monkeypatch):
         topic = kwargs.pop("topic")
         with pytest.raises(VidgenError, match=words):
             studio.write_script(topic, **kwargs)
+
+
+def test_models_the_server_has_beyond_the_records_can_be_picked(standin, studio, tmp_path):
+    from tests.ollama_standin import model_row
+
+    standin.models["mistral:7b"] = model_row("mistral:7b", size=4_100_000_000, family="mistral")
+    choices = {m["id"]: m for m in studio.model_choices("llm")}
+    assert "ollama:mistral:7b" in choices and "ollama:llama3.1:8b" not in choices  # that one has a record
+    assert choices["llama3.1-8b"]["name"] and choices["rules"]["builtin"]
+    listed = cli("models", "list", "--kind", "llm", env_host=standin.host, data=tmp_path / "d")
+    assert listed.returncode == 0 and "also on the Ollama server" in listed.stdout and "mistral:7b (4.1 GB)" in listed.stdout
+    standin.answers = ["reader_baker.json"]
+    assert studio.parse_script(BAKER, "", {"parser": "ollama:mistral:7b"})["parser"] == "mistral:7b"

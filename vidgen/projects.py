@@ -16,6 +16,7 @@ from .domain import Job, Project, RenderSettings, Scene, estimate_duration
 from .edits import (MAX_PREVIEW_CHARS, MAX_TITLE, SCENE_CHANGES, character_index, characters_from, need_id,
                     need_str, replace_narration, scene_from, scene_index, title_of, typed, voice_from)
 from .errors import VidgenError
+from .models import operations
 from .models.registry import registry_for
 from .pipeline import create_project
 from .pipeline.query import cached_scene_media, current_scene_image
@@ -200,8 +201,12 @@ class Projects(ScriptDesk):
         """The models of `kind` a project may pick: [{"id", "name", "builtin", "active"}], planned ones left out."""
         registry = registry_for(self.store)
         active = registry.active(kind).id
-        return [{"id": m.id, "name": m.name, "builtin": m.builtin, "active": m.id == active}
+        rows = [{"id": m.id, "name": m.name, "builtin": m.builtin, "active": m.id == active}
                 for m in registry.list(kind) if getattr(m, "runs", True)]
+        if kind == "llm":  # and what the local Ollama server has beyond the records
+            rows += [{"id": f"ollama:{r['name']}", "name": f"{r['name']} (on the Ollama server)", "builtin": False,
+                      "active": False} for r in operations.server_llms(registry)]
+        return rows
 
     def cast(self, project_id: str) -> dict:
         """Every speaker's voice as the next render uses it: {"narrator": voice, "characters": {name: voice}},

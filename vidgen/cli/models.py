@@ -36,6 +36,11 @@ def cmd_models_list(args: argparse.Namespace) -> int:
               f"{r['compatibility'].get('status', '?')}")
     print("* active, d default; status: ready (runs) or planned (no runtime yet: cannot be activated or "
           "downloaded); then: downloaded, compatibility")
+    if args.kind in (None, "", "llm"):
+        extra = operations.server_llms(_registry(args))
+        if extra:
+            print("also on the Ollama server (read scripts with --parser ollama:TAG): "
+                  + ", ".join(f"{r['name']} ({_gb(r['size'] / 1e9)})" for r in extra))
     return 0
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from . import hub
+from ..errors import VidgenError
+from . import hub, ollama_server
 from .cache import get_cache
 from .ollama_server import host_of as ollama_host
 from .registry import ModelSpec, Registry
@@ -120,3 +121,13 @@ def storage(registry: Registry, *, live: bool = True) -> dict[str, Any]:
         info["cache"] = get_cache().stats()
     return info
 
+
+def server_llms(registry: Registry) -> list[dict[str, Any]]:
+    """Models the local Ollama server has that no LLM record names (use them as ollama:TAG): its
+    `ollama list` rows; [] when no server answers (never raises, never waits long)."""
+    try:
+        rows = ollama_server.local_models(timeout=2.0)
+    except VidgenError:
+        return []
+    named = {ollama_server.full_tag(s.repo) for s in registry.list("llm") if s.source == "ollama"}
+    return [r for r in rows if ollama_server.full_tag(r["name"]) not in named]

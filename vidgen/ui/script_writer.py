@@ -17,7 +17,7 @@ FORM_LABELS = {"narrated": "Narrated video", "dialogue": "Dialogue scene", "stor
 
 
 def _llm_choices(studio: Any) -> list[tuple[str, str]]:
-    models = studio.model_choices("llm")
+    models = [m for m in studio.model_choices("llm") if not m["builtin"]]  # the rules read; they cannot write
     return [("The active LLM", "")] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in models]
 
 

@@ -40,7 +40,8 @@ def _voices(studio: Any) -> list[tuple[str, str]]:
 
 # Settings whose choices are not fixed in the table: (studio) -> [(label, value)]
 DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
-    "parser": lambda studio: [("Rules (built in)", "rules"), *_models(studio, "llm", active_label=False)],
+    "parser": lambda studio: [("Rules (built in)", "rules"), *((f"{m['name']} [{m['id']}]", m["id"])
+                                                             for m in studio.model_choices("llm") if not m["builtin"])],
     "image_model": lambda studio: _models(studio, "image"),
     "music_model": lambda studio: _models(studio, "music"),
     "voice": _voices,

@@ -3,7 +3,9 @@
 Gradio moves every file a call names into its cache before our code sees the call, and a path that
 was not uploaded fails there with an empty error and a traceback in the server's log. This ASGI
 middleware takes the file marker off such a reference, so the input's own check (`api.uploaded_file`)
-answers with one line saying what to send. Uploads, URLs and everything else pass untouched.
+answers with one line saying what to send. Uploads, URLs, the media the studio serves (its static
+paths: a picture or film the browser sends back) and everything else pass untouched, as Gradio's
+own check lets them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _not_uploaded(value: Any) -> bool:
             and value["meta"].get("_type") == "gradio.FileData" and isinstance(value.get("path"), str)):
         return False
     path = value["path"]
-    if re.match(r"^[a-z]+://", path):
+    if re.match(r"^[a-z]+://", path) or utils.is_static_file(path):  # a URL, or media the studio serves
         return False
     return not utils.is_in_or_equal(os.path.abspath(path), utils.get_upload_folder())
 

@@ -304,7 +304,8 @@ def synthesize_lines(
         engines = Engines(stack, registry_or_default(registry), cache, samples)
         for li, (line, parsed_line) in enumerate(zip(lines, parsed)):
             v = voice_for(voices, line.speaker)
-            said = prosody.delivery_prosody(line.delivery or line.parenthetical)
+            # how it is said: the reader's word, else the cue's parenthetical, else one inside the line
+            said = prosody.delivery_prosody(line.delivery or line.parenthetical or " ".join(parsed_line.directions))
             speed = v.speed * mp.speed * parsed_line.speed * pace * said.speed
             pitch = max(-12.0, min(12.0, v.pitch + mp.pitch + said.pitch))
             gain = np.float32(10 ** (said.gain_db / 20))

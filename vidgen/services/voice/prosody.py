@@ -141,6 +141,7 @@ class ParsedLine:
     speed: float = 1.0  # the line's pace from [slow]/[fast]/[speed x]
     items: list[Sentence | Pause] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # markup-like text left as written ("[note]", "{\\b1}")
+    directions: list[str] = field(default_factory=list)  # stage directions taken out: "softly" of "(softly)"
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -232,6 +233,7 @@ def parse_line(text: str, where: str = "line") -> ParsedLine:
             continue
         if m.group("tag") is None:
             if _direction(text, m):
+                line.directions.append(m.group("paren").strip())
                 drop(m.end())  # a stage direction
             else:
                 add(m.group(), False)
