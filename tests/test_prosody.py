@@ -11,7 +11,7 @@ from vidgen.errors import VidgenError
 from vidgen.media import read_wav
 from vidgen.services.voice import prosody
 from vidgen.services.voice.prosody import Pause, Sentence, Span, parse_line
-from vidgen.services.voice import estimated_cues, synthesize_lines
+from vidgen.services.voice import estimated_cues, split_sentences, synthesize_lines
 
 
 def test_markup_parses_into_sentences_pauses_emphasis_and_pace():
@@ -119,8 +119,9 @@ def test_mood_changes_the_pace(tmp_path):
 
 
 def test_a_parenthetical_or_delivery_shapes_how_the_line_is_said(tmp_path):
-    """(whispering) is quieter and slower, (angrily) faster, measured on the audio; the words are the same."""
-    words = "We walked along the shore until the lights of the town were gone."
+    """(whispering) is quieter and slower, (angrily) faster, measured on the audio; the words are the same.
+    Piper's durations vary a few per cent from run to run: two sentences average that out."""
+    words = "We walked along the shore until the lights of the town were gone. Nobody said a word."
 
     def said(**kw):
         r = synthesize_lines([Line(words, **kw)], tmp_path / f"{len(list(tmp_path.iterdir()))}.wav")
@@ -134,12 +135,13 @@ def test_a_parenthetical_or_delivery_shapes_how_the_line_is_said(tmp_path):
     expected = prosody.delivery_prosody("whispering")
     assert expected.gain_db < 0 and plain_db - whisper_db == pytest.approx(-expected.gain_db, abs=1.5)
     assert whisper.duration / plain.duration == pytest.approx(1 / expected.speed, rel=0.08)
-    assert angry.duration < plain.duration * 0.97
-    assert [c.text for c in whisper.cues] == [c.text for c in plain.cues] == [words]  # captions as written
+    assert angry.duration / plain.duration == pytest.approx(1 / prosody.delivery_prosody("angrily").speed, rel=0.06)
+    assert [c.text for c in whisper.cues] == [c.text for c in plain.cues] == split_sentences(words)  # as written
     assert prosody.delivery_prosody("(O.S.)") == prosody.delivery_prosody("") == prosody.PLAIN_DELIVERY
     # A transcript's own aside ("**Eve:** (whispering) Thanks"): not spoken, and it shapes the line too.
     r = synthesize_lines([Line("(whispering) " + words)], tmp_path / "inline.wav")
     audio, _ = read_wav(r.wav)
     loud = audio[np.abs(audio) > 0.02 * np.abs(audio).max()]
     inline_db = 20 * np.log10(np.sqrt(np.mean(loud.astype(np.float64) ** 2)))
-    assert plain_db - inline_db == pytest.approx(-expected.gain_db, abs=1.5) and [c.text for c in r.cues] == [words]
+    assert plain_db - inline_db == pytest.approx(-expected.gain_db, abs=1.5)
+    assert [c.text for c in r.cues] == split_sentences(words)

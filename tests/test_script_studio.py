@@ -125,3 +125,13 @@ def test_models_the_server_has_beyond_the_records_can_be_picked(standin, studio,
     assert listed.returncode == 0 and "also on the Ollama server" in listed.stdout and "mistral:7b (4.1 GB)" in listed.stdout
     standin.answers = ["reader_baker.json"]
     assert studio.parse_script(BAKER, "", {"parser": "ollama:mistral:7b"})["parser"] == "mistral:7b"
+
+
+def test_a_reading_that_fell_back_is_not_cached(standin, studio):
+    standin.answers = ["reader_invalid_json.json", "reader_baker.json"]
+    first = studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})
+    assert any("read by the rules instead" in n for n in first["notes"])
+    again = studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})
+    assert len(standin.chats()) == 2 and again["scenes"][0]["weather"] == "rain" and not again["notes"]
+    studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})
+    assert len(standin.chats()) == 2  # the full reading is kept

@@ -191,7 +191,8 @@ def test_project_lifecycle(studio):
     saved = studio.save_project(p)
     assert studio.get_project(p["id"]) == saved
     assert saved["title"] == "Harbour at dawn" and saved["scenes"][0]["motion"] == "pan_left"
-    assert saved["scenes"][1]["lines"] == [{"text": "A storm.", "speaker": "Mara", "parenthetical": "quietly"}]
+    assert saved["scenes"][1]["lines"] == [{"text": "A storm.", "speaker": "Mara", "parenthetical": "quietly",
+                                            "delivery": ""}]  # the voice reads the delivery from the parenthetical
 
     copy = studio.duplicate_project(p["id"])
     assert copy["id"] != p["id"] and copy["title"] == "Copy of Harbour at dawn"

@@ -1,7 +1,7 @@
 """Reading a script into scenes: the rules always run (they check the text, and they are what an LLM
 reader's answer is checked against and falls back to); the project's LLM reader, when one is chosen,
 runs after them, cached as a step keyed by the model and the text, so a render or a re-parse of the
-same script asks the model once."""
+same script asks the model once (a reading where a chunk fell back to the rules is not kept)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def read_script(store: Store, text: str, settings: RenderSettings, *, title: str
         doc = json.loads(store.asset_path(hit["outputs"]["parsed"]).read_text(encoding="utf-8"))
         return from_dict(ParsedScript, doc)
     parsed = read_with_llm(text, tag, rules, progress=progress, cancel=cancel)
+    if len(parsed.notes) > len(rules.notes):  # a chunk fell back (maybe a timeout): the next read asks again
+        return parsed
     store.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".json", dir=store.settings.tmp_dir,
                                      delete=False) as f:
