@@ -22,6 +22,18 @@ MOODS = ("joyful", "calm", "sad", "tense", "mysterious", "romantic", "epic", "ne
 TIMES_OF_DAY = ("dawn", "day", "dusk", "night")
 WEATHERS = ("clear", "cloudy", "rain", "storm", "snow", "fog", "wind")
 SHOTS = ("wide", "medium", "close-up", "extreme close-up", "over the shoulder", "aerial", "point of view")
+# What a picture can show (ScenePlan): the script reader fills it, the painter draws it, prompts use it.
+PLACES = ("kitchen", "bakery", "stairwell", "cafe", "shop", "office", "bedroom", "living room", "classroom",
+          "church", "station", "lighthouse", "room", "harbour", "village square", "street", "city", "forest",
+          "beach", "sea", "mountain", "desert", "field", "garden", "space")
+INTERIOR_PLACES = PLACES[:PLACES.index("room") + 1]
+SEASONS = ("spring", "summer", "autumn", "winter")
+LIGHTS = ("sun", "moon", "stars", "lamp", "candle", "fire", "window", "lantern", "streetlight", "neon")
+PROPS = ("boat", "ship", "car", "bicycle", "train", "lamp", "table", "chair", "bed", "book", "cup", "bread", "oven",
+         "door", "clock", "tree", "flower", "house", "barn", "tower", "bridge", "fence", "dog", "cat", "bird", "gull",
+         "horse", "cow", "fish", "rock")
+FIGURE_AGES = ("adult", "child")
+FIGURE_ACTIONS = ("stand", "walk", "run", "sit", "talk")
 JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled", "interrupted")
 STAGES = ("parse", "images", "voice", "animation", "music", "assembly")
 
@@ -54,6 +66,27 @@ class Line:
 
 
 @dataclass
+class Figure:
+    """A person in the picture: a character (by name) or someone ("")."""
+
+    name: str = ""
+    age: str = "adult"  # one of FIGURE_AGES
+    action: str = "stand"  # one of FIGURE_ACTIONS
+
+
+@dataclass
+class ScenePlan:
+    """What the scene's picture shows beyond Scene's interior, time_of_day and weather: the place (one
+    of PLACES), the season, light sources, props and figures, each from its vocabulary."""
+
+    place: str = ""
+    season: str = ""
+    lights: list[str] = field(default_factory=list)
+    props: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
 class Scene:
     number: int
     heading: str
@@ -69,6 +102,7 @@ class Scene:
     weather: str = ""  # one of WEATHERS or "" (not said)
     shot: str = ""  # one of SHOTS or "" (the image model's own framing)
     sounds: list[str] = field(default_factory=list)  # sound cues of the script (SFX, "thunder rolls")
+    plan: ScenePlan = field(default_factory=ScenePlan)  # what the picture shows (issue 13)
     characters: list[str] = field(default_factory=list)
     # Storyboard overrides, "" means automatic / project default.
     motion: str = ""

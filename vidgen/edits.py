@@ -6,13 +6,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .domain import MOODS, MOTIONS, SHOTS, TIMES_OF_DAY, TRANSITIONS, WEATHERS, Character, Line, Scene
+from .domain import (FIGURE_ACTIONS, FIGURE_AGES, LIGHTS, MOODS, MOTIONS, PLACES, PROPS, SEASONS, SHOTS, TIMES_OF_DAY,
+                     TRANSITIONS, WEATHERS, Character, Figure, Line, Scene, ScenePlan)
 from .errors import VidgenError
 from .render_settings import typed, voice_from
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
-                 "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds")
+                 "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
+                 "plan")
 MAX_TITLE = 200
 MAX_SCENE_SECONDS = 3600.0
 
@@ -119,10 +121,53 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
         weather=choice("weather", WEATHERS, True), shot=choice("shot", SHOTS, True), sounds=str_list("sounds"),
+        plan=plan_from(d.get("plan"), where),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength,
     )
+
+
+def plan_from(d: Any, where: str) -> ScenePlan:
+    """A scene's picture plan as plain data: every word from its vocabulary (domain.PLACES, PROPS ...)."""
+    if d is None:
+        return ScenePlan()
+    if not isinstance(d, dict):
+        raise VidgenError(f"{where}: plan must be a dict with place, season, lights, props and figures, not {d!r}.")
+    unknown = sorted(set(map(str, d)) - {"place", "season", "lights", "props", "figures"})
+    if unknown:
+        raise VidgenError(f"{where}: unknown plan field {', '.join(unknown)}: use place, season, lights, props, figures.")
+
+    def one(name: str, allowed: tuple[str, ...]) -> str:
+        value = typed(f"{where} plan {name}", d.get(name, ""), str)
+        if value and value not in allowed:
+            raise VidgenError(f"{where}: unknown {name} {value!r}: use one of {', '.join(allowed)} (or empty).")
+        return value
+
+    def many(name: str, allowed: tuple[str, ...]) -> list[str]:
+        values = d.get(name, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or len(values) > 24:
+            raise VidgenError(f"{where}: plan {name} must be a list of at most 24 words, not {values!r}.")
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise VidgenError(f"{where}: unknown {name[:-1]} {bad[0]!r}: use {', '.join(allowed)}.")
+        return list(dict.fromkeys(values))
+
+    figures = d.get("figures", [])
+    if not isinstance(figures, list) or len(figures) > 12:
+        raise VidgenError(f"{where}: plan figures must be a list of at most 12 {{name, age, action}}, not {figures!r}.")
+    people = []
+    for f in figures:
+        if not isinstance(f, dict) or set(map(str, f)) - {"name", "age", "action"}:
+            raise VidgenError(f"{where}: a figure is {{name, age, action}}, not {f!r}.")
+        age, action = f.get("age", "adult"), f.get("action", "stand")
+        if age not in FIGURE_AGES or action not in FIGURE_ACTIONS:
+            raise VidgenError(f"{where}: a figure's age is {' or '.join(FIGURE_AGES)} and its action one of "
+                              f"{', '.join(FIGURE_ACTIONS)}, not {age!r} / {action!r}.")
+        people.append(Figure(name=" ".join(typed(f"{where} figure name", f.get("name", ""), str).split())[:80],
+                             age=age, action=action))
+    return ScenePlan(place=one("place", PLACES), season=one("season", SEASONS), lights=many("lights", LIGHTS),
+                     props=many("props", PROPS), figures=people)
 
 
 def line_from(d: Any, where: str, max_text: int) -> Line:

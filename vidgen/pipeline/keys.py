@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene
+from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene, ScenePlan
 from ..render_settings import RenderSettings
 from ..resolve import music_model, scene_cast, spoken_lines
 from ..services.voice import voice_for
@@ -48,7 +48,10 @@ def _visual_fields(scene: Scene) -> dict[str, Any]:
     fields = {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
                                              "time_of_day", "characters")}
     # Fields added later count only when set, so the keys of older projects stay what they were
-    return fields | {k: getattr(scene, k) for k in ("weather", "shot") if getattr(scene, k)}
+    added = {k: getattr(scene, k) for k in ("weather", "shot") if getattr(scene, k)}
+    if scene.plan != ScenePlan():
+        added["plan"] = asdict(scene.plan)
+    return fields | added
 
 
 def _line_fields(line: Line) -> dict[str, Any]:
