@@ -19,7 +19,7 @@ from vidgen.services.script.llm import read_with_llm
 from vidgen.services.script.llm.chunks import plan_chunks
 from vidgen.services.script.llm.schema import reader_schema
 
-from tests.ollama_standin import Reply, dead_host, running
+from tests.ollama_standin import Reply, dead_host, recorded, running
 
 MODEL = "llama3.1:8b"
 
@@ -308,3 +308,24 @@ def test_a_real_ollama_server_reads_the_script():
     if not got.notes:  # the model's reading was kept: it annotated
         assert all(sc.visual and sc.mood for sc in got.scenes)
         assert {c.name for c in got.characters} >= {"Maria", "Henrik"}
+
+
+def test_the_picture_plan_the_model_sees_lands_in_the_scene(standin):
+    """Place, season, lights, props and figures (characters by name) go into Scene.plan; the schema asks
+    for them from the domain's vocabularies."""
+    import json as _json
+
+    answer = recorded("reader_baker.json")
+    content = _json.loads(answer["message"]["content"])
+    content["scenes"][0].update(place="bakery", season="winter", lights=["lamp", "fire"], props=["bread", "oven"],
+                                figures=[{"name": "HENRIK", "age": "adult", "action": "stand"},
+                                         {"name": "", "age": "child", "action": "run"}])
+    answer["message"]["content"] = _json.dumps(content)
+    standin.answers = [Reply(build=lambda body: answer)]
+    got = read_with_llm(BAKER, MODEL, parse_script(BAKER), host=standin.host)
+    plan = got.scenes[0].plan
+    assert (plan.place, plan.season) == ("bakery", "winter") and {"lamp", "fire"} <= set(plan.lights)
+    assert {"bread", "oven"} <= set(plan.props)
+    assert [(f.name, f.age, f.action) for f in plan.figures] == [("Henrik", "adult", "stand"), ("", "child", "run")]
+    props = reader_schema()["$defs"]["SceneNotes"]["properties"]["props"]
+    assert "boat" in props["items"]["enum"] and "spaceship" not in props["items"]["enum"]

@@ -10,6 +10,7 @@ import gradio as gr
 from ..domain import MOODS, MOTIONS, TRANSITIONS
 from .api import uploaded_file
 from .boundary import shown
+from .plan_fields import PlanFields
 from .common import Shared, lines_to_text, text_to_lines
 
 AUTO = "auto"  # the dropdown choice for "" (automatic / the project's default)
@@ -64,9 +65,10 @@ def build(shared: Shared) -> None:
                                          elem_id="storyboard-upload")
                 painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
                 keep = gr.Button("Refine this picture", elem_id="storyboard-keep")
+            plan = PlanFields()
             result = gr.Markdown(elem_id="storyboard-result")
 
-    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength]
+    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, *plan.components]
 
     def model_choices() -> list[tuple[str, str]]:
         return [(PROJECT_MODEL, AUTO)] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices("image")]
@@ -96,7 +98,7 @@ def build(shared: Shared) -> None:
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id or number is None:
             return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
-                    0.0, "")
+                    0.0, *plan.values(None), "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
         m = made.get(f"{project_id}:{s['number']}") or next(
@@ -105,13 +107,15 @@ def build(shared: Shared) -> None:
                 lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
                 _choice(s.get("motion", "")), _choice(s.get("transition", "")),
                 gr.Dropdown(choices=model_choices(), value=_choice(s.get("image_model", ""))),
-                float(s.get("image_strength") or 0.0), "")
+                float(s.get("image_strength") or 0.0), *plan.values(s), "")
 
     def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
-                transition: str, model: str | None = AUTO, strength: float | None = 0.0) -> dict[str, Any]:
+                transition: str, model: str | None = AUTO, strength: float | None = 0.0, *shown: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
                                "motion": _value(motion), "transition": _value(transition),
                                "image_model": _value(model), "image_strength": float(strength or 0.0)}
+        if len(shown) == len(plan.components):
+            out.update(plan.changes(*shown))
         if mood:
             out["mood"] = mood
         return out

@@ -18,7 +18,7 @@ import dataclasses
 import re
 from typing import Any, Callable
 
-from ....domain import Character, ParsedScript, Scene
+from ....domain import Character, Figure, ParsedScript, Scene, ScenePlan
 from ....errors import VidgenError
 from .chunks import Chunk, Mismatch, plan_chunks, same_name, spoken_lines
 from ....models.registry import packaged
@@ -203,6 +203,7 @@ def _apply(ch: Chunk, answer: Any, cast: "_Cast") -> list[Scene]:
             mood=notes.mood,
             camera=list(sc.camera) or [notes.camera],  # a move the script names wins
             sounds=_merge_sounds(sc.sounds, notes.sounds),
+            plan=_plan(sc.plan, notes, display),
         ))
     for mentioned in pending.values():  # a character named only in the action: the scenes that name them
         display_name = cast.display(mentioned["name"], pending)
@@ -212,6 +213,16 @@ def _apply(ch: Chunk, answer: Any, cast: "_Cast") -> list[Scene]:
                     s.characters.append(display_name)
     cast.learn(pending)
     return out
+
+
+def _plan(rules: ScenePlan, notes: Any, display: Callable[[str], str]) -> ScenePlan:
+    """The rules' plan with what the model saw: its place, season and figures when it gives them,
+    lights and props added to the rules' (the rules only find words the script has)."""
+    figures = [Figure(name=display(f.name) if f.name.strip() else "", age=f.age, action=f.action)
+               for f in notes.figures[:12]]
+    return ScenePlan(place=notes.place or rules.place, season=notes.season or rules.season,
+                     lights=list(dict.fromkeys([*rules.lights, *notes.lights])),
+                     props=list(dict.fromkeys([*rules.props, *notes.props])), figures=figures or list(rules.figures))
 
 
 def _short(text: str, limit: int) -> str:

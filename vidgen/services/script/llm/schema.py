@@ -13,7 +13,8 @@ import functools
 import json
 from typing import Any
 
-from ....domain import MOODS, MOTIONS, SHOTS, TIMES_OF_DAY, WEATHERS
+from ....domain import (FIGURE_ACTIONS, FIGURE_AGES, LIGHTS, MOODS, MOTIONS, PLACES, PROPS, SEASONS, SHOTS,
+                       TIMES_OF_DAY, WEATHERS)
 
 
 class AnswerError(Exception):
@@ -35,6 +36,11 @@ def reader_model() -> Any:
         text: str = Field(description="the spoken words copied exactly from the script, never reworded")
         delivery: str = Field(description="how it is said, e.g. whispered, angry, laughing; empty when plain")
 
+    class Figure(Strict):
+        name: str = Field(description="the character's name, empty for someone unnamed")
+        age: Literal[FIGURE_AGES]
+        action: Literal[FIGURE_ACTIONS]
+
     class SceneNotes(Strict):
         heading: str = Field(description="a short scene title")
         location: str = Field(description="where it happens, e.g. 'a bakery in a fishing village'")
@@ -49,6 +55,12 @@ def reader_model() -> Any:
         characters: list[str] = Field(description="names of the characters present, speaking or not")
         sounds: list[str] = Field(description="sound cues the script names, e.g. 'thunder rolls'")
         lines: list[SpokenLine] = Field(description="every spoken line of the scene, in order")
+        # What the picture shows (ScenePlan); optional, so a model that leaves them out is still read
+        place: Literal[PLACES + ("",)] = Field("", description="the kind of place; empty when none fits")
+        season: Literal[SEASONS + ("",)] = Field("", description="empty when not said or implied")
+        lights: list[Literal[LIGHTS]] = Field(default_factory=list, description="light sources in the picture")
+        props: list[Literal[PROPS]] = Field(default_factory=list, description="objects and animals seen")
+        figures: list[Figure] = Field(default_factory=list, description="the people seen, characters by name")
 
     class CharacterNotes(Strict):
         name: str
