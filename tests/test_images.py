@@ -205,3 +205,16 @@ def test_the_image_prompt_is_built_from_the_scene_structure_not_the_heading():
     assert bare == "A hero stands on a mountain at sunrise"  # the heading only when nothing else describes it
     styled, styled_negative = compose_prompt(scene, [henrik], "cinematic")
     assert "Henrik kneads dough" in styled and styled != prompt and styled_negative
+
+
+def test_the_prompt_says_the_plans_people_things_season_and_lights():
+    from vidgen.domain import Figure, Scene, ScenePlan
+    from vidgen.services.images.prompts import compose_prompt
+
+    plan = ScenePlan(place="village square", season="winter", lights=["streetlight"], props=["dog", "house"],
+                     figures=[Figure("", "child", "run"), Figure("", "child", "run"), Figure("Ana", "adult", "walk")])
+    scene = Scene(1, "Scene 1", visual="Children run through a snowy square.", weather="snow", time_of_day="dusk",
+                  characters=["Ana"], plan=plan)
+    prompt, _ = compose_prompt(scene, [])
+    assert prompt == ("Children run through a snowy square. two children running, a dog, a house. village square, "
+                      "at dusk, in the snow, in winter, streetlight light")

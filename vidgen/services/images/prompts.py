@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from pathlib import Path
 
 from ...domain import ASPECTS, Character, Scene
@@ -109,6 +110,25 @@ def character_sheet(c: Character) -> str:
     return ", ".join(p for p in parts if p)
 
 
+_ACTING = {"stand": "standing", "walk": "walking", "run": "running", "sit": "sitting", "talk": "talking"}
+_COUNT = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def _people_and_things(plan: Any, present: set[str]) -> str:
+    """The plan's unnamed figures ("two children running") and props ("a boat, a gull") in words;
+    named figures are described by their character sheets."""
+    groups: dict[tuple[str, str], int] = {}
+    for f in plan.figures:
+        if not f.name.strip() or f.name.strip().lower() not in present:
+            groups[(f.age, f.action)] = groups.get((f.age, f.action), 0) + 1
+    words = []
+    for (age, action), n in groups.items():
+        noun = ("child" if n == 1 else "children") if age == "child" else ("person" if n == 1 else "people")
+        words.append(f"{'a' if n == 1 else _COUNT[min(n, 12)]} {noun} {_ACTING.get(action, '')}".strip())
+    words += [f"a {prop}" for prop in plan.props[:6]]
+    return ", ".join(words)
+
+
 def compose_prompt(scene: Scene, characters: list[Character], style: str = "") -> tuple[str, str]:
     """(prompt, negative) from the scene's structured description, most important first (CLIP reads
     77 tokens): the framing and subject, each character in the scene (their fixed sheet), where,
@@ -121,13 +141,17 @@ def compose_prompt(scene: Scene, characters: list[Character], style: str = "") -
     present = {n.strip().lower() for n in scene.characters}
     parts += [character_sheet(c) for c in characters if c.name.strip().lower() in present
               and (c.description.strip() or c.age.strip() or c.clothing.strip())]
-    where = _clean(scene.location)
+    plan = scene.plan
+    parts.append(_people_and_things(plan, present))
+    where = _clean(scene.location) or plan.place
     setting = []
     if where and where.lower() not in subject.lower():
         setting.append(where)
     if scene.interior is not None:
         setting.append("interior" if scene.interior else "exterior")
-    setting += [_WHEN.get(scene.time_of_day, ""), _WEATHER.get(scene.weather, "")]
+    setting += [_WHEN.get(scene.time_of_day, ""), _WEATHER.get(scene.weather, ""),
+                f"in {plan.season}" if plan.season else ""]
+    setting += [f"{light} light" for light in plan.lights[:3]]
     parts.append(", ".join(p for p in setting if p))
     prompt = ". ".join(p for p in parts if p)
     if not style:
