@@ -16,7 +16,8 @@ from ...models.registry import ModelSpec
 from . import painter
 from .files import MAX_PIXELS, _check_size, _write_png, check_image, cover_fit, fit_user_image, open_image
 from .job import ImageJob
-from .painter import CAPTION_INSET, guess_setting, guess_time_of_day  # re-exported: part of this API
+from .painter import CAPTION_INSET, guess_setting, guess_time_of_day, plan_layout  # re-exported: part of this API
+from .painter_figures import figure_colour
 
 Progress = Callable[[float], None]
 Cancel = Callable[[], None]
@@ -48,4 +49,4 @@ def render_storyboard(scene: Scene, size: tuple[int, int], *, seed: int = 0,
 
 
 __all__ = ["paint_storyboard", "render_storyboard", "fit_user_image", "check_image", "open_image", "guess_setting",
-           "guess_time_of_day", "CAPTION_INSET", "MAX_PIXELS", "cover_fit", "make_image", "ImageJob"]
+           "guess_time_of_day", "plan_layout", "figure_colour", "CAPTION_INSET", "MAX_PIXELS", "cover_fit", "make_image", "ImageJob"]

@@ -18,14 +18,21 @@ from typing import Any
 import numpy as np
 
 from ...assets import FONT_BOLD, FONT_REGULAR
-from ...domain import MOODS, TIMES_OF_DAY, Scene
+from ...domain import MOODS, TIMES_OF_DAY, WEATHERS, Scene
 from ...errors import VidgenError
 from ...models.registry import ModelSpec
 from .files import _check_size, _write_png
 from .job import ImageJob
-from .painter_canvas import Canvas, lerp, smoothstep
+from .painter_canvas import Canvas, lerp
+from .painter_figures import FiguresMixin
+from .painter_plan import resolve
+from .painter_props import PropsMixin
+from .painter_rooms import RoomsMixin, room_geometry
 from .painter_scenery import SettingsMixin
+from .painter_weather import CLOUDS, OVERCAST, WeatherMixin, weather_stops
 from .painter_words import MARS_WORDS, guess_setting, guess_time_of_day, mentions, stable_int
+
+__all__ = ["guess_setting", "guess_time_of_day", "plan_layout", "render", "generate_image", "check_scene"]
 
 SUBTITLE_ZONE = 0.22  # bottom fraction kept free of important detail
 CAPTION_INSET = 0.115  # caption box starts this far in from the top and left (and ends as far from the right)
@@ -77,6 +84,14 @@ def render(scene: Scene, w: int, h: int, *, seed: int = 0, total_scenes: int | N
     return p.quantise()
 
 
+def plan_layout(scene: Scene, size: tuple[int, int], seed: int = 0) -> dict[str, list[tuple[float, float, float, float]]]:
+    """The boxes (x0, y0, x1, y1) in pixels where `render` draws each prop of the plan (by name, one per
+    occurrence) and each figure ("figure:<name>", "figure:#<i>" when unnamed): the same layout, not a guess."""
+    w, h = _check_size(size)
+    check_scene(scene)
+    return _Painter(scene, w, h, seed).layout
+
+
 @functools.lru_cache(maxsize=16)
 def _font(bold: bool, px: int):
     from PIL import ImageFont
@@ -86,29 +101,39 @@ def _font(bold: bool, px: int):
 
 # --- the painter -----------------------------------------------------------------------------
 
-class _Painter(SettingsMixin, Canvas):
-    """One frame: sky and light here, the setting from SettingsMixin, drawing on Canvas."""
+class _Painter(SettingsMixin, RoomsMixin, WeatherMixin, PropsMixin, FiguresMixin, Canvas):
+    """One frame: sky and light here, exteriors from SettingsMixin, interiors from RoomsMixin, weather and
+    lights from WeatherMixin, props and figures from their mixins, drawing on Canvas."""
 
     def __init__(self, scene: Scene, w: int, h: int, seed: int):
         super().__init__(w, h)
         self.scene = scene
-        self.time = guess_time_of_day(scene)
-        self.setting = guess_setting(scene)
+        self.pic = resolve(scene)
+        self.time = self.pic.time
+        self.setting = self.pic.setting
         self.mood = scene.mood if scene.mood in GRADES else "neutral"
         self.grade_spec = GRADES[self.mood]
         # Details depend on seed and scene number only, so editing a heading keeps the picture.
         self.rng = np.random.default_rng(stable_int("vidgen-storyboard", seed, scene.number, self.setting))
         self.horizon = h * (0.60 if w >= h else 0.58)
-        self.light = np.array(LIGHT[self.time], np.float32)
+        self.stops = weather_stops(SKIES[self.time], self.pic.weather, LIGHT[self.time])
+        # Overcast weather dims lit surfaces outside; a room is lit by its own lights and windows.
+        self.light = np.array(LIGHT[self.time], np.float32) * (1.0 if self.pic.interior else OVERCAST[self.pic.weather][2])
         self.side = 1 if self.rng.random() < 0.5 else -1  # which side the sun / feature sits on
         self.mars = self.setting == "space" and mentions(scene, *MARS_WORDS)
-        self.lighthouse = self.setting == "sea" and mentions(scene, "lighthouse")
+        self.lighthouse = self.pic.lighthouse
         self.foot_y = h * (1 - SUBTITLE_ZONE) - 0.01 * h
         self.sun_pos: tuple[float, float] | None = None  # set by celestial(); the sea reflects them
         self.moon_pos: tuple[float, float] | None = None
+        # Weather and layout draw from generators of their own, so neither moves the other.
+        self.wrng = np.random.default_rng(stable_int("vidgen-weather", seed, scene.number))
+        self.layout_seed = stable_int("vidgen-layout", seed, scene.number, self.setting)
+        self.lrng = np.random.default_rng(self.layout_seed)
+        self.room = room_geometry(self.pic.place or "room", w, h, self.side) if self.pic.interior else {}
+        self.layout = self.make_layout()
 
     def sky_color(self, t: float) -> np.ndarray:
-        stops = SKIES[self.time]
+        stops = self.stops
         for (p0, c0), (p1, c1) in zip(stops, stops[1:]):
             if t <= p1:
                 f = (t - p0) / max(p1 - p0, 1e-6)
@@ -127,22 +152,28 @@ class _Painter(SettingsMixin, Canvas):
             self.space_sky()
         else:
             self.sky()
-            self.celestial()
+            if self.pic.weather not in ("rain", "storm", "snow", "fog"):  # the sun and moon are hidden
+                self.celestial()
             self.clouds()
         getattr(self, f"paint_{self.setting}")()
-        if self.mood in ("mysterious", "sad") and self.setting != "room":
+        self.ground_cover()
+        if self.mood in ("mysterious", "sad") and self.setting != "room" and self.pic.weather != "fog":
             self.mist()
+        self.lights()
+        self.props()
+        self.fog_veil()
         self.figures()
+        self.particles()
 
     def sky(self, horizon: float | None = None) -> None:
         hy = self.horizon if horizon is None else horizon
         t = np.clip((np.arange(self.h, dtype=np.float32) + 0.5) / hy, 0, 1)
-        stops = SKIES[self.time]
+        stops = self.stops
         pos = np.array([p for p, _ in stops], np.float32)
         cols = np.array([c for _, c in stops], np.float32)
         col = np.stack([np.interp(t, pos, cols[:, k]) for k in range(3)], axis=1)
         self.img[:] = col[:, None, :]
-        if self.time == "night":
+        if self.time == "night" and not self.pic.overcast:
             self.stars(hy)
 
     def stars(self, bottom: float, density: float = 1.0) -> None:
@@ -193,15 +224,17 @@ class _Painter(SettingsMixin, Canvas):
     def clouds(self) -> None:
         import cv2
 
-        if self.time == "night" and self.rng.random() < 0.5:
+        spec = CLOUDS.get(self.pic.weather)
+        if spec is None and self.time == "night" and self.rng.random() < 0.5:
             return
+        lo, hi, alpha, day_col = spec or (3, 7, 0.6, None)
         sw, sh = max(8, self.w // 8), max(8, self.h // 8)
         m = np.zeros((sh, sw), np.uint8)
-        for _ in range(int(self.rng.integers(3, 7))):
+        for _ in range(int(self.rng.integers(lo, hi))):
             cx = self.rng.uniform(0, sw)
             cy = self.rng.uniform(0.08, 0.45) * self.horizon / 8
             for _ in range(int(self.rng.integers(3, 7))):
-                ax = self.rng.uniform(0.04, 0.1) * sw
+                ax = self.rng.uniform(0.04, 0.1) * sw * (1.6 if spec else 1.0)
                 ay = ax * self.rng.uniform(0.25, 0.45)
                 centre = (int(cx + self.rng.uniform(-1, 1) * sw * 0.08), int(cy + self.rng.uniform(-0.5, 0.5) * ay))
                 cv2.ellipse(m, centre, (max(1, int(ax)), max(1, int(ay))), 0, 0, 360, 255, -1, cv2.LINE_AA)
@@ -209,7 +242,9 @@ class _Painter(SettingsMixin, Canvas):
         m = cv2.resize(m, (self.w, self.h), interpolation=cv2.INTER_CUBIC).clip(0, 1)
         col = {"day": (250, 250, 252), "dawn": (255, 196, 196), "dusk": (236, 140, 140),
                "night": (60, 70, 100)}[self.time]
-        self.blend(m * 0.6, col)
+        if day_col is not None:
+            col = np.array(day_col, np.float32) * np.array(LIGHT[self.time], np.float32) * 1.1
+        self.blend(m * alpha, col)
 
     def space_sky(self) -> None:
         import cv2
@@ -237,46 +272,6 @@ class _Painter(SettingsMixin, Canvas):
         ys = np.arange(self.h, dtype=np.float32) + 0.5
         band = np.exp(-((ys - hy) / (self.h * 0.06)) ** 2) * 0.45
         self.blend(np.repeat(band[:, None], self.w, axis=1), self.sky_color(0.9) * 0.9 + 20)
-
-    def figures(self) -> None:
-        n = min(3, len(self.scene.characters))
-        if n == 0:
-            return
-        h, w = self.h, self.w
-        fh = 0.17 * min(h, 1.3 * w)
-        centre = 0.5 + self.side * -0.12 * self.rng.uniform(0.3, 1.0)
-        gap = fh * 0.42
-        polys, circles = [], []
-        for i in range(n):
-            x = centre * w + (i - (n - 1) / 2) * gap + self.rng.uniform(-0.08, 0.08) * gap
-            y = self.foot_y + self.rng.uniform(-0.01, 0.01) * h
-            H = fh * self.rng.uniform(0.88, 1.04)
-            sh, hip = H * 0.13, H * 0.5
-            head_r = H * 0.075
-            neck = y - H + head_r * 2.1
-            body = [(x - sh, neck + H * 0.03), (x + sh, neck + H * 0.03), (x + sh * 0.75, y - hip),
-                    (x - sh * 0.75, y - hip)]
-            legs = [(x - sh * 0.75, y - hip), (x - sh * 0.05, y - hip), (x - sh * 0.12, y), (x - sh * 0.7, y)], \
-                   [(x + sh * 0.05, y - hip), (x + sh * 0.75, y - hip), (x + sh * 0.7, y), (x + sh * 0.12, y)]
-            arms = [(x - sh, neck + H * 0.04), (x - sh * 0.78, neck + H * 0.05), (x - sh * 1.05, y - hip * 0.95),
-                    (x - sh * 1.3, y - hip * 0.95)], \
-                   [(x + sh * 0.78, neck + H * 0.05), (x + sh, neck + H * 0.04), (x + sh * 1.3, y - hip * 0.95),
-                    (x + sh * 1.05, y - hip * 0.95)]
-            polys += [body, *legs, *arms]
-            circles += [(x, y - H + head_r, head_r), (x, neck + H * 0.035, sh)]
-        m = self.poly_mask(polys, circles)
-        # Dark silhouettes, tinted by the light so they sit in the scene; a soft ground shadow.
-        self.blend(self.ground_shadow(n, centre, gap, fh), (0, 0, 0))
-        col = np.array((28, 26, 30), np.float32) * (0.6 + 0.4 * self.light)
-        self.blend(m, col)
-
-    def ground_shadow(self, n: int, centre: float, gap: float, fh: float) -> np.ndarray:
-        ys = np.arange(self.h, dtype=np.float32) + 0.5
-        xs = np.arange(self.w, dtype=np.float32) + 0.5
-        gy = np.exp(-((ys - self.foot_y) / (fh * 0.03)) ** 2)
-        span = (n - 1) * gap / 2 + fh * 0.2
-        gx = smoothstep((span - np.abs(xs - centre * self.w)) / (fh * 0.15))
-        return gy[:, None] * gx[None, :] * 0.35
 
     # -- finishing --
 
@@ -358,6 +353,8 @@ def check_scene(scene: Scene) -> None:
     """The scene fields the painter reads must be known values."""
     if scene.mood and scene.mood not in MOODS:
         raise VidgenError(f"Scene {scene.number}: unknown mood {scene.mood!r}: use one of {', '.join(MOODS)}.")
+    if scene.weather and scene.weather not in WEATHERS:
+        raise VidgenError(f"Scene {scene.number}: unknown weather {scene.weather!r}: use one of {', '.join(WEATHERS)}.")
     if scene.time_of_day and scene.time_of_day not in TIMES_OF_DAY:
         raise VidgenError(f"Scene {scene.number}: unknown time of day {scene.time_of_day!r}: "
                           f"use one of {', '.join(TIMES_OF_DAY)}.")
