@@ -19,6 +19,7 @@ from ..services.voice import voice_for
 from ..store import Store
 
 # Bump a step's version when its code changes what it produces: old cache entries then miss.
+PAINTER_VERSION = 2
 STEP_VERSIONS = {"parse": 1, "image": 2, "voice": 2, "animation": 1, "music": 1, "assembly": 1}
 
 
@@ -39,8 +40,10 @@ def image_key(project: Project, scene: Scene) -> str:
     if scene.image:
         return step_key("image", backend="user", asset=scene.image, size=s.size)
     label = {} if s.scene_label else {"label": False}  # keys of labelled frames stay what they were
+    # The painter's own version (issue 13 draws plans, rooms, weather): its frames are made again, while
+    # the step's version, shared with the AI images, stays (their cache is costly to remake)
     return step_key("image", backend="painter", size=s.size, seed=s.seed, total=len(project.scenes),
-                    scene=_visual_fields(scene), **label)
+                    scene=_visual_fields(scene), painter=PAINTER_VERSION, **label)
 
 
 def _visual_fields(scene: Scene) -> dict[str, Any]:
