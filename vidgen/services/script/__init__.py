@@ -11,7 +11,8 @@ share and `preamble` the title and cast list above it, `unscripted` what is set 
 preambles, tables, takeaways, review notes), `labels` the `Key:` labels, `vocabulary` the word
 tables (time, weather, shot, sound), `delivery` the parenthetical vocabulary, `names` the
 characters found in the action, `directions` camera/slugline helpers, `mood` the classifier,
-`detect` the form test, `finish` the last step, `common` the records.
+`detect` the form test, `plan` the picture plan read from the words (`plan_words` its tables), `finish`
+the last step, `common` the records.
 """
 
 from __future__ import annotations

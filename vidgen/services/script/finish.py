@@ -12,6 +12,7 @@ from .directions import _camera_moves, _strip_md, _words_time
 from .fountain import ESCAPED
 from .mood import classify_mood
 from .names import age_of, clothing_of
+from .plan import figures_of, settle
 from .vocabulary import words_shot, words_weather
 
 # Escaped Fountain marks: in speech a star that the voice cannot take for emphasis, in pictures plain.
@@ -62,6 +63,12 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
             cue = " ".join(_strip_md(cue).split()).strip(" .")
             if cue and cue not in sounds:
                 sounds.append(cue)
+        # The picture's plan, and the fields still empty, from the heading, the action, then the speech.
+        # A heading made of the text's first words ("Old Henrik kneads the…") says nothing more.
+        plan_heading = "" if r.heading.endswith("…") else _strip_md(r.heading)
+        settled = settle(_clean_visual(r.visual + r.narrated_visual), heading=plan_heading, spoken=spoken,
+                         characters=speakers, speakers=speakers, interior=r.interior, time_of_day=time,
+                         weather=words_weather(" ".join([r.heading, visual] + r.narrated_visual + sounds)))
         scenes.append(
             Scene(
                 number=number,
@@ -73,11 +80,12 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
                 duration=estimate_duration(len(_WORD.findall(spoken)), transition_seconds),
                 camera=_camera_moves(" ".join(r.camera_text), other),
                 location=" ".join(r.location.split()),
-                interior=r.interior,
-                time_of_day=time,
-                weather=words_weather(" ".join([r.heading, visual] + r.narrated_visual + sounds)),
+                interior=settled.interior,
+                time_of_day=settled.time_of_day,
+                weather=settled.weather,
                 shot=words_shot(" ".join(r.camera_text), r.heading, " ".join(r.visual)),
                 sounds=sounds,
+                plan=settled.plan,
                 characters=speakers,
                 transition=r.transition,
             )
@@ -98,15 +106,22 @@ def _mentions(name: str) -> re.Pattern[str]:
 
 def _add_present(scenes: list[Scene], raws: list[_Raw], names: list[str]) -> None:
     """Non-speaking characters join the scenes whose action or narration names them (after the speakers,
-    so the order of the cast stays the order in which people speak)."""
+    so the order of the cast stays the order in which people speak), and their pictures' figures."""
+    joined: set[int] = set()
     for name in names:
         pattern = _mentions(name)
-        for sc, r in zip(scenes, raws):
+        for n, (sc, r) in enumerate(zip(scenes, raws)):
             if name in sc.characters:
                 continue
             seen = " ".join([r.heading] + r.visual + r.narrated_visual)
             if pattern.search(seen[:200_000]):
                 sc.characters.append(name)
+                joined.add(n)
+    for n in sorted(joined):
+        sc, r = scenes[n], raws[n]
+        speakers = [ln.speaker for ln in sc.lines if ln.speaker]
+        sc.plan.figures = figures_of(" ".join([_strip_md(r.heading)] + r.visual + r.narrated_visual),
+                                     sc.characters, speakers)
 
 
 def _characters(scenes: list[Scene], descriptions: dict[str, str]) -> list[Character]:

@@ -19,11 +19,12 @@ from .common import _WORD
 TIME_WORDS: dict[str, tuple[str, ...]] = {
     "night": (
         "night", "nights", "midnight", "moon", "moonlight", "moonlit", "nighttime", "starlight",
-        "noche", "medianoche", "nocturno", "nuit", "minuit", "nacht", "mitternacht", "notte", "mezzanotte",
+        "noche", "medianoche", "nocturno", "nuit", "minuit", "nacht", "nachts", "mitternacht", "notte", "mezzanotte",
         "noite", "meia-noite",
     ),
     "dawn": (
-        "dawn", "sunrise", "daybreak", "amanecer", "alba", "madrugada", "aube", "morgendämmerung", "sonnenaufgang",
+        "dawn", "sunrise", "daybreak", "amanecer", "alba", "madrugada", "aube", "morgendämmerung", "morgengrauen",
+        "sonnenaufgang",
         "amanhecer", "alvorada", "alvorecer",
     ),
     "dusk": (
@@ -132,14 +133,15 @@ def transition_word(s: str) -> str:
 WEATHER_WORDS: dict[str, tuple[str, ...]] = {
     "storm": (
         "storm", "storms", "stormy", "thunderstorm", "thunder", "lightning", "tempest", "hurricane", "typhoon",
-        "tormenta", "tempestad", "trueno", "truenos", "relámpago", "huracán", "orage", "orageux", "tempête",
+        "tormenta", "tormentas", "tempestad", "tormentoso", "tempestuoso", "trueno", "truenos", "relámpago", "huracán", "orage", "orageux", "tempête",
         "tonnerre", "ouragan", "gewitter", "unwetter", "sturm", "donner", "temporale", "tempesta", "tuono",
         "fulmine", "uragano", "tempestade", "trovoada", "trovão", "relâmpago", "furacão",
     ),
     "snow": (
         "snow", "snows", "snowing", "snowy", "snowfall", "snowflakes", "blizzard", "nieve", "nieva", "nevada",
-        "ventisca", "neige", "neiger", "enneigé", "schnee", "schneit", "schneesturm", "verschneit", "neve", "nevica",
-        "nevicata", "nevando", "nevasca",
+        "ventisca", "neige", "neiger", "enneigé", "enneigée", "enneigées", "enneigés", "schnee", "schneit", "schneesturm",
+        "verschneit", "verschneite", "verschneiten", "verschneiter", "neve", "nevica", "nevicata", "nevando", "nevasca",
+        "innevato", "innevata", "innevati", "innevate", "nevado", "nevados", "nevadas", "nevoso", "nevosa",
     ),
     "rain": (
         "rain", "rains", "raining", "rainy", "drizzle", "downpour", "raindrops", "lluvia", "llueve", "llovizna",
@@ -231,6 +233,9 @@ def _fold(s: str) -> str:
     return unicodedata.normalize("NFC", s.casefold())
 
 
+_ELISION = re.compile(r"^[^\W\d_]{1,5}['’]")
+
+
 @functools.lru_cache(maxsize=1)
 def _time_index() -> dict[str, str]:
     return {_fold(w): t for t, words in TIME_WORDS.items() for w in words}
@@ -241,7 +246,7 @@ def words_time(text: str) -> str:
     index = _time_index()
     counts: dict[str, list[int]] = {}
     for pos, w in enumerate(_WORD.findall(_fold(text))):
-        t = index.get(w)
+        t = index.get(w) or index.get(_ELISION.sub("", w))  # "l'aube", "all'alba"
         if t:
             counts.setdefault(t, [0, pos])[0] += 1
     if not counts:
@@ -253,7 +258,8 @@ def words_time(text: str) -> str:
 def _phrase_pattern(table: str) -> re.Pattern[str]:
     words = WEATHER_WORDS if table == "weather" else SHOT_WORDS
     phrases = sorted({_fold(p) for group in words.values() for p in group}, key=len, reverse=True)
-    return re.compile(r"(?<![\w'])(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w'])")
+    # An elided article may precede ("l'orage"); nothing may follow ("storm's" is not "storm").
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?![\w'])")
 
 
 @functools.lru_cache(maxsize=None)
