@@ -4,6 +4,8 @@ Voice ids (`RenderSettings.voice`, `Voice.model`):
 
     "piper:en_US-joe-medium"    the built-in Piper voice (shipped on PyPI; registry id `piper-joe`)
     "piper:/path/voice.onnx"    another Piper voice (its .onnx.json config beside it)
+    "espeak-ng"                 eSpeak NG, built in, ~100 languages (espeak.py); chosen by itself for
+                                a line whose language its speaker's voice does not speak (choice.py)
     "none"                      no speech (project voice only)
     a registry voice id         `mms-tts-eng`/`-fra`/`-spa` or a VITS repo the user added
                                 (transformers, vits.py), `xtts-v2` (voice cloning, optional
