@@ -1,6 +1,7 @@
 """Real-time factor (compute seconds per second of audio made) of the voice and music backends.
 
-    python bench/audio.py            # CPU: Piper (plain, pitch-shifted, with a cast), the composer,
+    python bench/audio.py            # CPU: Piper (plain, pitch-shifted, with a cast), eSpeak NG
+                                     # (English and Spanish, as a ratio to Piper's RTF), the composer,
                                      # tiny random-weight VITS and MusicGen through the model cache
     python bench/audio.py --gpu      # CUDA: MusicGen small at full size (random weights, fp16, built
                                      # from its published config: no hub): ms per decode step and RTF
@@ -21,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TEXT = ("The lighthouse keeper climbed the stairs one last time. Below him the sea was grey and slow. "
         "He lit the lamp, and far away a ship turned toward the light.")
+TEXT_ES = ("El farero subió la escalera por última vez. Abajo, el mar era gris y lento. "
+           "Encendió la lámpara, y a lo lejos un barco giró hacia la luz.")
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
@@ -46,6 +49,12 @@ def cpu(tmp: Path) -> None:
     synthesize_lines(lines, tmp / "warm.wav")  # load the voice once, outside the timings
     plain_t, plain = timed(lambda: synthesize_lines(lines, tmp / "plain.wav"))
     row("Piper en_US-joe-medium", plain_t, plain.duration)
+    espeak_voice = {None: Voice(model="espeak-ng")}
+    synthesize_lines(lines, tmp / "warm-espeak.wav", cast=espeak_voice, language="en")
+    for lang, text in (("en", TEXT), ("es", TEXT_ES)):
+        es_t, es = timed(lambda: synthesize_lines([Line(text)], tmp / "espeak.wav", cast=espeak_voice, language=lang))
+        row(f"eSpeak NG ({lang})", es_t, es.duration,
+            f"x{(es_t / es.duration) / (plain_t / plain.duration):.3f} of plain Piper's RTF")
     voices = {None: Voice(model="piper:en_US-joe-medium", pitch=3.0)}
     shift_t, shifted = timed(lambda: synthesize_lines(lines, tmp / "shift.wav", cast=voices))
     row("Piper + pitch shift (+3 semitones)", shift_t, shifted.duration,

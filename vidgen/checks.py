@@ -21,13 +21,14 @@ from . import resolve
 from .domain import MAX_FILM_MINUTES, MAX_SCENE_MINUTES, WORDS_PER_SECOND, Character, Project, RenderSettings, Scene
 from .errors import VidgenError
 from .models import hub
-from .models.registry import ModelSpec, Registry, registry_for
+from .models.registry import ModelSpec, registry_for
 from .render_settings import MAX_PROMPT
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
+from .services.voice.choice import notes as choice_notes
 from .services.voice.engines import is_file_voice
-from .services.voice.language import check_language, guess_language, voice_for_language
+from .services.voice.language import check_language, guess_language
 from .services.voice.prosody import strip_markup
 from .store import Store
 
@@ -153,44 +154,27 @@ def check_length(scenes: list[Scene]) -> None:
 
 
 def check_project_voices(store: Store, project: Project, warn: Warn | None = None) -> None:
-    """Every voice of the film is usable; a script in a language the project's voice does not speak is
-    reported (the render goes on: the words are still spoken)."""
+    """Every voice of the film is usable; a line in a language its speaker's voice does not speak is
+    reported: who speaks it instead, or that the user's chosen voice is kept (services/voice/choice.py).
+    The render goes on either way. Notes go to `warn` (logged when there is none)."""
     registry, s = registry_for(store), project.settings
     check_voices(s, project.characters, registry=registry, samples=store.asset_path)
-    if s.voice == NO_VOICE or s.language:
+    if s.voice == NO_VOICE:
         return
-    # A detected language only steers (a note, a voice to suggest): it never stops a render.
-    language = resolve.project_language(project)
-    notes = [guess_language(_spoken_text(project)).note]
-    spoken = _voice_languages(registry, s.voice)
-    if spoken and language not in spoken:
-        try:
-            hint = voice_for_language(language, registry)
-            tip = f": try --voice {hint} (`models download {hint}`)." if hint != s.voice else "."
-        except VidgenError as e:  # no voice in the registry speaks it: say how to add one
-            tip = f"; {str(e)[:1].lower()}{str(e)[1:]}"
-        notes.append(f"The script reads as '{language}' but the voice {s.voice} speaks {', '.join(spoken)}{tip}")
-    for note in filter(None, notes):
-        log.warning(note)
+    # A detected language only steers (a note, a voice chosen): it never stops a render.
+    found = [] if s.language else [guess_language(_spoken_text(project)).note]
+    plans = [sp for scene in project.scenes for sp in resolve.scene_speech(store, project, scene)]
+    for note in filter(None, [*found, *choice_notes(plans)]):
         if warn is not None:
+            log.info(note)
             warn(note)
+        else:
+            log.warning(note)
 
 
 def _spoken_text(project: Project) -> str:
     """The words the language is detected from, as resolve.project_language reads them."""
     return strip_markup(" ".join(ln.text for sc in project.scenes for ln in sc.lines))
-
-
-def _voice_languages(registry: Registry, voice: str) -> tuple[str, ...]:
-    """The languages a voice speaks; () when unknown (a Piper model file of the user's)."""
-    if voice == resolve.BUILTIN_VOICE:
-        return ("en",)
-    if voice.startswith("piper:"):
-        return ()
-    try:
-        return tuple(registry.get(voice).languages)
-    except VidgenError:
-        return ()
 
 
 def check_image_models(store: Store, project: Project, scenes: list[Scene]) -> None:

@@ -13,12 +13,15 @@ class Settings:
     max_script_bytes: int = 256 * 1024  # ~40k words, hours of video
     max_scenes: int = 500
     ffmpeg: str = ""  # path to an ffmpeg binary; "" uses the one imageio-ffmpeg ships
+    voices_dir: Path | None = None  # VIDGEN_VOICES_DIR: a folder of the user's Piper voices
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None) -> "Settings":
         env = os.environ
         root = data_dir or env.get("VIDGEN_DATA") or "data"
         s = cls(data_dir=Path(root).expanduser().resolve(), ffmpeg=env.get("VIDGEN_FFMPEG", ""))
+        if env.get("VIDGEN_VOICES_DIR"):
+            s = replace(s, voices_dir=Path(env["VIDGEN_VOICES_DIR"]).expanduser())
         if "VIDGEN_MAX_SCRIPT_KB" in env:
             s = replace(s, max_script_bytes=int(env["VIDGEN_MAX_SCRIPT_KB"]) * 1024)
         return s
@@ -38,3 +41,9 @@ class Settings:
     @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
+
+    @property
+    def voice_folders(self) -> tuple[Path, ...]:
+        """Where the user's Piper voices (.onnx + .onnx.json) are looked for: VIDGEN_VOICES_DIR, then
+        the data folder's voices/."""
+        return tuple(p for p in (self.voices_dir, self.data_dir / "voices") if p is not None)

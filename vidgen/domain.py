@@ -203,6 +203,7 @@ class ProgressEvent:
     overall: float  # over the whole job, 0..1
     message: str = ""
     scene: int | None = None
+    note: bool = False  # a note to show on its own line (JobContext.note), not a progress message
 
 
 @dataclass

@@ -15,6 +15,9 @@ from .domain import WORDS_PER_SECOND, Character, Line, Project, Scene, Voice
 from .errors import VidgenError
 from .models.registry import ModelSpec, Registry, registry_for
 from .services.voice import BUILTIN_VOICE, cast
+from .services.voice.catalog import find_piper_voices
+from .services.voice.choice import Spoken, chosen_speakers, plan_lines
+from .services.voice.ids import PIPER_RECORD
 from .services.voice.language import detect_language
 from .services.voice.prosody import strip_markup
 from .store import Store
@@ -110,7 +113,7 @@ def default_voice(store: Store) -> str:
     """The voice a new project speaks with: the registry's active voice model (the built-in Piper
     voice unless another was activated)."""
     spec = registry_for(store).active("voice")
-    return BUILTIN_VOICE if spec.builtin else spec.id
+    return BUILTIN_VOICE if spec.id == PIPER_RECORD else spec.id  # eSpeak NG is built in too
 
 
 # --- characters ------------------------------------------------------------------------------
@@ -155,6 +158,15 @@ def silent_speech_seconds(lines: list[Line]) -> float:
 def scene_cast(store: Store, project: Project) -> tuple[dict[str | None, Voice], str]:
     """The cast (every speaker's voice) and the language the film is spoken in."""
     return cast(project.settings, project.characters, registry=registry_for(store)), project_language(project)
+
+
+def scene_speech(store: Store, project: Project, scene: Scene) -> list[Spoken]:
+    """Each spoken line's voice and language (services/voice/choice.py): the cast's, or a voice of
+    the line's language at hand (the user's Piper voices in Settings.voice_folders, eSpeak NG)."""
+    voices, language = scene_cast(store, project)
+    chosen = chosen_speakers(project.settings, project.characters, default_voice(store))
+    return plan_lines(spoken_lines(scene), voices, chosen, language, registry_for(store),
+                      find_piper_voices(store.settings.voice_folders))
 
 
 def project_language(project: Project) -> str:

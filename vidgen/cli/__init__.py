@@ -1,4 +1,4 @@
-"""Command line: `python -m vidgen render|parse|write|resume|jobs|projects|cancel|models|serve ...`."""
+"""Command line: `python -m vidgen render|parse|write|resume|jobs|projects|cancel|models|voices|serve ...`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from .. import __version__
 from ..errors import Cancelled, VidgenError
-from . import models, render, scripts
+from . import models, render, scripts, voices
 from .progress import Parser
 from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=render.cmd_cancel)
 
     models.add_parser(sub, common)
+    voices.add_parser(sub, common)
 
     sv = add_arguments(sub.add_parser("serve", help="open the web studio (Gradio)"))
     sv.set_defaults(func=render.cmd_serve)

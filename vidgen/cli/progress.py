@@ -29,9 +29,13 @@ class StageBars:
         self.bar: Any = None
 
     def __call__(self, ev: ProgressEvent) -> None:
+        from tqdm import tqdm
+
+        if ev.note:  # its own line above the bars, quiet or not
+            tqdm.write(f"note: {ev.message}", file=sys.stderr)
+            return
         if not self.enabled:
             return
-        from tqdm import tqdm
 
         if ev.stage != self.stage:
             self.close()

@@ -153,7 +153,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         print_notes(project.notes)
         _apply_characters(studio.store, project, args.character_image or [], args.character_seed or [],
                           args.character_voice or [])
-        check_render(studio.store, project)
+        check_render(studio.store, project, warn=lambda note: None)  # the job says its notes, once (StageBars)
         # The job is saved just before its project: a kill at any point leaves no project without a job.
         job.append(studio.jobs.reserve(project.id, "render", "Queued"))
 

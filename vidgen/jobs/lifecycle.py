@@ -84,6 +84,16 @@ class JobContext:
             self.job = self.store.update_job(self.job.id, stage=self._stage, progress=round(overall, 4),
                                              message=message)
 
+    def note(self, message: str) -> None:
+        """Something worth saying that does not stop the job (a voice chosen for the script's
+        language): an event of its own (`note=True`, shown on its own line, not as a bar's text),
+        and the job's message in the store (the studio shows it)."""
+        overall = min(1.0, self._stage_base)
+        if self._on_event is not None:
+            self._on_event(ProgressEvent(self._stage, 0.0, overall, message, None, note=True))
+        self._last_persist = time.monotonic()
+        self.job = self.store.update_job(self.job.id, stage=self._stage, message=message)
+
     def sub_progress(self, start: float, end: float, message: str = "", scene: int | None = None) -> Callable[[float], None]:
         """A progress callback for one piece of the current stage (fraction start..end of it)."""
         return lambda f: self.progress(start + (end - start) * f, message, scene)

@@ -26,6 +26,7 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("adapter", "ip-adapter"): "vidgen.services.images.diffusion",
     ("animation", "camera"): "vidgen.services.animation.camera",
     ("voice", "piper"): "vidgen.services.voice.piper",
+    ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",
     ("voice", "coqui-xtts"): "vidgen.services.voice.xtts",
     ("music", "composer"): "vidgen.services.music.composer",

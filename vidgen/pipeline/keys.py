@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene, ScenePlan
 from ..render_settings import RenderSettings
-from ..resolve import music_model, scene_cast, spoken_lines
+from ..resolve import music_model, scene_cast, scene_speech, spoken_lines
 from ..services.voice import voice_for
 from ..store import Store
 
@@ -69,9 +69,15 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
     lines = spoken_lines(scene)
     voices, language = scene_cast(store, project)
     speakers = sorted({ln.speaker or "" for ln in lines})
+    # A line spoken by another voice or in its own language (choice.py) adds what it is spoken by;
+    # a scene spoken as cast keeps the key it had.
+    spoken = scene_speech(store, project, scene)
+    as_cast = all(sp.voice == voice_for(voices, ln.speaker) and sp.language == language for sp, ln in zip(spoken, lines))
+    own = {} if as_cast else \
+        {"spoken": [[asdict(sp.voice), sp.language] for sp in spoken]}
     return step_key("voice", voice=project.settings.voice, lines=[_line_fields(line) for line in lines],
                     voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
-                    mood=scene.mood, language=language, seed=project.settings.seed)
+                    mood=scene.mood, language=language, seed=project.settings.seed, **own)
 
 
 def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera") -> str:

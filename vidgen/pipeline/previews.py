@@ -33,7 +33,7 @@ class _OneSceneWork:
         if index is None:
             raise VidgenError(f"No scene {self.number} in project '{project.id}': it has {len(project.scenes)} scenes.")
         check_render(self.store, project, [project.scenes[index]], voices=self.voices, music=False,
-                     warn=lambda note: ctx.progress(0.5, note))
+                     warn=ctx.note)
         return project, index
 
 

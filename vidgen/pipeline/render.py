@@ -66,7 +66,7 @@ class RenderWork:
             project.scenes, project.characters, project.form = parsed.scenes, parsed.characters, parsed.form
             project.notes = parsed.notes
             self.store.save_project(project)
-        check_render(self.store, project, warn=lambda note: ctx.progress(0.5, note))
+        check_render(self.store, project, warn=ctx.note)
         ctx.progress(1.0, f"{len(project.scenes)} scenes")
         return project
 

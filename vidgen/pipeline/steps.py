@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator
 from ..domain import Project, Scene
 from ..jobs import JobContext
 from ..models.registry import registry_for
-from ..resolve import image_model, ip_adapter_for, music_model, scene_cast, silent_speech_seconds, spoken_lines
+from ..resolve import (image_model, ip_adapter_for, music_model, scene_cast, scene_speech, silent_speech_seconds,
+                       spoken_lines)
 from ..services.animation import ClipJob, make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.music import score_film
@@ -108,14 +109,22 @@ class Steps:
             return {"speech": "", "seconds": seconds, "cues": [asdict(c) for c in estimated_cues(lines, seconds)],
                     "cached": None}
         voices, language = scene_cast(self.store, project)
+        plan = scene_speech(self.store, project, scene)
         path = self.work_dir / f"voice-{scene.number}.wav"
 
         def produce():
             r = synthesize_lines(lines, path, cast=voices, mood=scene.mood, language=language, seed=s.seed,
                                  cancel=self.ctx.check_cancel, registry=registry_for(self.store),
-                                 samples=self.store.asset_path)
-            return {"speech": (r.wav, "audio")}, {"seconds": r.duration, "cues": [asdict(c) for c in r.cues],
-                                                  "timing": r.timing}
+                                 samples=self.store.asset_path, spoken=[(sp.voice, sp.language) for sp in plan])
+            used: dict[tuple[str, str], list[str]] = {}  # (voice, language) -> its speakers
+            for sp in plan:
+                names = used.setdefault((sp.voice.model, sp.language), [])
+                if (sp.speaker or "") not in names:
+                    names.append(sp.speaker or "")
+            return {"speech": (r.wav, "audio")}, {
+                "seconds": r.duration, "cues": [asdict(c) for c in r.cues], "timing": r.timing,
+                "voice": plan[0].voice.model, "language": plan[0].language,  # the scene's first line's
+                "voices": [{"voice": v, "language": lang, "speakers": names} for (v, lang), names in used.items()]}
 
         hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce)
         return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}

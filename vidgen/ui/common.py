@@ -37,6 +37,8 @@ def progress_reporter(progress: Any) -> Callable[[ProgressEvent], None]:
     """A job's progress events -> a gr.Progress bar showing stage and scene."""
 
     def on_event(ev: ProgressEvent) -> None:
+        if ev.note:  # a note (a voice chosen for the script's language) stays on screen as a toast
+            gr.Info(ev.message, duration=None)
         where = f" · scene {ev.scene}" if ev.scene else ""
         text = f"{ev.stage}{where}" + (f": {ev.message}" if ev.message else "")
         progress(ev.overall, desc=text)

@@ -4,6 +4,8 @@ Voice ids (`RenderSettings.voice`, `Voice.model`):
 
     "piper:en_US-joe-medium"    the built-in Piper voice (shipped on PyPI; registry id `piper-joe`)
     "piper:/path/voice.onnx"    another Piper voice (its .onnx.json config beside it)
+    "espeak-ng"                 eSpeak NG, built in, ~100 languages (espeak.py); chosen by itself for
+                                a line whose language its speaker's voice does not speak (choice.py)
     "none"                      no speech (project voice only)
     a registry voice id         `mms-tts-eng`/`-fra`/`-spa` or a VITS repo the user added
                                 (transformers, vits.py), `xtts-v2` (voice cloning, optional
@@ -226,10 +228,8 @@ def check_voices(settings: RenderSettings, characters: list[Character], *, regis
                 raise VidgenError(f"{who}: only an XTTS voice (xtts-v2) clones a sample; {v.model!r} does not.")
         elif v.sample and samples is not None:
             check_voice_sample(samples(v.sample))
-        if settings.language and model.languages and settings.language not in model.languages:
-            raise VidgenError(f"{who}: voice {v.model!r} speaks {', '.join(model.languages)}, not "
-                              f"{settings.language!r}; pick a voice for the script's language "
-                              "(services/language.voice_for_language).")
+        # A voice that does not speak the language is not an error: choice.plan_lines speaks those
+        # lines with a voice of the language, or keeps the user's choice, and says so.
     return voices
 
 
@@ -260,6 +260,7 @@ def synthesize_lines(
     cache: Any = None,
     registry: PackagedRecords | None = None,
     samples: SamplePath | None = None,
+    spoken: list[tuple[Voice, str]] | None = None,
 ) -> VoiceResult:
     """Speak `lines` in order into one mono WAV; return its duration and per-sentence cues.
 
@@ -267,13 +268,16 @@ def synthesize_lines(
     `voice` with default settings. `mood` is the scene's (prosody.MOOD_PROSODY); `language` is
     for XTTS ("" = detected from the lines); `seed` makes VITS and XTTS repeatable (Piper's noise
     cannot be seeded); `length_scale` > 1 slows every voice (kept for older callers); `samples`
-    turns a Voice.sample asset id into a file (default: the sample is a path already).
+    turns a Voice.sample asset id into a file (default: the sample is a path already). `spoken`
+    gives each line its own (voice, language) (choice.plan_lines), overriding the cast.
     """
 
     voices = cast if cast is not None else {None: Voice(model=voice)}
     if None not in voices:
         raise VidgenError("A cast needs the narrator's voice under the key None.")
-    for name, v in voices.items():
+    if spoken is not None and len(spoken) != len(lines):
+        raise VidgenError(f"spoken gives {len(spoken)} lines' voices for {len(lines)} lines.")
+    for name, v in [*voices.items(), *((f"line {i + 1}", sv) for i, (sv, _) in enumerate(spoken or []))]:
         if not v.model:
             raise VidgenError(f"The voice of {name or 'the narrator'} has no model: build the cast with cast().")
         if v.model == NO_VOICE:
@@ -303,7 +307,7 @@ def synthesize_lines(
     with contextlib.ExitStack() as stack:
         engines = Engines(stack, registry_or_default(registry), cache, samples)
         for li, (line, parsed_line) in enumerate(zip(lines, parsed)):
-            v = voice_for(voices, line.speaker)
+            v, own = spoken[li] if spoken is not None else (voice_for(voices, line.speaker), lang)
             # how it is said: the reader's word, else the cue's parenthetical, else one inside the line
             said = prosody.delivery_prosody(line.delivery or line.parenthetical or " ".join(parsed_line.directions))
             speed = v.speed * mp.speed * parsed_line.speed * pace * said.speed
@@ -317,7 +321,13 @@ def synthesize_lines(
                     cancel()
                 engine = engines.get(v.model)
                 rate = sink.rate if sink is not None else engine.sample_rate
-                audio = speak(engine, item, v, speed, seed, spoken_language(engine) if engine.needs_language else lang)
+                if not engine.needs_language:
+                    told_language = own or lang
+                elif own and own != lang:  # a line in another language than the film's
+                    told_language = engine_language("", own, getattr(engine, "languages", None))
+                else:
+                    told_language = spoken_language(engine)
+                audio = speak(engine, item, v, speed, seed, told_language)
                 audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate)) * gain
                 if audio.size == 0:
                     continue

@@ -96,12 +96,19 @@ def speakers(model: VoiceModel) -> int:
     return max(1, int(_piper_config(model.files[1]).get("num_speakers") or 1))
 
 
-def languages(model: VoiceModel) -> tuple[str, ...]:
-    config = _piper_config(model.files[1])
+def config_language(config: dict[str, Any]) -> str:
+    """The ISO 639-1 code a Piper voice config names: `language.family`, else `language.code`
+    ("es_ES"), else `espeak.voice` ("es-419"); "" when it names none."""
     lang = config.get("language")
-    family = lang.get("family", "") if isinstance(lang, dict) else ""
-    family = family or str((config.get("espeak") or {}).get("voice", "")).split("-")[0]
-    return (family,) if family else ()
+    lang = lang if isinstance(lang, dict) else {}
+    code = str(lang.get("family") or str(lang.get("code") or "").split("_")[0]
+               or str((config.get("espeak") or {}).get("voice", "")).split("-")[0]).lower()
+    return code if len(code) == 2 and code.isalpha() else ""
+
+
+def languages(model: VoiceModel) -> tuple[str, ...]:
+    code = config_language(_piper_config(model.files[1]))
+    return (code,) if code else ()
 
 
 @functools.lru_cache(maxsize=2)
@@ -152,4 +159,4 @@ def open_engine(model: VoiceModel, cache: Any = None, samples: SamplePath | None
     yield PiperEngine(model)
 
 
-__all__ = ["BACKEND", "CLONES", "resolve", "speakers", "languages", "open_engine", "PiperEngine"]
+__all__ = ["BACKEND", "CLONES", "config_language", "resolve", "speakers", "languages", "open_engine", "PiperEngine"]
