@@ -381,3 +381,13 @@ def test_headings_in_six_languages_give_place_inside_and_time(heading, interior,
 ])
 def test_time_of_day_from_words_in_six_languages(words, time):
     assert parse_script(f"Scene 1\nVisual: {words}.\nNarrator: Mira.\n").scenes[0].time_of_day == time
+
+
+@pytest.mark.parametrize("word", ["Scene", "Escena", "Scène", "Szene", "Scena", "Cena"])
+def test_scene_headings_in_the_languages_the_voices_speak(word):
+    text = (f"{word} 1: El puerto\nNarrador: Los barcos vuelven al puerto al amanecer.\n\n"
+            f"{word} 2 - La niebla\nLa niebla cubre el agua.\n")
+    parsed = parse_script(text)
+    assert parsed.form == "headings" and [s.heading for s in parsed.scenes] == ["El puerto", "La niebla"]
+    assert [[(ln.speaker, ln.text) for ln in s.lines] for s in parsed.scenes] == [
+        [(None, "Los barcos vuelven al puerto al amanecer.")], [(None, "La niebla cubre el agua.")]]

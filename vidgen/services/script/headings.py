@@ -19,7 +19,9 @@ _NUMBER_WORDS = (
     "sixteen seventeen eighteen nineteen twenty"
 ).split()
 _SCENE_HEAD = re.compile(
-    r"^(?:#{1,6}\s*)?[*_]*\s*scene\s+(\d{1,4}|[ivxlc]{1,8}|" + "|".join(_NUMBER_WORDS) + r")\b[*_]*"
+    # "Scene" in the languages the voices speak: Escena, Scène, Szene, Scena, Cena
+    r"^(?:#{1,6}\s*)?[*_]*\s*(?:sc[eè]ne|escena|szene|scena|cena)\s+(\d{1,4}|[ivxlc]{1,8}|" + "|".join(_NUMBER_WORDS)
+    + r")\b[*_]*"
     r"\s*(?:[:.|\-–—]+\s*(.*))?$",
     re.I,
 )
