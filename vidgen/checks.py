@@ -77,6 +77,8 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
         resolve.model_of_kind(registry, s.image_model, "image")
     if s.music_model:
         resolve.model_of_kind(registry, s.music_model, "music")
+    if s.animation_model:
+        resolve.model_of_kind(registry, s.animation_model, "animation").check_runs()
     resolve.parser_tag(store, s.parser)  # rules, ollama:TAG or an LLM record
     if s.music_source not in ("auto", "none"):
         asset = store.get_asset(s.music)
@@ -111,6 +113,8 @@ def check_scene(store: Store, scene: Scene) -> None:
     """A scene's own choices that name other records (its image model)."""
     if scene.image_model:
         resolve.model_of_kind(registry_for(store), scene.image_model, "image")
+    if scene.animation_model:
+        resolve.model_of_kind(registry_for(store), scene.animation_model, "animation").check_runs()
 
 
 def check_render(store: Store, project: Project, scenes: list[Scene] | None = None, *,

@@ -66,6 +66,21 @@ class Line:
 
 
 @dataclass
+class CameraKey:
+    """One keyframe of a custom camera path: at `t` (0 = the scene's start, 1 = its end) the view is
+    centred at (x, y) in the picture (0..1 each, 0.5 = the centre), zoomed by `zoom` (1 = the whole
+    picture fits, up to 4) and turned by `rotate` degrees; `ease` shapes the move into this key
+    (linear, in, out, in_out)."""
+
+    t: float
+    x: float = 0.5
+    y: float = 0.5
+    zoom: float = 1.0
+    rotate: float = 0.0
+    ease: str = "in_out"
+
+
+@dataclass
 class Figure:
     """A person in the picture: a character (by name) or someone ("")."""
 
@@ -103,6 +118,8 @@ class Scene:
     shot: str = ""  # one of SHOTS or "" (the image model's own framing)
     sounds: list[str] = field(default_factory=list)  # sound cues of the script (SFX, "thunder rolls")
     plan: ScenePlan = field(default_factory=ScenePlan)  # what the picture shows (issue 13)
+    camera_path: list[CameraKey] = field(default_factory=list)  # a custom camera move (empty: `motion`)
+    animation_model: str = ""  # animation model id for this scene, "" = the project's
     characters: list[str] = field(default_factory=list)
     # Storyboard overrides, "" means automatic / project default.
     motion: str = ""

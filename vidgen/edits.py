@@ -7,14 +7,14 @@ import dataclasses
 from typing import Any
 
 from .domain import (FIGURE_ACTIONS, FIGURE_AGES, LIGHTS, MOODS, MOTIONS, PLACES, PROPS, SEASONS, SHOTS, TIMES_OF_DAY,
-                     TRANSITIONS, WEATHERS, Character, Figure, Line, Scene, ScenePlan)
+                     TRANSITIONS, WEATHERS, CameraKey, Character, Figure, Line, Scene, ScenePlan)
 from .errors import VidgenError
 from .render_settings import typed, voice_from
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
-                 "plan")
+                 "plan", "camera_path", "animation_model")
 MAX_TITLE = 200
 MAX_SCENE_SECONDS = 3600.0
 
@@ -121,11 +121,46 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
         weather=choice("weather", WEATHERS, True), shot=choice("shot", SHOTS, True), sounds=str_list("sounds"),
-        plan=plan_from(d.get("plan"), where),
+        plan=plan_from(d.get("plan"), where), camera_path=camera_path_from(d.get("camera_path"), where),
+        animation_model=text("animation_model"),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength,
     )
+
+
+EASES = ("linear", "in", "out", "in_out")
+MAX_KEYS = 32
+
+
+def camera_path_from(keys: Any, where: str) -> list[CameraKey]:
+    """A custom camera path as plain data: keyframes {t, x, y, zoom, rotate, ease}, t rising from 0 to 1."""
+    if keys is None or keys == []:
+        return []
+    if not isinstance(keys, list) or len(keys) > MAX_KEYS:
+        raise VidgenError(f"{where}: camera_path must be a list of at most {MAX_KEYS} keyframes {{t, x, y, zoom, "
+                          "rotate, ease}.")
+    out: list[CameraKey] = []
+    limits = {"t": (0.0, 1.0), "x": (0.0, 1.0), "y": (0.0, 1.0), "zoom": (1.0, 4.0), "rotate": (-45.0, 45.0)}
+    for i, k in enumerate(keys):
+        at = f"{where} camera keyframe {i + 1}"
+        if not isinstance(k, dict) or set(map(str, k)) - {*limits, "ease"} or "t" not in k:
+            raise VidgenError(f"{at} must be {{t, x, y, zoom, rotate, ease}} with t from 0 to 1, not {k!r}.")
+        values = {}
+        for name, (low, high) in limits.items():
+            value = typed(f"{at} {name}", k.get(name, getattr(CameraKey, name, 0.0) if name != "t" else 0.0), float)
+            if not low <= value <= high:
+                raise VidgenError(f"{at}: {name} must be from {low:g} to {high:g}, not {value:g}.")
+            values[name] = value
+        ease = k.get("ease", "in_out")
+        if ease not in EASES:
+            raise VidgenError(f"{at}: ease must be one of {', '.join(EASES)}, not {ease!r}.")
+        if out and values["t"] <= out[-1].t:
+            raise VidgenError(f"{at}: t must rise from keyframe to keyframe ({values['t']:g} after {out[-1].t:g}).")
+        out.append(CameraKey(ease=ease, **values))
+    if len(out) < 2:
+        raise VidgenError(f"{where}: a camera path needs at least two keyframes (a start and an end).")
+    return out
 
 
 def plan_from(d: Any, where: str) -> ScenePlan:

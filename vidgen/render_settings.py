@@ -144,6 +144,15 @@ SETTINGS: tuple[Setting, ...] = (
        choices=TRANSITIONS),
     _s("transition_seconds", "float", 0.5, "length of each transition", "animation", range=(0.0, 2.0),
        metavar="S", label="Transition length (s)"),
+    _s("animation_model", "str", "", "animation model id (`models list --kind animation`; camera = the built-in "
+       "camera move over the still; a scene's own overrides it)", "animation", empty="the active animation model",
+       metavar="ID"),
+    _s("animation_strength", "float", 0.5, "how much an image-to-video model moves the picture (0 still, 1 a lot)",
+       "animation", range=(0.0, 1.0), metavar="S", label="Motion strength (AI video)"),
+    _s("animation_steps", "int", 0, "denoising steps of image-to-video models", "animation", range=(1, 100),
+       empty="the model's own", metavar="N", label="Steps (AI video)"),
+    _s("motion_blur", "bool", False, "blur the camera's moves along their path (slower to render)", "animation",
+       label="Motion blur"),
     # voice
     _s("voice", "str", "piper:en_US-joe-medium", "the project's voice: piper:en_US-joe-medium, none (a silent "
        "film), piper:/path/voice.onnx or a voice model id", "voice", metavar="VOICE"),

@@ -34,6 +34,13 @@ def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
     return spec
 
 
+def animation_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
+    """The animation model of a scene: its own, else the project's, else the registry's active one."""
+    registry = registry_for(store)
+    chosen = scene.animation_model or project.settings.animation_model
+    return model_of_kind(registry, chosen, "animation") if chosen else registry.active("animation")
+
+
 def parser_tag(store: Store, parser: str) -> str | None:
     """The Ollama tag of a project's script reader: None for the rules; `ollama:TAG` for any local
     model; else an LLM record of the registry."""

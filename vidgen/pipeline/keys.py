@@ -80,10 +80,12 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
                     mood=scene.mood, language=language, seed=project.settings.seed, **own)
 
 
-def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera") -> str:
+def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera",
+             **extra: Any) -> str:
+    """The camera clip's key (`extra`: a custom path, motion blur: only when set, so keys stay)."""
     s = project.settings
     return step_key("animation", backend=backend, image=image, motion=motion, duration=duration,
-                    fps=s.fps, size=s.size)
+                    fps=s.fps, size=s.size, **extra)
 
 
 def music_key(store: Store, project: Project, segments: list[tuple[str, float]]) -> str:

@@ -8,13 +8,14 @@ from typing import Any
 
 from ..domain import Project, Scene, SceneMedia
 from ..models.registry import ModelSpec
-from ..resolve import dominant_character, is_ai_image_model, lora_path, scene_characters
-from ..services.animation import choose_motion
+from ..resolve import animation_model, dominant_character, is_ai_image_model, lora_path, scene_characters
+from ..services.animation import ClipJob, choose_motion
 from ..services.assembly import scene_starts
 from ..services.images import diffusion
 from ..store import Store
-from .keys import step_key
+from .keys import clip_key, step_key
 
+CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 SCENE_SEED_STRIDE = 7919  # a prime: scene n of seed s never shares scene m's seed of the same project
 
 
@@ -76,3 +77,27 @@ def music_segments(project: Project, clips: list[dict[str, Any]]) -> list[tuple[
         else:
             segments.append((scene.mood, end - start))
     return [(mood, round(seconds, 3)) for mood, seconds in segments]
+
+
+def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motion: str,
+              duration: float) -> tuple[ModelSpec, ClipJob, str]:
+    """(animation model, ClipJob, step key) of a scene's clip: the camera over the still (its move or
+    the scene's custom path), or an image-to-video model from the picture and the scene's prompt."""
+    s = project.settings
+    spec = animation_model(store, project, scene)
+    job = ClipJob(str(store.asset_path(image_id)), motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF)
+    base = {"image": image_id, "duration": duration, "fps": s.fps, "size": s.size}
+    if spec.backend == "camera":
+        job.path, job.motion_blur = list(scene.camera_path), s.motion_blur
+        extra: dict[str, Any] = {}  # set only when used, so older keys stay what they were
+        if job.path:
+            extra["path"] = [asdict(k) for k in job.path]
+        if job.motion_blur:
+            extra["blur"] = True
+        return spec, job, clip_key(project, image_id, motion, duration, **extra)
+    job.prompt, job.negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
+    job.seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
+    job.strength, job.steps = s.animation_strength, s.animation_steps
+    return spec, job, step_key("animation", backend=spec.backend, model=spec.id, revision=spec.revision,
+                               prompt=job.prompt, negative=job.negative, seed=job.seed, strength=job.strength,
+                               steps=job.steps, **base)

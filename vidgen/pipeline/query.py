@@ -7,8 +7,8 @@ from ..errors import VidgenError
 from ..resolve import image_model, silent_speech_seconds, spoken_lines
 from ..services.voice import NO_VOICE
 from ..store import Store
-from .keys import clip_key, image_key, scene_duration, voice_key
-from .plan import image_plan, scene_motions
+from .keys import image_key, scene_duration, voice_key
+from .plan import clip_plan, image_plan, scene_motions
 
 
 def speech_seconds(store: Store, project: Project, scene: Scene) -> float | None:
@@ -44,7 +44,11 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
         entry["image"] = str(store.asset_path(image_id))
         seconds = speech_seconds(store, project, scene)
         if seconds is not None:
-            clip = store.get_step(clip_key(project, image_id, motion, scene_duration(seconds, project.settings)))
+            try:
+                key = clip_plan(store, project, scene, image_id, motion, scene_duration(seconds, project.settings))[2]
+            except VidgenError:  # e.g. an animation model that was removed
+                key = ""
+            clip = store.get_step(key) if key else None
             if clip is not None:
                 entry["clip"] = str(store.asset_path(clip["outputs"]["clip"]))
         out.append(entry)

@@ -20,17 +20,16 @@ from ..jobs import JobContext
 from ..models.registry import registry_for
 from ..resolve import (image_model, ip_adapter_for, music_model, scene_cast, scene_speech, silent_speech_seconds,
                        spoken_lines)
-from ..services.animation import ClipJob, make_clip
+from ..services.animation import make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
 from ..store import Store
-from .keys import clip_key, image_key, music_key, scene_duration, voice_key
-from .plan import image_plan, music_segments
+from .keys import image_key, music_key, scene_duration, voice_key
+from .plan import clip_plan, image_plan, music_segments
 
 log = logging.getLogger(__name__)
-CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 Produce = Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]
 Progress = Callable[[float], None]
 
@@ -144,18 +143,15 @@ class Steps:
     def clip(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], motion: str,
              progress: Progress | None = None) -> dict[str, Any]:
         """{"clip": asset id, "duration": s, "motion": str, "cached": bool}; `motion` from `scene_motions`."""
-        s = project.settings
-        duration = scene_duration(voice["seconds"], s)
+        duration = scene_duration(voice["seconds"], project.settings)
         path = self.work_dir / f"clip-{scene.number}.mp4"
-
-        spec = registry_for(self.store).active("animation")  # the camera until image-to-video runs
+        spec, job, key = clip_plan(self.store, project, scene, image, motion, duration)
 
         def produce():
-            job = ClipJob(str(self.store.asset_path(image)), motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF)
             clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
-            return {"clip": (clip, "video")}, {}
+            return {"clip": (clip, "video")}, {"model": spec.id}
 
-        hit = self.run("animation", scene.number, clip_key(project, image, motion, duration, spec.backend), produce)
+        hit = self.run("animation", scene.number, key, produce)
         return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
 
     def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:

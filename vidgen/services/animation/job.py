@@ -10,7 +10,9 @@ scene's picture.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ...domain import CameraKey
 
 
 @dataclass
@@ -22,3 +24,10 @@ class ClipJob:
     size: tuple[int, int]
     preset: str = "ultrafast"  # x264 preset and crf of the intermediate clip
     crf: int = 16
+    path: list[CameraKey] = field(default_factory=list)  # a custom camera path (the camera backend; wins over motion)
+    motion_blur: bool = False  # the camera: temporal supersampling along the path
+    prompt: str = ""  # image-to-video models: what moves (from the scene's description)
+    negative: str = ""
+    seed: int = 0
+    strength: float = 0.5  # image-to-video: how much moves, 0..1 (each backend maps it: motion bucket, ...)
+    steps: int = 0  # denoising steps, 0 = the model's own
