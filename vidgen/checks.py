@@ -130,6 +130,7 @@ def check_render(store: Store, project: Project, scenes: list[Scene] | None = No
     if voices:
         check_project_voices(store, project, warn)
     check_image_models(store, project, project.scenes if scenes is None else scenes)
+    check_animation_models(store, project, project.scenes if scenes is None else scenes)
     if music:
         if project.settings.music_source not in ("auto", "none"):
             store.asset_path(project.settings.music)
@@ -215,6 +216,16 @@ def check_image_spec(spec: ModelSpec) -> None:
         raise VidgenError(f"{spec.name} runs on the {spec.backend} backend, which cannot paint scenes: "
                           "pick a diffusers image model (`python -m vidgen models list --kind image`).")
     check_runs_here(spec)
+
+
+def check_animation_models(store: Store, project: Project, scenes: list[Scene]) -> None:
+    """Every image-to-video model the scenes use runs, fits this machine and is downloaded (the camera
+    always can)."""
+    specs = {spec.id: spec for spec in (resolve.animation_model(store, project, s) for s in scenes)}
+    for spec in specs.values():
+        spec.check_runs()
+        if not spec.builtin:
+            check_runs_here(spec)
 
 
 def check_music_model(store: Store, project: Project) -> None:

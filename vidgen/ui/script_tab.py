@@ -179,6 +179,6 @@ def build(shared: Shared) -> None:
 
     score.click(preview_score, form, [score_audio, score_info], api_visibility="private", **shared.gpu_events)
     # models added or activated in the Models tab show up when the list is opened
-    for name in ("parser", "image_model", "music_model", "voice"):
+    for name in ("parser", "image_model", "animation_model", "music_model", "voice"):
         field = settings.by_name[name]
         field.focus(settings.refresh_choices(name), field, field, api_visibility="private")

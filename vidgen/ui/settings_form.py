@@ -44,6 +44,7 @@ DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
                                                              for m in studio.model_choices("llm") if not m["builtin"])],
     "image_model": lambda studio: _models(studio, "image"),
     "music_model": lambda studio: _models(studio, "music"),
+    "animation_model": lambda studio: _models(studio, "animation"),
     "voice": _voices,
     "language": lambda studio: LANGUAGES,
     "style": lambda studio: [("none", ""), *((n, n) for n in styles())],

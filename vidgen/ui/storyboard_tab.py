@@ -57,6 +57,8 @@ def build(shared: Shared) -> None:
                                           elem_id="storyboard-image-model")
                 strength = gr.Slider(0.0, 1.0, value=0.0, step=0.05, elem_id="storyboard-image-strength",
                                      label="Change your image (AI models: 0 = use it as it is)")
+                animation_model = gr.Dropdown([(PROJECT_MODEL, AUTO)], value=AUTO, label="Animation model",
+                                              elem_id="storyboard-animation-model")
             with gr.Row():
                 save = gr.Button("Save scene", elem_id="storyboard-save")
                 generate = gr.Button("Generate image", elem_id="storyboard-generate")
@@ -68,10 +70,11 @@ def build(shared: Shared) -> None:
             plan = PlanFields()
             result = gr.Markdown(elem_id="storyboard-result")
 
-    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, *plan.components]
+    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, animation_model,
+              *plan.components]
 
-    def model_choices() -> list[tuple[str, str]]:
-        return [(PROJECT_MODEL, AUTO)] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices("image")]
+    def model_choices(kind: str = "image") -> list[tuple[str, str]]:
+        return [(PROJECT_MODEL, AUTO)] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices(kind)]
 
     def user_image(scene: dict[str, Any]) -> str | None:
         return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
@@ -98,7 +101,7 @@ def build(shared: Shared) -> None:
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id or number is None:
             return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
-                    0.0, *plan.values(None), "")
+                    0.0, gr.Dropdown(choices=model_choices("animation"), value=AUTO), *plan.values(None), "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
         m = made.get(f"{project_id}:{s['number']}") or next(
@@ -107,13 +110,17 @@ def build(shared: Shared) -> None:
                 lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
                 _choice(s.get("motion", "")), _choice(s.get("transition", "")),
                 gr.Dropdown(choices=model_choices(), value=_choice(s.get("image_model", ""))),
-                float(s.get("image_strength") or 0.0), *plan.values(s), "")
+                float(s.get("image_strength") or 0.0),
+                gr.Dropdown(choices=model_choices("animation"), value=_choice(s.get("animation_model", ""))),
+                *plan.values(s), "")
 
     def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
-                transition: str, model: str | None = AUTO, strength: float | None = 0.0, *shown: Any) -> dict[str, Any]:
+                transition: str, model: str | None = AUTO, strength: float | None = 0.0,
+                animation: str | None = AUTO, *shown: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
                                "motion": _value(motion), "transition": _value(transition),
-                               "image_model": _value(model), "image_strength": float(strength or 0.0)}
+                               "image_model": _value(model), "image_strength": float(strength or 0.0),
+                               "animation_model": _value(animation)}
         if len(shown) == len(plan.components):
             out.update(plan.changes(*shown))
         if mood:
