@@ -13,13 +13,14 @@ import queue
 import random
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from ...domain import MOTIONS, Scene
+from ...domain import MOTIONS, CameraKey, Scene
 from ...errors import VidgenError
 from ...media import VideoWriter, atomic_output, check_cancel
+from .camera_path import Cam, blur_samples, inverse_affine, path_camera, path_max_zoom, rotate_zoom
 from .job import ClipJob
 from ..images.files import open_image  # same checks and messages as the image service
 from ...models.registry import ModelSpec
@@ -62,12 +63,6 @@ def ease(t: float) -> float:
     return 0.5 - 0.5 * math.cos(math.pi * t)
 
 
-def rotate_zoom(theta: float, w: int, h: int) -> float:
-    """Smallest zoom at which a view rotated by `theta` radians stays inside a w x h frame."""
-    c, s = math.cos(abs(theta)), math.sin(abs(theta))
-    return max(c + (h / w) * s, c + (w / h) * s)
-
-
 def camera_at(motion: str, e: float, w: int, h: int) -> tuple[float, float, float, float]:
     """(zoom, dx, dy, theta) of the view at eased time e in [0, 1].
 
@@ -106,20 +101,23 @@ def max_zoom(motion: str, w: int, h: int) -> float:
 def render_camera_motion(image: str | Path, motion: str, duration: float, fps: int, size: tuple[int, int],
                          out_path: str | Path, *, preset: str = "ultrafast", crf: int = 16,
                          progress: Callable[[float], None] | None = None,
-                         cancel: Callable[[], None] | None = None) -> Path:
+                         cancel: Callable[[], None] | None = None, path: Sequence[CameraKey] = (),
+                         motion_blur: bool = False) -> Path:
     """Write an H.264 MP4 (yuv420p, no audio) of round(duration * fps) frames moving over `image`.
 
-    `cancel` is called every few frames and may raise (Cancelled); then nothing is left at
-    `out_path` (an earlier file there is kept). `progress` gets the fraction of frames done.
+    A `path` of two or more keys (camera_path.py) is followed instead of `motion`; `motion_blur`
+    averages sub-frames along the move (camera_path.blur_samples). `cancel` is called every few
+    frames and may raise (Cancelled); then nothing is left at `out_path` (an earlier file there is
+    kept). `progress` gets the fraction of frames done.
     """
     w, h = _check_args(motion, duration, fps, size, crf)
     n = max(1, int(round(duration * fps)))
     check_cancel(cancel)
-    src = _load_cover(image, w, h, max_zoom(motion, w, h))
+    src = _load_cover(image, w, h, _zmax(motion, path, w, h))
     out = Path(out_path)
     with atomic_output(out, suffix=".mp4") as tmp:
         with VideoWriter(tmp, w, h, fps, preset=preset, crf=crf) as writer, _Pipe(writer) as pipe:
-            for i, frame in enumerate(_frames(src, motion, n, w, h)):
+            for i, frame in enumerate(_frames(src, _view(motion, path, n, w, h), n, w, h, motion_blur)):
                 if i % CANCEL_EVERY == 0:
                     check_cancel(cancel)
                 pipe.put(frame)
@@ -128,22 +126,47 @@ def render_camera_motion(image: str | Path, motion: str, duration: float, fps: i
     return out
 
 
-def motion_frames(still: np.ndarray, motion: str, n: int, size: tuple[int, int]) -> Iterator[np.ndarray]:
-    """The n frames (H x W x 3 uint8) of `motion` over an RGB array, unencoded."""
+def motion_frames(still: np.ndarray, motion: str, n: int, size: tuple[int, int], *, path: Sequence[CameraKey] = (),
+                  motion_blur: bool = False) -> Iterator[np.ndarray]:
+    """The n frames (H x W x 3 uint8) of `motion` (or of `path`) over an RGB array, unencoded."""
     w, h = _check_args(motion, 1.0, 1, size, 0)
-    return _frames(_cover(np.ascontiguousarray(still[..., :3]), w, h, max_zoom(motion, w, h)), motion, n, w, h)
+    src = _cover(np.ascontiguousarray(still[..., :3]), w, h, _zmax(motion, path, w, h))
+    return _frames(src, _view(motion, path, n, w, h), n, w, h, motion_blur)
 
 
-def _frames(src: np.ndarray, motion: str, n: int, w: int, h: int) -> Iterator[np.ndarray]:
+def _zmax(motion: str, path: Sequence[CameraKey], w: int, h: int) -> float:
+    return path_max_zoom(path, w, h) if len(path) >= 2 else max_zoom(motion, w, h)
+
+
+def _view(motion: str, path: Sequence[CameraKey], n: int, w: int, h: int) -> Callable[[float], Cam]:
+    """The view at frame time u (0 .. n-1, fractional for motion blur's sub-frames)."""
+    span = max(1, n - 1)
+    if len(path) >= 2:
+        return lambda u: path_camera(path, u / span, w, h)
+    return lambda u: camera_at(motion, ease(u / span) if n > 1 else 0.0, w, h)
+
+
+def _frames(src: np.ndarray, view: Callable[[float], Cam], n: int, w: int, h: int,
+            motion_blur: bool = False) -> Iterator[np.ndarray]:
     import cv2
 
     sx, sy = src.shape[1] / w, src.shape[0] / h  # source pixels per output pixel at zoom 1
-    for i in range(n):
-        e = ease(i / (n - 1)) if n > 1 else 0.0
-        m = _inverse_affine(camera_at(motion, e, w, h), w, h, sx, sy)
+
+    def warp(u: float) -> np.ndarray:
+        m = inverse_affine(view(u), w, h, sx, sy)
         # Bilinear from the 2x oversampled source: cubic quality at bilinear speed.
-        yield cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_REFLECT101)
+        return cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REFLECT101)
+
+    for i in range(n):
+        samples = blur_samples(view, i, n, w, h) if motion_blur else [(float(i), 1.0)]
+        if len(samples) == 1:
+            yield warp(samples[0][0])
+            continue
+        acc = np.zeros((h, w, src.shape[2]), np.float32)
+        for u, weight in samples:
+            acc += weight * warp(u).astype(np.float32)
+        yield np.clip(acc + 0.5, 0, 255).astype(np.uint8)
 
 
 class _Pipe:
@@ -247,27 +270,13 @@ def _cover(rgb: np.ndarray, w: int, h: int, zmax: float) -> np.ndarray:
                           borderMode=cv2.BORDER_REFLECT101)
 
 
-def _inverse_affine(cam: tuple[float, float, float, float], w: int, h: int, sx: float, sy: float) -> np.ndarray:
-    """2x3 matrix taking output pixel indices to source pixel indices (cv2 WARP_INVERSE_MAP).
-
-    Continuous coordinates: output pixel i has centre i + 0.5; the view centre sits at
-    (w/2 + dx, h/2 + dy) in the cover-fitted still, rotated by theta and scaled by 1/zoom.
-    """
-    z, dx, dy, theta = cam
-    c, s = math.cos(theta), math.sin(theta)
-    rot = np.array([[c, -s], [s, c]]) / z  # output offset -> still offset
-    lin = np.diag([sx, sy]) @ rot
-    centre_src = np.array([sx * (w / 2 + dx), sy * (h / 2 + dy)])
-    # src_index = lin @ (dst_index + 0.5 - (w/2, h/2)) + centre_src - 0.5
-    off = centre_src - 0.5 + lin @ np.array([0.5 - w / 2, 0.5 - h / 2])
-    return np.hstack([lin, off[:, None]]).astype(np.float64)
-
-
 __all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom"]
 
 
 def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
             cancel: Callable[[], None] | None = None) -> Path:
-    """The animation backend entry point (services/animation/job.py): the camera move over the still."""
+    """The animation backend entry point (services/animation/job.py): the camera move over the still, or
+    the job's custom path (two or more keys win over `motion`), motion-blurred when the job asks."""
     return render_camera_motion(job.image, job.motion, job.duration, job.fps, job.size, out_path, preset=job.preset,
-                                crf=job.crf, progress=progress, cancel=cancel)
+                                crf=job.crf, progress=progress, cancel=cancel, path=job.path,
+                                motion_blur=job.motion_blur)

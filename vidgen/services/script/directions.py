@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ...domain import CameraKey
 from .common import _Raw
 from .labels import is_narrator
 from .vocabulary import SOUND_LABELS, _SCENE_NUMBER, slug_interior, slug_time, words_time
@@ -136,6 +137,76 @@ def _camera_moves(camera_text: str, other_text: str) -> list[str]:
         if motion not in out:
             out.append(motion)
     return out
+
+
+# The camera's path notation (issue 14): `[camera: zoom 1.0 -> 1.3, pan left]`, `zoom 1 -> 1.5 in_out`,
+# `pan 0.3,0.5 -> 0.7,0.5`, `rotate 0 -> 5`. Every quantifier is bounded or over disjoint classes,
+# so matching stays linear in the text's length.
+_NUM = r"(\d{1,3}(?:\.\d{1,6})?|\.\d{1,6})"
+_SIGNED = r"([-+−]?\s?(?:\d{1,3}(?:\.\d{1,6})?|\.\d{1,6}))"
+_TO = r"\s{0,5}(?:->|→|=>|\bto\b)\s{0,5}"
+_EASE = r"(?:\s{1,5}(?:ease[\s_-]{0,3})?(in[\s_-]{0,3}out|in|out|linear)\b)?"
+_POINT = _NUM + r"\s{0,3},\s{0,3}" + _NUM
+_PATH_ZOOM = re.compile(r"(?i)\bzoom\s{1,5}" + _NUM + r"x?" + _TO + _NUM + r"x?" + _EASE)
+_PATH_PAN = re.compile(r"(?i)\bpan\s{1,5}\(?" + _POINT + r"\)?" + _TO + r"\(?" + _POINT + r"\)?" + _EASE)
+_PATH_ROTATE = re.compile(r"(?i)\brotate\s{1,5}" + _SIGNED + r"\s{0,3}(?:°|deg\w{0,5})?" + _TO + _SIGNED + _EASE)
+_PATH_DIRECTION = re.compile(r"(?i)\bpan\s{1,5}(left|right|up|down)\b" + _EASE)
+_PAN_SHARE = 0.9  # a `pan left` with a zoom travels this share of the margin the zoom creates
+_PAN_ZOOM = 1.12  # the zoom of a `pan left` beside a rotation only (camera.PAN_ZOOM)
+
+
+def camera_path_of(text: str) -> list[CameraKey]:
+    """The custom camera path of a scene's camera directions (two keys, t = 0 and 1), or [] when they
+    hold no `a -> b` part. Parts combine into one move: `zoom A -> B [ease]`, `pan X,Y -> X,Y [ease]`,
+    `rotate A -> B [ease]` (degrees) and, beside one of those, `pan left|right|up|down` (from one edge
+    of the zoom's margin to the other). Values outside the camera's ranges (zoom 1..4, x and y 0..1,
+    rotate -45..45) and unknown notation are ignored, like any other unknown direction: this never
+    raises, so no script fails for it. The ease is the first one named (in_out when none). A pan
+    between points with no zoom gets the smallest zoom (up to 4) at which both points can be the
+    centre: at zoom 1 the whole picture is in view and there is nowhere to pan."""
+    start = {"x": 0.5, "y": 0.5, "zoom": 1.0, "rotate": 0.0}
+    end = dict(start)
+    found, direction = False, ""
+    eases: list[tuple[int, str]] = []  # (position, word): the first one named wins
+    for m in _PATH_ZOOM.finditer(text):
+        a, b = float(m.group(1)), float(m.group(2))
+        if 1.0 <= a <= 4.0 and 1.0 <= b <= 4.0:
+            start["zoom"], end["zoom"], found = a, b, True
+            eases.append((m.start(3), _ease_word(m.group(3))))
+    for m in _PATH_PAN.finditer(text):
+        x0, y0, x1, y1 = (float(m.group(i)) for i in range(1, 5))
+        if all(0.0 <= v <= 1.0 for v in (x0, y0, x1, y1)):
+            start.update(x=x0, y=y0)
+            end.update(x=x1, y=y1)
+            found, direction = True, "points"
+            eases.append((m.start(5), _ease_word(m.group(5))))
+    for m in _PATH_ROTATE.finditer(text):
+        a, b = (float(g.replace("−", "-").replace(" ", "")) for g in (m.group(1), m.group(2)))
+        if -45.0 <= a <= 45.0 and -45.0 <= b <= 45.0:
+            start["rotate"], end["rotate"], found = a, b, True
+            eases.append((m.start(3), _ease_word(m.group(3))))
+    if not found:
+        return []
+    m = _PATH_DIRECTION.search(text)
+    if m and direction != "points":
+        eases.append((m.start(2), _ease_word(m.group(2))))
+        if start["zoom"] == end["zoom"] == 1.0:
+            start["zoom"] = end["zoom"] = _PAN_ZOOM
+        axis, sign = {"left": ("x", -1), "right": ("x", 1), "up": ("y", -1), "down": ("y", 1)}[m.group(1).lower()]
+        start[axis] = 0.5 - sign * 0.5 * (1 - 1 / start["zoom"]) * _PAN_SHARE
+        end[axis] = 0.5 + sign * 0.5 * (1 - 1 / end["zoom"]) * _PAN_SHARE
+    if direction == "points" and start["zoom"] == end["zoom"] == 1.0:  # room to travel between the points
+        far = max(abs(v - 0.5) for v in (start["x"], start["y"], end["x"], end["y"]))
+        start["zoom"] = end["zoom"] = round(min(4.0, 1.0 / max(0.25, 1.0 - 2.0 * far)), 4)
+    ease = min((p, w) for p, w in eases if w)[1] if any(w for _p, w in eases) else "in_out"
+    return [CameraKey(t=0.0, ease=ease, **start), CameraKey(t=1.0, ease=ease, **end)]
+
+
+def _ease_word(word: str | None) -> str:
+    if not word:
+        return ""
+    w = re.sub(r"[\s_-]+", "", word.lower())
+    return {"inout": "in_out"}.get(w, w)
 
 
 def _words_time(text: str) -> str:

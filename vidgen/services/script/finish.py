@@ -8,7 +8,7 @@ from ...domain import MOODS, Character, Line, Scene, estimate_duration
 from ..voice.prosody import strip_markup
 from .common import _WORD, _first_words, _Raw
 from .delivery import delivery_of
-from .directions import _camera_moves, _strip_md, _words_time
+from .directions import _camera_moves, _strip_md, _words_time, camera_path_of
 from .fountain import ESCAPED
 from .mood import classify_mood
 from .names import age_of, clothing_of
@@ -79,6 +79,7 @@ def _finish(raws: list[_Raw], transition_seconds: float) -> list[Scene]:
                 mood=r.mood if r.mood in MOODS else classify_mood(source),
                 duration=estimate_duration(len(_WORD.findall(spoken)), transition_seconds),
                 camera=_camera_moves(" ".join(r.camera_text), other),
+                camera_path=camera_path_of(" , ".join(r.camera_text)),
                 location=" ".join(r.location.split()),
                 interior=settled.interior,
                 time_of_day=settled.time_of_day,
