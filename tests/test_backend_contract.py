@@ -3,7 +3,8 @@ PipelineTesterMixin): cancel stops it and leaves no file, progress only rises, t
 the same output, and the pipeline's step key for it is the same in every process.
 
 Each backend that runs offline here is one `Backend` entry in BACKENDS (voice: Piper, a tiny VITS;
-music: the composer, a tiny MusicGen; images: the painter, tiny SD and SDXL; animation: the camera),
+music: the composer, a tiny MusicGen; images: the painter, tiny SD and SDXL; animation: the camera,
+a tiny Stable Video Diffusion),
 called through the entry point the pipeline calls. A new backend is one more entry. The tiny models
 (tests/tiny_*.py) are built once for the module, in one offline HF cache, on one torch thread.
 """
@@ -31,6 +32,7 @@ from vidgen.media import read_wav
 from vidgen.models.registry import ModelSpec, Registry
 from vidgen.pipeline import create_project
 from vidgen.services import animation, images, music, voice
+from vidgen.services.animation import svd
 from vidgen.store import Store
 
 from . import tiny_models as tm
@@ -120,6 +122,14 @@ def _camera(env, out, *, seed, progress, cancel):
                                           progress=progress, cancel=cancel)
 
 
+def _svd(env, out, *, seed, progress, cancel):
+    job = animation.ClipJob(str(env.still), "static", CLIP["duration"], CLIP["fps"], CLIP["size"], seed=seed, steps=2)
+    return svd.animate(env.specs["svd"], job, out, progress=progress, cancel=cancel, cache=env.cache)
+
+
+# A clip of an image-to-video model is keyed by its picture's asset (content-addressed: the same id in every process).
+SVD_KEY = ("clip_plan(store, project, scene, store.add_bytes(b'svd still', type='image', ext='png').id, "
+           "scene_motions(project)[0], scene_duration(2.0, project.settings))[2]")
 AI_IMAGE_KEY = "image_plan(store, project, scene, image_model(store, project, scene))[1]"
 MUSIC_KEY = "music_key(store, project, music_segments(project, [{'duration': 4.0}, {'duration': 5.0}]))"
 VOICE_KEY = "voice_key(store, project, scene)"
@@ -145,6 +155,9 @@ BACKENDS = [
     Backend("camera", "animation", animation.render_camera_motion, _camera, _frames, ".mp4",
             "clip_key(project, image_key(project, scene), scene_motions(project)[0], "
             "scene_duration(2.0, project.settings))"),
+    Backend("svd", "animation", svd.animate, _svd, _frames, ".mp4",
+            SVD_KEY, models="svd_model", needs=("diffusers",),
+            settings=lambda env: {"animation_model": "svd-xt"}),
 ]
 
 
@@ -196,6 +209,17 @@ def diffusion_models(base_env, tmp_path_factory):
     # test_diffusion.py). Its step key does not name the backend, so the registry's record serves there.
     sd = base_env.registry.add(tm.SD_REPO, "image")
     base_env.specs["sd"] = ModelSpec.from_dict({**sd.to_dict(), "backend": "diffusers-sd"})
+
+
+@pytest.fixture(scope="module")
+def svd_model(base_env):
+    from . import tiny_video
+
+    tiny_video.save_tiny_svd(base_env.hf_cache, "tiny-org/tiny-svd", fp16_names=False)
+    # `add` stores animation repos as AnimateDiff (planned): this one runs on the SVD backend. Its size
+    # is unknown (0), so it fits the 1 GiB test cache; the step key is the packaged svd-xt record's.
+    added = base_env.registry.add("tiny-org/tiny-svd", "animation")
+    base_env.specs["svd"] = ModelSpec.from_dict({**added.to_dict(), "backend": "diffusers-svd", "requires": []})
 
 
 @pytest.fixture()
@@ -310,7 +334,7 @@ import json, sys
 from vidgen.config import Settings
 from vidgen.store import Store
 from vidgen.pipeline.keys import clip_key, image_key, music_key, scene_duration, voice_key
-from vidgen.pipeline.plan import image_plan, music_segments, scene_motions
+from vidgen.pipeline.plan import clip_plan, image_plan, music_segments, scene_motions
 from vidgen.resolve import image_model
 
 

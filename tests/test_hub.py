@@ -212,9 +212,9 @@ def test_operations_download_fetches_what_a_model_requires_first(offline_cache):
                                lambda s, compat: started.append((s.id, compat["status"])))
     assert [f["id"] for f in done["fetched"]] == ["tiny-sd", "tiny-child"] and [i for i, _ in started] == ["tiny-sd", "tiny-child"]
     assert done["id"] == "tiny-child" and done["folder"] == str(hub.local_path(child)) and done["status"] == "ready"
-    planned = spec(id="tiny-svd", kind="animation", backend="diffusers-svd", name="Tiny SVD")
-    with pytest.raises(VidgenError, match="^tiny-svd \\(Tiny SVD\\) has no runtime in vidgen yet \\(planned\\)"):
-        operations.download(Reg(base, planned), "tiny-svd")
+    planned = spec(id="tiny-ltx", kind="animation", backend="diffusers-ltx", name="Tiny LTX")
+    with pytest.raises(VidgenError, match="^tiny-ltx \\(Tiny LTX\\) has no runtime in vidgen yet \\(planned\\)"):
+        operations.download(Reg(base, planned), "tiny-ltx")
 
 
 # ----------------------------------------------------------------------------- Ollama models, on a stand-in server

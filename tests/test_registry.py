@@ -79,23 +79,24 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"animatediff-v1-5-2", "svd-xt", "ltx-video", "visemes", "wav2lip-gan"}
+    assert planned == {"animatediff-v1-5-2", "ltx-video", "visemes", "wav2lip-gan"}
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
-    svd = packaged().get("svd-xt")
-    with pytest.raises(VidgenError, match="svd-xt .* has no runtime .*renders use the camera move"):
-        Registry(store).activate("svd-xt")
-    store.set_model_state("svd-xt", activated=2e9)  # stored before the record was marked planned: ignored
+    ltx = packaged().get("ltx-video")
+    with pytest.raises(VidgenError, match="ltx-video .* has no runtime .*renders use the camera move"):
+        Registry(store).activate("ltx-video")
+    store.set_model_state("ltx-video", activated=2e9)  # stored before the record was marked planned: ignored
     r = Registry(store)
-    assert r.active("animation").id == "camera" and not r.is_active(svd)
+    assert r.active("animation").id == "camera" and not r.is_active(ltx)
     with pytest.raises(VidgenError, match="No lipsync model runs in vidgen yet .*wav2lip-gan.*planned"):
         r.active("lipsync")
     assert r.active_or_none("lipsync") is None and not any(r.is_active(s) for s in r.list("lipsync"))
     with pytest.raises(VidgenError, match="No lipsync model"):
         r.default("lipsync")
     rows = {row["id"]: row for row in operations.list_rows(r)}
-    assert rows["svd-xt"]["status"] == "planned" and rows["svd-xt"]["runs"] is False
+    assert rows["ltx-video"]["status"] == "planned" and rows["ltx-video"]["runs"] is False
+    assert rows["svd-xt"]["status"] == "ready" and rows["svd-xt"]["runs"] is True
     assert rows["camera"]["status"] == "ready" and rows["camera"]["active"] and rows["camera"]["default"]
     assert not rows["visemes"]["default"] and not rows["visemes"]["active"]
 
@@ -286,13 +287,13 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
     data = str(tmp_path / "data")
     rows = json.loads(_cli("list", "--kind", "animation", "--json", "--data", data).stdout)
     assert {r["id"]: r["status"] for r in rows} == {"camera": "ready", "animatediff-v1-5-2": "planned",
-                                                    "svd-xt": "planned", "ltx-video": "planned"}
+                                                    "svd-xt": "ready", "ltx-video": "planned"}
     text = _cli("list", "--kind", "lipsync", "--data", data).stdout
     assert "visemes" in text and "planned" in text and "ready" not in text.split("* active")[0]
     for cmd in ("activate", "download"):
-        proc = _cli(cmd, "svd-xt", "--data", data)
+        proc = _cli(cmd, "ltx-video", "--data", data)
         assert proc.returncode == 1, proc.stdout
-        assert proc.stderr.strip() == ("error: svd-xt (Stable Video Diffusion img2vid-xt) has no runtime in vidgen "
+        assert proc.stderr.strip() == ("error: ltx-video (LTX-Video (2B)) has no runtime in vidgen "
                                        "yet (planned): nothing would use it; renders use the camera move.")
     proc = _cli("activate", "sdxl-turbo", "--data", data)
     assert "takes effect on the next render" in proc.stdout and "models download sdxl-turbo" in proc.stdout

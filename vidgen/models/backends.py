@@ -25,6 +25,7 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("image", "diffusers-sd"): "vidgen.services.images.diffusion",
     ("adapter", "ip-adapter"): "vidgen.services.images.diffusion",
     ("animation", "camera"): "vidgen.services.animation.camera",
+    ("animation", "diffusers-svd"): "vidgen.services.animation.svd",  # Stable Video Diffusion (XT), image to video
     ("voice", "piper"): "vidgen.services.voice.piper",
     ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",

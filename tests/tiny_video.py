@@ -1,0 +1,60 @@
+"""A tiny random-weight Stable Video Diffusion pipeline, for tests.
+
+Built with the real classes from seeded tiny configs (diffusers' own SVD test recipe): a
+spatio-temporal UNet, a temporal-decoder VAE, a CLIP vision encoder with projection and its image
+processor, an Euler scheduler. The two-block VAE downsamples by 2, so a 32 px frame is 16 latents
+(the UNet's `sample_size`); the UNet's `num_frames` (FRAMES) is what one chunk makes.
+
+    save_tiny_svd(cache)                          # the registry's svd-xt repo, fp16 file names
+    save_tiny_svd(cache, "tiny-org/tiny-svd")     # any repo
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .tiny_models import COMMIT, save_in_hf_cache
+
+REPO = "stabilityai/stable-video-diffusion-img2vid-xt"  # the registry's svd-xt record
+SIZE = 32  # pixels the tiny pipeline is made for
+FRAMES = 8  # frames per chunk (the UNet's num_frames)
+
+
+def build_tiny_svd():
+    """A StableVideoDiffusionPipeline with random weights (seeded)."""
+    import torch
+    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
+                           UNetSpatioTemporalConditionModel)
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    time_dim = 32
+    unet = UNetSpatioTemporalConditionModel(
+        sample_size=SIZE // 2, in_channels=8, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32, num_attention_heads=8, addition_time_embed_dim=time_dim,
+        projection_class_embeddings_input_dim=3 * time_dim, num_frames=FRAMES)  # (fps, motion bucket, noise aug)
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=(32, 64), in_channels=3, out_channels=3,
+                                       down_block_types=("DownEncoderBlock2D",) * 2, latent_channels=4)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
+        intermediate_size=37, patch_size=32))  # the pipeline resizes to 224 itself
+    scheduler = EulerDiscreteScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, interpolation_type="linear",
+        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002,
+        steps_offset=1, timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True)
+    return StableVideoDiffusionPipeline(vae=vae, image_encoder=encoder, unet=unet, scheduler=scheduler,
+                                        feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
+
+
+def save_tiny_svd(cache: Path, repo: str = REPO, *, fp16_names: bool = True) -> Path:
+    """The tiny pipeline in an HF cache snapshot of `repo`. With `fp16_names` its weights are named
+    as the registry's allow_patterns expect (`*.fp16.safetensors`, as the real repo's fp16 variant);
+    they stay float32 inside, so the CPU runs them as they are."""
+    pipe = build_tiny_svd()
+    folder = save_in_hf_cache(pipe, cache, repo, COMMIT)
+    if fp16_names:
+        for weights in folder.glob("*/*.safetensors"):
+            weights.rename(weights.with_name(weights.name.replace(".safetensors", ".fp16.safetensors")))
+    return folder
