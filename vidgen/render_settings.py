@@ -151,6 +151,8 @@ SETTINGS: tuple[Setting, ...] = (
        "animation", range=(0.0, 1.0), metavar="S", label="Motion strength (AI video)"),
     _s("animation_steps", "int", 0, "denoising steps of image-to-video models", "animation", range=(1, 100),
        empty="the model's own", metavar="N", label="Steps (AI video)"),
+    _s("stabilize", "bool", False, "smooth the shake of image-to-video clips (feature tracking, a 4% crop)",
+       "animation", label="Stabilize AI clips"),
     _s("motion_blur", "bool", False, "blur the camera's moves along their path (slower to render)", "animation",
        label="Motion blur"),
     # voice

@@ -97,7 +97,7 @@ def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motio
         return spec, job, clip_key(project, image_id, motion, duration, **extra)
     job.prompt, job.negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
     job.seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
-    job.strength, job.steps = s.animation_strength, s.animation_steps
+    job.strength, job.steps, job.stabilize = s.animation_strength, s.animation_steps, s.stabilize
     return spec, job, step_key("animation", backend=spec.backend, model=spec.id, revision=spec.revision,
                                prompt=job.prompt, negative=job.negative, seed=job.seed, strength=job.strength,
-                               steps=job.steps, **base)
+                               steps=job.steps, stabilize=job.stabilize, **base)

@@ -31,3 +31,4 @@ class ClipJob:
     seed: int = 0
     strength: float = 0.5  # image-to-video: how much moves, 0..1 (each backend maps it: motion bucket, ...)
     steps: int = 0  # denoising steps, 0 = the model's own
+    stabilize: bool = False  # image-to-video: smooth the clip's shake (feature tracking)

@@ -11,7 +11,7 @@ Length: one pipeline call ("chunk") makes the UNet's `num_frames` (25 on XT) at 
 longer than one chunk is continued: the next chunk is conditioned on the previous chunk's frame
 where their overlap starts (its last `overlap` frames), so both chunks cover the same moments
 there, and the two are crossfaded over those frames. The joined frames are then brought to the
-film's fps by linear frame blending (`retime`), cover-fitted to `job.size`, and written as an
+film's fps by optical-flow interpolation (`interpolate.retime`; stabilized first when asked), cover-fitted to `job.size`, and written as an
 H.264 MP4 of exactly round(duration * fps) frames. A long scene is never an error: it costs more
 chunks.
 
@@ -40,7 +40,9 @@ from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from ..images.files import cover_fit, open_image
+from .interpolate import retime as flow_retime
 from .job import ClipJob
+from .stabilize import stabilize
 
 log = logging.getLogger(__name__)
 
@@ -160,19 +162,6 @@ def join(joined: list[np.ndarray], chunk: list[np.ndarray], overlap: int) -> lis
     return out + list(chunk[overlap:])
 
 
-def retime(frames: list[np.ndarray], src_fps: float, dst_fps: float, count: int) -> list[np.ndarray]:
-    """`count` frames at `dst_fps` from `frames` at `src_fps`, each a linear blend of its two
-    neighbours in time (the last frame is held past the end)."""
-    out = []
-    last = len(frames) - 1
-    for i in range(count):
-        t = i * src_fps / dst_fps
-        j = min(int(math.floor(t)), last)
-        a = t - j if j < last else 0.0
-        out.append(frames[j] if a < 1e-9 else (1 - a) * frames[j] + a * frames[j + 1])
-    return out
-
-
 def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A float RGB frame (0..1) cover-fitted to `size` (centre crop, then area/cubic resize), uint8."""
     import cv2
@@ -273,7 +262,18 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
                               callback_on_step_end=on_step_end, output_type="np").frames[0]
             log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
             joined = join(joined, [np.asarray(f, dtype=np.float32) for f in frames], overlap if c else 0)
-    return _write(retime(joined, NATIVE_FPS, job.fps, count), job, (w, h), out_path, progress, cancel)
+    return _write(to_film_fps(joined, job, count), job, (w, h), out_path, progress, cancel)
+
+
+def to_film_fps(frames: list[np.ndarray], job: ClipJob, count: int) -> list[np.ndarray]:
+    """`count` frames at the film's fps from the model's (float RGB 0..1): optical-flow interpolation,
+    after stabilization when the job asks for it."""
+    frames8 = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
+    if job.stabilize and len(frames8) > 2:
+        frames8 = stabilize(frames8)
+    timed = flow_retime(frames8, NATIVE_FPS, job.fps) if job.fps != NATIVE_FPS else frames8
+    timed = (list(timed) + [timed[-1]] * count)[:count]  # its count is round(n * dst / src)
+    return [f.astype(np.float32) / 255.0 for f in timed]
 
 
 def _write(frames: list[np.ndarray], job: ClipJob, size: tuple[int, int], out_path: str | Path,
@@ -291,5 +291,5 @@ def _write(frames: list[np.ndarray], job: ClipJob, size: tuple[int, int], out_pa
 
 
 __all__ = ["animate", "load_pipeline", "register_loaders", "check_runs_here", "native_size", "motion_bucket",
-           "overlap_for", "frames_needed", "chunk_count", "join", "retime", "fit_frame", "NATIVE_FPS",
+           "overlap_for", "frames_needed", "chunk_count", "join", "to_film_fps", "fit_frame", "NATIVE_FPS",
            "DEFAULT_STEPS", "NOISE_AUG"]
