@@ -29,6 +29,18 @@ def _label(scene: dict[str, Any]) -> str:
     return f"{scene['number']}. {scene['heading']}"[:80]
 
 
+def _card(scene: dict[str, Any]) -> str:
+    """A card's caption: the scene and what its picture shows (its plan), in a few words."""
+    plan = scene.get("plan") or {}
+    said = [plan.get("place", ""), scene.get("time_of_day", ""), scene.get("weather", ""), plan.get("season", "")]
+    said += list(plan.get("props") or [])[:4]
+    people = len(plan.get("figures") or [])
+    if people:
+        said.append(f"{people} figure{'s' if people > 1 else ''}")
+    words = " · ".join(w for w in said if w)
+    return f"{_label(scene)}" + (f" — {words}" if words else "")
+
+
 def build(shared: Shared) -> None:
     studio = shared.studio
     previews = gr.State({})  # "project:number" -> {"image", "clip"} made by "Regenerate scene" in this session
@@ -86,7 +98,7 @@ def build(shared: Shared) -> None:
             path = ((made.get(f"{project['id']}:{s['number']}") or {}).get("image")
                     or cached.get(s["number"], {}).get("image") or user_image(s))
             if path:
-                out.append((path, _label(s)))
+                out.append((path, _card(s)))
         return out
 
     @shown
