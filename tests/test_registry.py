@@ -79,7 +79,7 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"animatediff-v1-5-2", "ltx-video", "visemes", "wav2lip-gan"}
+    assert planned == {"ltx-video", "visemes", "wav2lip-gan"}
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
@@ -216,15 +216,15 @@ def test_add_llm_takes_an_ollama_tag(store):
 
 def test_add_of_a_kind_nothing_runs_is_planned(store):
     r = Registry(store)
-    anim = r.add("someone/motion-adapter", "animation")
+    anim = r.add("someone/motion-adapter", "animation")  # a MotionAdapter: AnimateDiff runs it
     lips = r.add("someone/wav2lip-copy", "lipsync")
     image = r.add("someone/sdxl-finetune", "image")
-    assert (anim.status, lips.status, image.status) == ("planned", "planned", "ready")
-    assert "runs on" not in anim.notes and "runs on the diffusers-sdxl backend" in image.notes
-    for spec in (anim, lips):
-        with pytest.raises(VidgenError, match="has no runtime in vidgen yet"):
-            r.activate(spec.id)
-    assert r.active("animation").id == "camera"
+    assert (anim.status, lips.status, image.status) == ("ready", "planned", "ready")
+    assert "runs on" not in lips.notes and "runs on the diffusers-sdxl backend" in image.notes
+    assert "runs on the diffusers-animatediff backend" in anim.notes
+    with pytest.raises(VidgenError, match="has no runtime in vidgen yet"):
+        r.activate(lips.id)
+    assert r.active("animation").id == "camera"  # adding activates nothing
 
 
 def test_remove_user_model(store):
@@ -286,7 +286,7 @@ def test_cli_list_and_activate(tmp_path):
 def test_cli_shows_status_and_refuses_planned(tmp_path):
     data = str(tmp_path / "data")
     rows = json.loads(_cli("list", "--kind", "animation", "--json", "--data", data).stdout)
-    assert {r["id"]: r["status"] for r in rows} == {"camera": "ready", "animatediff-v1-5-2": "planned",
+    assert {r["id"]: r["status"] for r in rows} == {"camera": "ready", "animatediff-v1-5-2": "ready",
                                                     "svd-xt": "ready", "ltx-video": "planned"}
     text = _cli("list", "--kind", "lipsync", "--data", data).stdout
     assert "visemes" in text and "planned" in text and "ready" not in text.split("* active")[0]
@@ -299,7 +299,7 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
     assert "takes effect on the next render" in proc.stdout and "models download sdxl-turbo" in proc.stdout
     proc = _cli("activate", "camera", "--data", data)
     assert proc.returncode == 0 and "takes effect" not in proc.stdout and "nothing changes" in proc.stdout
-    proc = _cli("add", "someone/motion-adapter", "--kind", "animation", "--data", data)
+    proc = _cli("add", "someone/wav2lip-copy", "--kind", "lipsync", "--data", data)
     assert proc.returncode == 0 and "as planned" in proc.stdout
 
 

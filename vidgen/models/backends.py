@@ -26,6 +26,7 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("adapter", "ip-adapter"): "vidgen.services.images.diffusion",
     ("animation", "camera"): "vidgen.services.animation.camera",
     ("animation", "diffusers-svd"): "vidgen.services.animation.svd",  # Stable Video Diffusion (XT), image to video
+    ("animation", "diffusers-animatediff"): "vidgen.services.animation.animatediff",  # AnimateDiff on SD 1.5, video to video from the still
     ("voice", "piper"): "vidgen.services.voice.piper",
     ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",

@@ -28,21 +28,19 @@ frames, and raises: nothing is left at the output path. Nothing heavy is importe
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from ...errors import VidgenError
-from ...media import VideoWriter, atomic_output, check_cancel
+from ...media import check_cancel
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
-from ..images.files import cover_fit, open_image
-from .interpolate import retime as flow_retime
+from . import clips
+from .clips import DENOISE_SHARE, chunk_count, check_runs_here, fit_frame, join, native_size, overlap_for
 from .job import ClipJob
-from .stabilize import stabilize
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +48,15 @@ BACKEND = "diffusers-svd"
 NATIVE_FPS = 7  # the fps SVD is conditioned on and its frames are timed at (diffusers' default)
 DEFAULT_STEPS = 25
 NOISE_AUG = 0.02  # noise added to the conditioning image (diffusers' default); more = freer motion
-MAX_OVERLAP = 3  # frames two chunks share and crossfade over
 DECODE_CHUNK = 8  # frames the temporal VAE decodes at once
 DECODE_CHUNK_OFFLOAD = 2
-DENOISE_SHARE = 0.95  # of the progress; the rest is writing
-CANCEL_EVERY = 8  # written frames between cancel checks
-MAX_FPS = 120
 
 
 # --- loading ---------------------------------------------------------------------------------
 
 def _variant(folder: Path) -> str | None:
     """"fp16" when the snapshot's UNet holds only fp16 weight files (what the registry downloads)."""
-    unet = folder / "unet"
-    if any(unet.glob("*.fp16.safetensors")) and not any(
-            p for p in unet.glob("*.safetensors") if ".fp16." not in p.name):
-        return "fp16"
-    return None
+    return clips.fp16_variant(folder / "unet")
 
 
 def load_pipeline(spec: ModelSpec, device: str) -> Any:
@@ -102,25 +92,7 @@ def register_loaders(cache: ModelCache) -> None:
         cache.register_loader(BACKEND, load_pipeline)
 
 
-def check_runs_here(spec: ModelSpec) -> str:
-    """The compatibility status of `spec` here; VidgenError (one line) when it is too large or not
-    downloaded, before any work."""
-    compat = hub.compatibility(spec)
-    if compat.get("status") == "too_large":
-        raise VidgenError(f"{spec.name} cannot run on this machine: {compat.get('reason', 'too large')}.")
-    hub.local_path(spec)  # "not downloaded" with the command that fetches it
-    return str(compat.get("status", ""))
-
-
 # --- sizes and timing (no torch) -------------------------------------------------------------
-
-def native_size(area: int, multiple: int, size: tuple[int, int]) -> tuple[int, int]:
-    """(w, h) of about `area` pixels at the aspect of `size`, both sides multiples of `multiple`."""
-    w, h = size
-    nw = max(multiple, int(round(math.sqrt(area * w / h) / multiple)) * multiple)
-    nh = max(multiple, int(round(math.sqrt(area * h / w) / multiple)) * multiple)
-    return nw, nh
-
 
 def motion_bucket(strength: float) -> int:
     """SVD's motion bucket (1..255) for a motion strength of 0..1 (0.5 -> 128, near its default 127)."""
@@ -129,89 +101,15 @@ def motion_bucket(strength: float) -> int:
     return int(round(1 + 254 * float(strength)))
 
 
-def overlap_for(per_chunk: int) -> int:
-    """Frames two chunks share: up to MAX_OVERLAP, at most a quarter of a chunk, at least the one the
-    next chunk starts from."""
-    return max(1, min(MAX_OVERLAP, per_chunk // 4))
-
-
 def frames_needed(frames: int, fps: int, native_fps: int = NATIVE_FPS) -> int:
-    """Native frames that cover `frames` output frames at `fps` (the last one's neighbours included)."""
-    if frames <= 1:
-        return 1
-    return int(math.floor((frames - 1) * native_fps / fps)) + 2
-
-
-def chunk_count(needed: int, per_chunk: int, overlap: int) -> int:
-    """Pipeline calls that make at least `needed` frames: the first gives `per_chunk`, each next
-    `per_chunk - overlap`."""
-    if per_chunk < 2:
-        raise VidgenError(f"An SVD chunk must make at least 2 frames, not {per_chunk}.")
-    return 1 + max(0, math.ceil((needed - per_chunk) / (per_chunk - overlap)))
-
-
-def join(joined: list[np.ndarray], chunk: list[np.ndarray], overlap: int) -> list[np.ndarray]:
-    """`chunk` appended to `joined`, its first `overlap` frames crossfaded into joined's last ones
-    (float frames; the weight of the new chunk rises linearly across the seam)."""
-    if not joined:
-        return list(chunk)
-    out = list(joined)
-    for j in range(overlap):
-        w = (j + 1) / (overlap + 1)
-        out[len(out) - overlap + j] = (1 - w) * out[len(out) - overlap + j] + w * chunk[j]
-    return out + list(chunk[overlap:])
-
-
-def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A float RGB frame (0..1) cover-fitted to `size` (centre crop, then area/cubic resize), uint8."""
-    import cv2
-
-    w, h = size
-    fh, fw = frame.shape[:2]
-    if fw * h > fh * w:  # wider than the target: crop the sides
-        cw = max(1, int(round(fh * w / h)))
-        frame = frame[:, (fw - cw) // 2:(fw - cw) // 2 + cw]
-    elif fw * h < fh * w:
-        ch = max(1, int(round(fw * h / w)))
-        frame = frame[(fh - ch) // 2:(fh - ch) // 2 + ch]
-    if frame.shape[:2] != (h, w):
-        shrink = frame.shape[1] > w
-        frame = cv2.resize(np.ascontiguousarray(frame, dtype=np.float32), (w, h),
-                           interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
-    return (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    """Native frames (at SVD's 7 fps unless told) that cover `frames` output frames at `fps`."""
+    return clips.frames_needed(frames, fps, native_fps)
 
 
 def _check_job(job: ClipJob) -> tuple[int, int]:
-    if not isinstance(job.fps, int) or not 1 <= job.fps <= MAX_FPS:
-        raise VidgenError(f"fps must be a whole number from 1 to {MAX_FPS}, not {job.fps!r}.")
-    if not (isinstance(job.duration, (int, float)) and math.isfinite(job.duration) and 0 < job.duration <= 3600):
-        raise VidgenError(f"Clip duration must be between 0 and 3600 seconds, not {job.duration!r}.")
-    try:
-        w, h = (int(v) for v in job.size)
-    except (TypeError, ValueError):
-        raise VidgenError(f"Video size must be (width, height), not {job.size!r}.") from None
-    if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
-        raise VidgenError(f"Video size {w}x{h} is not usable: both sides must be even, 16 to 4096 pixels.")
-    if not isinstance(job.steps, int) or job.steps < 0:
-        raise VidgenError(f"Animation steps must be a whole number >= 0 (0 = the model's own), not {job.steps!r}.")
+    size = clips.check_job(job)
     motion_bucket(job.strength)
-    return w, h
-
-
-def _still(path: str, size: tuple[int, int]) -> Any:
-    from PIL import ImageOps
-
-    im = open_image(Path(path))
-    try:
-        return cover_fit(ImageOps.exif_transpose(im).convert("RGB"), size)
-    finally:
-        im.close()
-
-
-def _to_pil(frame: np.ndarray) -> Any:
-    from PIL import Image
-
-    return Image.fromarray((np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    return size
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -239,14 +137,14 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
         steps = job.steps or DEFAULT_STEPS
         decode = DECODE_CHUNK_OFFLOAD if status == "offload" else DECODE_CHUNK
         generator = torch.Generator("cpu").manual_seed(int(job.seed))
-        image = _still(job.image, (gw, gh))
+        image = clips.still(job.image, (gw, gh))
         log.info("%s: %d frames at %d fps from %d chunk(s) of %d at %dx%d (%d steps)", spec.id, count, job.fps,
                  chunks, per_chunk, gw, gh, steps)
         joined: list[np.ndarray] = []
         for c in range(chunks):
             check_cancel(cancel)
             if c:
-                image = _to_pil(joined[len(joined) - overlap])  # where the overlap starts
+                image = clips.to_pil(joined[len(joined) - overlap])  # where the overlap starts
 
             def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
                 check_cancel(cancel)
@@ -262,32 +160,12 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
                               callback_on_step_end=on_step_end, output_type="np").frames[0]
             log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
             joined = join(joined, [np.asarray(f, dtype=np.float32) for f in frames], overlap if c else 0)
-    return _write(to_film_fps(joined, job, count), job, (w, h), out_path, progress, cancel)
+    return clips.write(to_film_fps(joined, job, count), job, (w, h), out_path, progress, cancel)
 
 
 def to_film_fps(frames: list[np.ndarray], job: ClipJob, count: int) -> list[np.ndarray]:
-    """`count` frames at the film's fps from the model's (float RGB 0..1): optical-flow interpolation,
-    after stabilization when the job asks for it."""
-    frames8 = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
-    if job.stabilize and len(frames8) > 2:
-        frames8 = stabilize(frames8)
-    timed = flow_retime(frames8, NATIVE_FPS, job.fps) if job.fps != NATIVE_FPS else frames8
-    timed = (list(timed) + [timed[-1]] * count)[:count]  # its count is round(n * dst / src)
-    return [f.astype(np.float32) / 255.0 for f in timed]
-
-
-def _write(frames: list[np.ndarray], job: ClipJob, size: tuple[int, int], out_path: str | Path,
-           progress: Callable[[float], None] | None, cancel: Callable[[], None] | None) -> Path:
-    out = Path(out_path)
-    with atomic_output(out, suffix=".mp4") as tmp:
-        with VideoWriter(tmp, size[0], size[1], job.fps, preset=job.preset, crf=job.crf) as writer:
-            for i, frame in enumerate(frames):
-                if i % CANCEL_EVERY == 0:
-                    check_cancel(cancel)
-                writer.write(fit_frame(frame, size))
-                if progress is not None:
-                    progress(DENOISE_SHARE + (1 - DENOISE_SHARE) * (i + 1) / len(frames))
-    return out
+    """`count` frames at the film's fps from SVD's 7 fps ones (clips.to_film_fps)."""
+    return clips.to_film_fps(frames, job, count, NATIVE_FPS)
 
 
 __all__ = ["animate", "load_pipeline", "register_loaders", "check_runs_here", "native_size", "motion_bucket",
