@@ -260,3 +260,21 @@ def running() -> Iterator[StandIn]:
     finally:
         server.stop()
     assert not server.problems, f"requests the stand-in refused: {server.problems}"
+
+
+def real_ollama_model(default: str = "llama3.1:8b") -> str:
+    """For the RUN_SLOW tests against a REAL server (not this stand-in): the model to use
+    (VIDGEN_TEST_OLLAMA_MODEL, else `default`); the test is skipped, saying why, when no server at
+    OLLAMA_HOST answers or it lacks the model."""
+    import os
+
+    import pytest
+
+    from vidgen.models import ollama_server
+
+    model = os.environ.get("VIDGEN_TEST_OLLAMA_MODEL", default)
+    if not ollama_server.server_status()["reachable"]:
+        pytest.skip(f"no Ollama server answers at {ollama_server.host_of()}")
+    if not ollama_server.has_model(model):
+        pytest.skip(f"{model} is not pulled: `ollama pull {model}`")
+    return model

@@ -14,20 +14,17 @@ import numpy as np
 import pytest
 
 from vidgen.errors import Cancelled, VidgenError
-from vidgen.models import hub
 from vidgen.models.backends import runtime
 from vidgen.models.registry import ModelSpec
 
 from . import tiny_models as tm
+from . import tiny_video as tv
 
 pytest.importorskip("diffusers")
 pytest.importorskip("av")
 
 from vidgen.services.animation import ClipJob, animatediff, make_clip  # noqa: E402
 
-GiB = 1 << 30
-ROOMY = {"device": "cpu", "name": "test", "vram_total": 0, "vram_free": 0, "ram_total": 256 * GiB,
-         "ram_free": 256 * GiB, "disk_free": 1 << 40}
 ADAPTER_REPO = "guoyww/animatediff-motion-adapter-v1-5-2"
 SD15_REPO = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 FRAMES = 8  # the tiny adapter's motion_max_seq_length: frames per chunk
@@ -55,44 +52,12 @@ def save_tiny_animatediff(cache: Path, scratch: Path) -> None:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """The tiny AnimateDiff in an offline HF cache, one CPU model cache (the process's, for
-    make_clip), two different stills."""
-    from PIL import Image
-
-    from vidgen.config import Settings
-    from vidgen.jobs import GpuLane
-    from vidgen.models import cache as cache_mod
-    from vidgen.models.cache import ModelCache
-    from vidgen.models.registry import Registry
-    from vidgen.store import Store
-
-    hf = tmp_path_factory.mktemp("hf") / "hub"
-    save_tiny_animatediff(hf, tmp_path_factory.mktemp("scratch"))
-    mp = pytest.MonkeyPatch()
-    tm.offline_hub(mp, hf)
-    mp.setattr(hub, "device_info", lambda: dict(ROOMY))
-    registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
-    cache = ModelCache(resolve=registry.get, device="cpu", budget_bytes=64 * GiB, lane=GpuLane())
-    mp.setattr(cache_mod, "_cache", cache)
-    folder = tmp_path_factory.mktemp("stills")
-    y, x = np.mgrid[0:96, 0:128]
-    a = np.stack([x * 2, y * 2, np.full_like(x, 60)], -1).astype(np.uint8)  # a warm gradient
-    b = np.zeros_like(a)
-    b[::16] = 255  # white stripes on black
-    stills = {}
-    for name, px in (("a", a), ("b", b)):
-        stills[name] = str(folder / f"{name}.png")
-        Image.fromarray(px).save(stills[name])
-    with tm.one_torch_thread():
-        yield registry.get("animatediff-v1-5-2"), stills
-    mp.undo()
+    """The tiny models in an offline HF cache on a roomy CPU box (tiny_video.offline_video_models)."""
+    with tv.offline_video_models(tmp_path_factory, lambda hf: save_tiny_animatediff(hf, tmp_path_factory.mktemp("scratch")), "animatediff-v1-5-2") as found:
+        yield found
 
 
-def frames(path: Path) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as c:
-        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.int16)
+frames = tv.clip_frames
 
 
 def clip(env, tmp_path: Path, name: str = "clip.mp4", *, still: str = "a", duration: float = SHORT, seed: int = 3,

@@ -4,7 +4,6 @@ with recorded responses from tests/data/ollama/). A real server is the RUN_SLOW 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from vidgen.services.script.llm import read_with_llm
 from vidgen.services.script.llm.chunks import plan_chunks
 from vidgen.services.script.llm.schema import reader_schema
 
-from tests.ollama_standin import Reply, dead_host, recorded, running
+from tests.ollama_standin import Reply, dead_host, real_ollama_model, recorded, running
 
 MODEL = "llama3.1:8b"
 
@@ -296,11 +295,7 @@ def test_importing_vidgen_imports_neither_ollama_nor_pydantic():
 @pytest.mark.slow
 def test_a_real_ollama_server_reads_the_script():
     """A real Ollama at OLLAMA_HOST with VIDGEN_TEST_OLLAMA_MODEL (default llama3.1:8b) pulled (RUN_SLOW=1)."""
-    model = os.environ.get("VIDGEN_TEST_OLLAMA_MODEL", MODEL)
-    if not ollama_server.server_status()["reachable"]:
-        pytest.skip(f"no Ollama server answers at {ollama_server.host_of()}")
-    if not ollama_server.has_model(model):
-        pytest.skip(f"{model} is not pulled: `ollama pull {model}`")
+    model = real_ollama_model(MODEL)
     rules = parse_script(BAKER)
     got = read_with_llm(BAKER, model, rules, timeout=600)
     assert got.parser == model and len(got.scenes) == 3

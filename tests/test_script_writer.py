@@ -17,7 +17,7 @@ from vidgen.services.script.llm import write_script
 from vidgen.services.script.llm.schema import writer_schema
 from vidgen.services.script.llm.writer import expected_reading, read_back_problem
 
-from tests.ollama_standin import Reply, dead_host, recorded, running
+from tests.ollama_standin import Reply, dead_host, real_ollama_model, recorded, running
 
 MODEL = "llama3.1:8b"
 
@@ -139,13 +139,7 @@ def test_bad_requests_are_refused_before_any_call(kwargs, message):
 @pytest.mark.slow
 def test_a_real_ollama_server_writes_a_script_the_rules_read_back():
     """A real Ollama at OLLAMA_HOST with VIDGEN_TEST_OLLAMA_MODEL (default llama3.1:8b) pulled (RUN_SLOW=1)."""
-    import os
-
-    model = os.environ.get("VIDGEN_TEST_OLLAMA_MODEL", MODEL)
-    if not ollama_server.server_status()["reachable"]:
-        pytest.skip(f"no Ollama server answers at {ollama_server.host_of()}")
-    if not ollama_server.has_model(model):
-        pytest.skip(f"{model} is not pulled: `ollama pull {model}`")
+    model = real_ollama_model(MODEL)
     for form in ("narrated", "dialogue", "storyboard"):
         text = write_script("why lighthouses are painted in stripes", model=model, minutes=0.5, form=form, timeout=600)
         assert read_back_problem(text) == ""

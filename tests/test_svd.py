@@ -18,7 +18,6 @@ from vidgen.models import hub
 from vidgen.models.backends import runtime
 from vidgen.models.registry import ModelSpec
 
-from . import tiny_models as tm
 from . import tiny_video as tv
 
 pytest.importorskip("diffusers")
@@ -26,54 +25,19 @@ pytest.importorskip("av")
 
 from vidgen.services.animation import ClipJob, make_clip, svd  # noqa: E402
 
-GiB = 1 << 30
-ROOMY = {"device": "cpu", "name": "test", "vram_total": 0, "vram_free": 0, "ram_total": 256 * GiB,
-         "ram_free": 256 * GiB, "disk_free": 1 << 40}
+from .tiny_video import GiB, ROOMY  # noqa: E402
 FPS, SIZE = 8, (64, 64)
 LONG = 1.5  # seconds: 12 frames at 8 fps need 11 native frames at 7 fps, more than one 8-frame chunk
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    """The tiny SVD in an offline HF cache as `svd-xt`, one CPU model cache (the process's, for
-    make_clip), two different stills."""
-    from PIL import Image
-
-    from vidgen.config import Settings
-    from vidgen.jobs import GpuLane
-    from vidgen.models import cache as cache_mod
-    from vidgen.models.cache import ModelCache
-    from vidgen.models.registry import Registry
-    from vidgen.store import Store
-
-    hf = tmp_path_factory.mktemp("hf") / "hub"
-    tv.save_tiny_svd(hf)
-    mp = pytest.MonkeyPatch()
-    tm.offline_hub(mp, hf)
-    mp.setattr(hub, "device_info", lambda: dict(ROOMY))
-    registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
-    # The record's vram_gb (10) is the cache's first estimate: a budget that admits it.
-    cache = ModelCache(resolve=registry.get, device="cpu", budget_bytes=64 * GiB, lane=GpuLane())
-    mp.setattr(cache_mod, "_cache", cache)
-    folder = tmp_path_factory.mktemp("stills")
-    y, x = np.mgrid[0:96, 0:128]
-    a = np.stack([x * 2, y * 2, np.full_like(x, 60)], -1).astype(np.uint8)  # a warm gradient
-    b = np.zeros_like(a)
-    b[::16] = 255  # white stripes on black
-    stills = {}
-    for name, px in (("a", a), ("b", b)):
-        stills[name] = str(folder / f"{name}.png")
-        Image.fromarray(px).save(stills[name])
-    with tm.one_torch_thread():
-        yield registry.get("svd-xt"), stills
-    mp.undo()
+    """The tiny models in an offline HF cache on a roomy CPU box (tiny_video.offline_video_models)."""
+    with tv.offline_video_models(tmp_path_factory, tv.save_tiny_svd, "svd-xt") as found:
+        yield found
 
 
-def frames(path: Path) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as c:
-        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.int16)
+frames = tv.clip_frames
 
 
 def clip(env, tmp_path: Path, name: str = "clip.mp4", *, still: str = "a", duration: float = 1.0, seed: int = 3,

@@ -7,13 +7,26 @@ processor, an Euler scheduler. The two-block VAE downsamples by 2, so a 32 px fr
 
     save_tiny_svd(cache)                          # the registry's svd-xt repo, fp16 file names
     save_tiny_svd(cache, "tiny-org/tiny-svd")     # any repo
+    with offline_video_models(tmp_path_factory, save_tiny_svd, "svd-xt") as (spec, stills): ...
+    clip_frames(path)                             # a clip's frames, decoded
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
+import numpy as np
+import pytest
+
+from . import tiny_models as tm
 from .tiny_models import COMMIT, save_in_hf_cache
+
+GiB = 1 << 30
+# A roomy CPU box for hub.device_info: the records' compatibility check says "cpu" on any machine
+ROOMY = {"device": "cpu", "name": "test", "vram_total": 0, "vram_free": 0, "ram_total": 256 * GiB,
+         "ram_free": 256 * GiB, "disk_free": 1 << 40}
 
 REPO = "stabilityai/stable-video-diffusion-img2vid-xt"  # the registry's svd-xt record
 SIZE = 32  # pixels the tiny pipeline is made for
@@ -58,3 +71,52 @@ def save_tiny_svd(cache: Path, repo: str = REPO, *, fp16_names: bool = True) -> 
         for weights in folder.glob("*/*.safetensors"):
             weights.rename(weights.with_name(weights.name.replace(".safetensors", ".fp16.safetensors")))
     return folder
+
+
+@contextlib.contextmanager
+def offline_video_models(tmp_path_factory: Any, save: Callable[[Path], Any],
+                         model_id: str) -> Iterator[tuple[Any, dict[str, str]]]:
+    """`save(hf_cache)`'s tiny models in an offline HF cache on a roomy CPU box, one big-budget CPU model
+    cache installed as the process's (make_clip uses it), one torch thread: yields (the registry's
+    record `model_id`, two different stills {"a": a warm gradient, "b": white stripes on black})."""
+    from PIL import Image
+
+    from vidgen.config import Settings
+    from vidgen.jobs import GpuLane
+    from vidgen.models import cache as cache_mod
+    from vidgen.models import hub
+    from vidgen.models.cache import ModelCache
+    from vidgen.models.registry import Registry
+    from vidgen.store import Store
+
+    hf = tmp_path_factory.mktemp("hf") / "hub"
+    save(hf)
+    mp = pytest.MonkeyPatch()
+    tm.offline_hub(mp, hf)
+    mp.setattr(hub, "device_info", lambda: dict(ROOMY))
+    registry = Registry(Store(Settings.from_env(tmp_path_factory.mktemp("data"))))
+    # A record's vram_gb (SVD: 10) is the cache's first estimate: a budget that admits it.
+    mp.setattr(cache_mod, "_cache", ModelCache(resolve=registry.get, device="cpu", budget_bytes=64 * GiB,
+                                               lane=GpuLane()))
+    folder = tmp_path_factory.mktemp("stills")
+    y, x = np.mgrid[0:96, 0:128]
+    a = np.stack([x * 2, y * 2, np.full_like(x, 60)], -1).astype(np.uint8)
+    b = np.zeros_like(a)
+    b[::16] = 255
+    stills = {}
+    for name, px in (("a", a), ("b", b)):
+        stills[name] = str(folder / f"{name}.png")
+        Image.fromarray(px).save(stills[name])
+    try:
+        with tm.one_torch_thread():
+            yield registry.get(model_id), stills
+    finally:
+        mp.undo()
+
+
+def clip_frames(path: Path) -> np.ndarray:
+    """A clip's frames (N x H x W x 3, int16 for differences)."""
+    import av
+
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.int16)

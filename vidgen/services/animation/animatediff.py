@@ -89,20 +89,11 @@ def load_pipeline(spec: ModelSpec, device: str) -> Any:
             str(base_folder), motion_adapter=adapter, dtype=dtype,
             variant=clips.fp16_variant(base_folder / "unet"), local_files_only=True)
     except (OSError, ValueError) as exc:
-        raise hub.load_failure(base, exc, base_folder, f"the base of {spec.name}") from exc
+        raise hub.load_failure(base, exc, base_folder, f" as the base of {spec.name}") from exc
     pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config, beta_schedule="linear", clip_sample=False,
                                                timestep_spacing="linspace", steps_offset=1)
     pipe.vae.enable_slicing()
-    pipe.set_progress_bar_config(disable=True)
-    if device == "cpu":
-        log.warning("%s runs on the CPU: expect many minutes per clip; a CUDA GPU with %.0f GB VRAM is "
-                    "recommended.", spec.name, spec.vram_gb)
-        return pipe
-    if cuda and hub.compatibility(spec)["status"] == "offload":
-        log.warning("%s: not enough free VRAM, using CPU offload (slower).", spec.name)
-        pipe.enable_model_cpu_offload(device=device)
-        return pipe
-    return pipe.to(device)
+    return clips.placed(pipe, spec, device)
 
 
 def register_loaders(cache: ModelCache) -> None:

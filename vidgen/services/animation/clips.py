@@ -7,6 +7,7 @@ No torch at import time; every frame here is float RGB 0..1 unless it says uint8
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +23,8 @@ from .interpolate import retime as flow_retime
 from .job import ClipJob
 from .stabilize import stabilize
 
+log = logging.getLogger(__name__)
+
 MAX_OVERLAP = 3  # frames two chunks share and crossfade over
 DENOISE_SHARE = 0.95  # of the progress; the rest is writing
 CANCEL_EVERY = 8  # written frames between cancel checks
@@ -34,6 +37,24 @@ def fp16_variant(folder: Path) -> str | None:
             p for p in folder.glob("*.safetensors") if ".fp16." not in p.name):
         return "fp16"
     return None
+
+
+def placed(pipe: Any, spec: ModelSpec, device: str, *, on_offload: Callable[[Any], None] | None = None) -> Any:
+    """A loaded video pipeline put where it runs: as it is on the CPU (with the warning), with model CPU
+    offload (and `on_offload(pipe)`, e.g. forward chunking) when the compatibility check says so, else
+    on `device`."""
+    pipe.set_progress_bar_config(disable=True)
+    if device == "cpu":
+        log.warning("%s runs on the CPU: expect many minutes per clip; a CUDA GPU with %.0f GB VRAM is "
+                    "recommended.", spec.name, spec.vram_gb)
+        return pipe
+    if device.startswith("cuda") and hub.compatibility(spec)["status"] == "offload":
+        log.warning("%s: not enough free VRAM, using CPU offload (slower).", spec.name)
+        pipe.enable_model_cpu_offload(device=device)
+        if on_offload is not None:
+            on_offload(pipe)
+        return pipe
+    return pipe.to(device)
 
 
 def check_runs_here(spec: ModelSpec) -> str:

@@ -73,17 +73,7 @@ def load_pipeline(spec: ModelSpec, device: str) -> Any:
             local_files_only=True)
     except (OSError, ValueError) as exc:
         raise hub.load_failure(spec, exc, folder) from exc
-    pipe.set_progress_bar_config(disable=True)
-    if device == "cpu":
-        log.warning("%s runs on the CPU: expect many minutes per clip; a CUDA GPU with %.0f GB VRAM is "
-                    "recommended.", spec.name, spec.vram_gb)
-        return pipe
-    if cuda and hub.compatibility(spec)["status"] == "offload":
-        log.warning("%s: not enough free VRAM, using CPU offload and UNet forward chunking (slower).", spec.name)
-        pipe.enable_model_cpu_offload(device=device)
-        pipe.unet.enable_forward_chunking()
-        return pipe
-    return pipe.to(device)
+    return clips.placed(pipe, spec, device, on_offload=lambda p: p.unet.enable_forward_chunking())
 
 
 def register_loaders(cache: ModelCache) -> None:
