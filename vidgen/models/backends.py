@@ -27,6 +27,9 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("animation", "camera"): "vidgen.services.animation.camera",
     ("animation", "diffusers-svd"): "vidgen.services.animation.svd",  # Stable Video Diffusion (XT), image to video
     ("animation", "diffusers-animatediff"): "vidgen.services.animation.animatediff",  # AnimateDiff on SD 1.5, video to video from the still
+    ("animation", "diffusers-ltx"): "vidgen.services.animation.ltx",  # LTX-Video, image (and prompt) to video
+    ("animation", "diffusers-ltx-distilled"): "vidgen.services.animation.ltx",  # its few-step distilled checkpoints
+    ("animation", "diffusers-wan"): "vidgen.services.animation.wan",  # Wan 2.1 I2V / 2.2 TI2V
     ("voice", "piper"): "vidgen.services.voice.piper",
     ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",

@@ -60,7 +60,7 @@ class ModelSpec:
     notes: str = ""
     requires: tuple[str, ...] = ()  # ids of other records this one loads with (AnimateDiff -> its SD 1.5 base)
     ip_adapter: str = ""  # image models: id of the IP-Adapter record that conditions them on a reference image
-    weights: str = ""  # adapters: the weight file inside the repo, e.g. "sdxl_models/ip-adapter_sdxl.safetensors"
+    weights: str = ""  # the one weight file inside the repo an adapter loads, e.g. "sdxl_models/ip-adapter_sdxl.safetensors"
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
