@@ -171,17 +171,3 @@ def test_chunks_cover_the_scene():
 
 def test_motion_strength_maps_onto_the_motion_bucket():
     assert [svd.motion_bucket(s) for s in (0.0, 0.5, 1.0)] == [1, 128, 255]
-
-
-def test_join_crossfades_the_seam_and_the_clip_is_brought_to_the_films_fps():
-    from vidgen.services.animation.job import ClipJob
-
-    ones, twos = [np.full((2, 2, 3), 1.0)] * 4, [np.full((2, 2, 3), 2.0)] * 4
-    joined = svd.join(ones, twos, 2)
-    assert [float(f[0, 0, 0]) for f in joined] == pytest.approx([1, 1, 4 / 3, 5 / 3, 2, 2])
-    ramp = [np.full((16, 16, 3), i / 10, dtype=np.float32) for i in range(8)]  # 8 frames at the model's 7 fps
-    out = svd.to_film_fps(ramp, ClipJob("still.png", "static", 1.0, 24, (16, 16)), 24)
-    assert len(out) == 24 and float(out[0].mean()) == pytest.approx(0.0, abs=0.01)
-    assert 0.29 <= float(out[12].mean()) <= 0.41  # 0.5 s is native frame 3.5: between frames 3 and 4
-    held = svd.to_film_fps(ramp[:2], ClipJob("still.png", "static", 1.0, 24, (16, 16)), 24)
-    assert len(held) == 24  # a short answer is held to the scene's frame count

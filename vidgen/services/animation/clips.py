@@ -109,7 +109,7 @@ def join(joined: list[np.ndarray], chunk: list[np.ndarray], overlap: int) -> lis
 
 
 def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """A float RGB frame (0..1) cover-fitted to `size` (centre crop, then area/cubic resize), uint8."""
+    """An RGB frame (float 0..1, or uint8) cover-fitted to `size` (centre crop, then area/cubic resize), uint8."""
     import cv2
 
     w, h = size
@@ -120,6 +120,11 @@ def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     elif fw * h < fh * w:
         ch = max(1, int(round(fw * h / w)))
         frame = frame[(fh - ch) // 2:(fh - ch) // 2 + ch]
+    if frame.dtype == np.uint8:
+        if frame.shape[:2] == (h, w):
+            return np.ascontiguousarray(frame)
+        return cv2.resize(np.ascontiguousarray(frame), (w, h),
+                          interpolation=cv2.INTER_AREA if frame.shape[1] > w else cv2.INTER_CUBIC)
     if frame.shape[:2] != (h, w):
         shrink = frame.shape[1] > w
         frame = cv2.resize(np.ascontiguousarray(frame, dtype=np.float32), (w, h),

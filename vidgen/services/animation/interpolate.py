@@ -44,6 +44,53 @@ def retime(frames: list[np.ndarray] | np.ndarray, src_fps: float, dst_fps: float
     return _resample(src, [min(len(src) - 1.0, j * src_fps / dst_fps) for j in range(count)])
 
 
+class Retimer:
+    """`retime` one source frame at a time, holding two: push the clip's frames at `src_fps`, get the
+    film's frames at `dst_fps` as soon as they can be made; `close()` holds the last frame until
+    `count` frames are out. The frames are those `retime` gives for the same count."""
+
+    def __init__(self, src_fps: float, dst_fps: float, count: int):
+        for name, fps in (("src_fps", src_fps), ("dst_fps", dst_fps)):
+            if not (isinstance(fps, (int, float)) and math.isfinite(fps) and 0 < fps <= 240):
+                raise VidgenError(f"{name} must be a frame rate above 0 and at most 240, not {fps!r}.")
+        self.step, self.count = src_fps / dst_fps, max(1, int(count))
+        self._prev: np.ndarray | None = None
+        self._pair: _Pair | None = None
+        self._seen = 0  # source frames pushed
+        self._out = 0  # film frames made
+
+    def push(self, frame: np.ndarray) -> list[np.ndarray]:
+        frame = _check([frame])[0]
+        if self._prev is not None and frame.shape != self._prev.shape:
+            raise VidgenError(f"Frame {self._seen + 1} is {frame.shape[1]}x{frame.shape[0]}, not "
+                              f"{self._prev.shape[1]}x{self._prev.shape[0]} like the first.")
+        out = []
+        i = self._seen  # the new frame's index
+        while self._out < self.count:
+            p = self._out * self.step
+            j = int(math.floor(p + EXACT))
+            a = p - j
+            if abs(a) <= EXACT and j == i:
+                out.append(frame.copy())
+            elif j == i - 1 and abs(a) > EXACT:
+                if self._pair is None or self._pair.index != j:
+                    self._pair = _Pair(self._prev, frame, j)  # type: ignore[arg-type]
+                out.append(self._pair.at(a))
+            else:
+                break  # its frames are not here yet
+            self._out += 1
+        self._prev, self._seen = frame, i + 1
+        return out
+
+    def close(self) -> list[np.ndarray]:
+        """The film's frames still owed, the last source frame held (none if nothing was pushed)."""
+        if self._prev is None:
+            return []
+        out = [self._prev.copy() for _ in range(self.count - self._out)]
+        self._out = self.count
+        return out
+
+
 def slow_motion(frames: Sequence[np.ndarray] | np.ndarray, factor: float) -> list[np.ndarray]:
     """The clip `factor` times slower at the same fps: (n - 1) * factor + 1 frames (rounded)."""
     if not (isinstance(factor, (int, float)) and math.isfinite(factor) and 1 <= factor <= MAX_FACTOR):
@@ -120,4 +167,4 @@ def _check(frames: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
     return src
 
 
-__all__ = ["interpolate", "retime", "slow_motion", "between"]
+__all__ = ["interpolate", "retime", "slow_motion", "between", "Retimer"]

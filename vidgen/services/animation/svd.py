@@ -10,10 +10,11 @@ The picture is the conditioning image, cover-fitted to the model's native pixel 
 Length: one pipeline call ("chunk") makes the UNet's `num_frames` (25 on XT) at NATIVE_FPS. A scene
 longer than one chunk is continued: the next chunk is conditioned on the previous chunk's frame
 where their overlap starts (its last `overlap` frames), so both chunks cover the same moments
-there, and the two are crossfaded over those frames. The joined frames are then brought to the
-film's fps by optical-flow interpolation (`interpolate.retime`; stabilized first when asked), cover-fitted to `job.size`, and written as an
-H.264 MP4 of exactly round(duration * fps) frames. A long scene is never an error: it costs more
-chunks.
+there, and the two are crossfaded over those frames. Each chunk goes straight into a ClipSink
+(sink.py): stabilized when asked, retimed to the film's fps by optical flow, cover-fitted to
+`job.size` and encoded while the next chunk is made, so memory holds a few frames whatever the
+scene's length; the MP4 has exactly round(duration * fps) frames. A long scene is never an error:
+it costs more chunks.
 
 Memory: fp16 on CUDA (the registry downloads only the fp16 files), float32 on the CPU. The
 compatibility check decides before any work: too large fails with its reason; "offload" loads
@@ -31,16 +32,15 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from ...errors import VidgenError
 from ...media import check_cancel
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from . import clips
-from .clips import DENOISE_SHARE, chunk_count, check_runs_here, fit_frame, join, native_size, overlap_for
+from .clips import DENOISE_SHARE, chunk_count, check_runs_here, fit_frame, native_size, overlap_for
 from .job import ClipJob
+from .sink import ClipSink
 
 log = logging.getLogger(__name__)
 
@@ -130,34 +130,29 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
         image = clips.still(job.image, (gw, gh))
         log.info("%s: %d frames at %d fps from %d chunk(s) of %d at %dx%d (%d steps)", spec.id, count, job.fps,
                  chunks, per_chunk, gw, gh, steps)
-        joined: list[np.ndarray] = []
-        for c in range(chunks):
-            check_cancel(cancel)
-            if c:
-                image = clips.to_pil(joined[len(joined) - overlap])  # where the overlap starts
-
-            def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+        with ClipSink(job, (w, h), out_path, NATIVE_FPS, overlap, progress=progress, cancel=cancel) as sink:
+            for c in range(chunks):
                 check_cancel(cancel)
-                if progress is not None:
-                    total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
-                    progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
-                return kwargs
+                if c:
+                    image = clips.to_pil(sink.tail[0])  # where the overlap starts
 
-            with torch.inference_mode():
-                frames = pipe(image, height=gh, width=gw, num_frames=per_chunk, num_inference_steps=steps,
-                              fps=NATIVE_FPS, motion_bucket_id=motion_bucket(job.strength),
-                              noise_aug_strength=NOISE_AUG, decode_chunk_size=decode, generator=generator,
-                              callback_on_step_end=on_step_end, output_type="np").frames[0]
-            log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
-            joined = join(joined, [np.asarray(f, dtype=np.float32) for f in frames], overlap if c else 0)
-    return clips.write(to_film_fps(joined, job, count), job, (w, h), out_path, progress, cancel)
+                def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+                    check_cancel(cancel)
+                    if progress is not None:
+                        total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
+                        progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
+                    return kwargs
 
-
-def to_film_fps(frames: list[np.ndarray], job: ClipJob, count: int) -> list[np.ndarray]:
-    """`count` frames at the film's fps from SVD's 7 fps ones (clips.to_film_fps)."""
-    return clips.to_film_fps(frames, job, count, NATIVE_FPS)
+                with torch.inference_mode():
+                    frames = pipe(image, height=gh, width=gw, num_frames=per_chunk, num_inference_steps=steps,
+                                  fps=NATIVE_FPS, motion_bucket_id=motion_bucket(job.strength),
+                                  noise_aug_strength=NOISE_AUG, decode_chunk_size=decode, generator=generator,
+                                  callback_on_step_end=on_step_end, output_type="np").frames[0]
+                log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
+                sink.push(list(frames), overlap if c else 0)
+    return Path(out_path)
 
 
 __all__ = ["animate", "load_pipeline", "register_loaders", "check_runs_here", "native_size", "motion_bucket",
-           "overlap_for", "frames_needed", "chunk_count", "join", "to_film_fps", "fit_frame", "NATIVE_FPS",
+           "overlap_for", "frames_needed", "chunk_count", "fit_frame", "NATIVE_FPS",
            "DEFAULT_STEPS", "NOISE_AUG"]
