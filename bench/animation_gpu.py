@@ -1,0 +1,185 @@
+"""The image-to-video backends at full size with random weights (issue 14's GPU benchmark).
+
+    .venv/bin/python bench/animation.py --gpu [--families svd animatediff ltx wan] [--sizes 480p 720p]
+                                        [--modes plain offload compile] [--steps 2]
+    .venv/bin/python bench/animation.py --gpu --tiny    # the same code on the CPU, the tests' tiny models
+
+No hub on the GPU machine either: each family's pipeline is built from its published architecture
+(the repos' config.json values, written out below; the parameter counts are printed to check them)
+with random weights, straight on the device, in bf16/fp16 as the backend loads it, then handed to the
+backend through a model cache loader, so what is timed is vidgen's own `animate`: one chunk (the
+model's native frame count) from a still, at the film's 480p or 720p, retimed to 24 fps and encoded.
+
+Per run: seconds per denoising step (from the step callbacks), the rest (text/image encoding, VAE
+decode, retime, encode), and from them seconds of compute per second of video at the model's own
+step count; peak VRAM (torch.cuda.max_memory_allocated). Modes: plain (all on the GPU), offload
+(model CPU offload, what the compatibility check picks when VRAM is short), compile (torch.compile
+of the denoiser; the first call compiles and is not timed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vidgen.models import hub  # noqa: E402
+from vidgen.models.cache import ModelCache  # noqa: E402
+from vidgen.models.registry import packaged  # noqa: E402
+from vidgen.services.animation import ClipJob, animatediff, ltx, svd, wan  # noqa: E402
+
+SIZES = {"480p": (854, 480), "720p": (1280, 720)}
+
+
+# --- full-size architectures, random weights ----------------------------------------------------
+
+def _clip_text(dtype):
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    return CLIPTextModel(CLIPTextConfig(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                                        num_attention_heads=12, max_position_embeddings=77,
+                                        hidden_act="quick_gelu")).to(dtype)
+
+
+def _t5_xxl(dtype, *, umt5: bool = False):
+    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
+
+    kw = dict(d_model=4096, d_ff=10240, d_kv=64, num_heads=64, num_layers=24, feed_forward_proj="gated-gelu",
+              is_encoder_decoder=False)
+    if umt5:
+        return UMT5EncoderModel(UMT5Config(vocab_size=256384, **kw)).to(dtype)
+    return T5EncoderModel(T5Config(vocab_size=32128, **kw)).to(dtype)
+
+
+def _sd_vae(dtype):
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+                         down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                         sample_size=512).to(dtype)
+
+
+def full_svd(dtype, tok: Any) -> Any:
+    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
+                           UNetSpatioTemporalConditionModel)
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    unet = UNetSpatioTemporalConditionModel(num_frames=25).to(dtype)  # the defaults are SVD's UNet
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+                                       down_block_types=("DownEncoderBlock2D",) * 4).to(dtype)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16, patch_size=14,
+        image_size=224, projection_dim=1024, hidden_act="gelu")).to(dtype)  # OpenCLIP ViT-H/14
+    scheduler = EulerDiscreteScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+                                       prediction_type="v_prediction", interpolation_type="linear", sigma_max=700.0,
+                                       sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
+                                       timestep_type="continuous", use_karras_sigmas=True)
+    return StableVideoDiffusionPipeline(vae=vae, image_encoder=encoder, unet=unet, scheduler=scheduler,
+                                        feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
+
+
+def full_animatediff(dtype, tok: Any) -> Any:
+    from diffusers import AnimateDiffVideoToVideoPipeline, DDIMScheduler, MotionAdapter, UNet2DConditionModel
+
+    unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768).to(dtype)  # SD 1.5's UNet
+    adapter = MotionAdapter(motion_max_seq_length=32).to(dtype)  # v1-5-2
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False,
+                              timestep_spacing="linspace", steps_offset=1)
+    pipe = AnimateDiffVideoToVideoPipeline(vae=_sd_vae(dtype), text_encoder=_clip_text(dtype), tokenizer=tok["clip"],
+                                           unet=unet, motion_adapter=adapter, scheduler=scheduler)
+    pipe.vae.enable_slicing()
+    return pipe
+
+
+def full_ltx(dtype, tok: Any) -> Any:
+    from diffusers import (AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline,
+                           LTXVideoTransformer3DModel)
+
+    scheduler = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
+                                                base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1)
+    return LTXImageToVideoPipeline(transformer=LTXVideoTransformer3DModel().to(dtype),  # the 2B model's defaults
+                                   vae=AutoencoderKLLTXVideo().to(dtype), text_encoder=_t5_xxl(dtype),
+                                   tokenizer=tok["t5"], scheduler=scheduler)
+
+
+def full_wan(dtype, tok: Any) -> Any:
+    import torch
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+
+    transformer = WanTransformer3DModel(num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
+                                        ffn_dim=14336, num_layers=30).to(dtype)  # Wan 2.2 TI2V 5B
+    vae = AutoencoderKLWan(base_dim=160, decoder_base_dim=256, z_dim=48, is_residual=True, in_channels=12,
+                           out_channels=12, patch_size=2, scale_factor_spatial=16, scale_factor_temporal=4,
+                           latents_mean=[0.0] * 48, latents_std=[1.0] * 48).to(torch.float32)
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0)
+    return WanImageToVideoPipeline(tokenizer=tok["t5"], text_encoder=_t5_xxl(dtype, umt5=True), vae=vae,
+                                   transformer=transformer, scheduler=scheduler, expand_timesteps=True)
+
+
+# family -> (backend module, registry record, full-size builder, denoiser attribute)
+FAMILIES: dict[str, tuple[Any, str, Callable[..., Any], str]] = {
+    "svd": (svd, "svd-xt", full_svd, "unet"),
+    "animatediff": (animatediff, "animatediff-v1-5-2", full_animatediff, "unet"),
+    "ltx": (ltx, "ltx-video", full_ltx, "transformer"),
+    "wan": (wan, "wan2.2-ti2v-5b", full_wan, "transformer"),
+}
+
+
+# --- running one backend on a built pipeline ---------------------------------------------------
+
+def params(pipe: Any) -> str:
+    parts = []
+    for name in ("unet", "transformer", "text_encoder", "image_encoder", "vae", "motion_adapter"):
+        module = getattr(pipe, name, None)
+        if module is not None and hasattr(module, "parameters"):
+            parts.append(f"{name} {sum(p.numel() for p in module.parameters()) / 1e9:.2f}B")
+    return ", ".join(parts)
+
+
+@contextlib.contextmanager
+def handed_over(pipe: Any, family: str, mode: str, device: str):
+    """A model cache whose loader returns `pipe` placed for `mode`, the hub told it is downloaded and fits."""
+    module, record, _, _ = FAMILIES[family]
+    spec = packaged().get(record)
+    if device.startswith("cuda"):
+        if mode == "offload":
+            pipe.enable_model_cpu_offload()
+        else:
+            pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    cache = ModelCache(resolve=packaged().get, device=device, budget_bytes=1 << 40)
+    cache.register_loader(spec.backend, lambda s, d: pipe)
+    if spec.requires:
+        cache.register_loader(packaged().get(spec.requires[0]).backend, lambda s, d: None)
+    saved = hub.local_path, hub.compatibility
+    hub.local_path = lambda s, *a, **k: Path(tempfile.gettempdir())  # type: ignore[assignment]
+    hub.compatibility = lambda s, *a, **k: {"status": "offload" if mode == "offload" else "ok"}  # type: ignore[assignment]
+    try:
+        yield module, spec, cache
+    finally:
+        hub.local_path, hub.compatibility = saved
+
+
+def run_once(module: Any, spec: Any, cache: ModelCache, job: ClipJob, out: Path, device: str) -> dict[str, float]:
+    import torch
+
+    marks: list[float] = []
+    cuda = device.startswith("cuda")
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    module.animate(spec, job, out, cache=cache, progress=lambda p: marks.append(time.perf_counter()))
+    if cuda:
+        torch.cuda.synchronize()
+    total = time.perf_counter() - start
+    denoise = marks[: job.steps]  # one progress report per step of the one chunk, then the writing
+    per_step = (denoise[-1] - denoise[0]) / max(1, len(denoise) - 1) if len(denoise) > 1 else total
+    return {"total": total, "per_step": per_step, "rest": max(0.0, total - per_step * job.steps),
+            "vram": torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0}
