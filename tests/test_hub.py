@@ -212,9 +212,9 @@ def test_operations_download_fetches_what_a_model_requires_first(offline_cache):
                                lambda s, compat: started.append((s.id, compat["status"])))
     assert [f["id"] for f in done["fetched"]] == ["tiny-sd", "tiny-child"] and [i for i, _ in started] == ["tiny-sd", "tiny-child"]
     assert done["id"] == "tiny-child" and done["folder"] == str(hub.local_path(child)) and done["status"] == "ready"
-    planned = spec(id="tiny-ltx", kind="animation", backend="diffusers-ltx", name="Tiny LTX")
-    with pytest.raises(VidgenError, match="^tiny-ltx \\(Tiny LTX\\) has no runtime in vidgen yet \\(planned\\)"):
-        operations.download(Reg(base, planned), "tiny-ltx")
+    planned = spec(id="tiny-cog", kind="animation", backend="diffusers-cogvideox", name="Tiny CogVideoX")
+    with pytest.raises(VidgenError, match="^tiny-cog \\(Tiny CogVideoX\\) has no runtime in vidgen yet \\(planned\\)"):
+        operations.download(Reg(base, planned), "tiny-cog")
 
 
 # ----------------------------------------------------------------------------- Ollama models, on a stand-in server

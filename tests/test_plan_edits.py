@@ -54,8 +54,8 @@ def test_a_camera_path_and_an_animation_model_per_scene_are_kept_and_checked(stu
                        ([{"t": 0.5}, {"t": 0.2}], "t must rise"), ([{"t": 0}, {"t": 1, "ease": "bounce"}], "ease must be")]:
         with pytest.raises(VidgenError, match=words):
             studio.update_scene(p["id"], 1, {"camera_path": bad})
-    with pytest.raises(VidgenError, match="has no runtime in vidgen yet"):
-        studio.update_scene(p["id"], 2, {"animation_model": "ltx-video"})
+    with pytest.raises(VidgenError, match="no-such-video-model"):
+        studio.update_scene(p["id"], 2, {"animation_model": "no-such-video-model"})
     with pytest.raises(VidgenError, match="is an image model, not an animation model"):
         studio.update_scene(p["id"], 2, {"animation_model": "sdxl-turbo"})
     assert studio.get_project(p["id"])["scenes"][1]["animation_model"] == ""

@@ -79,23 +79,24 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"ltx-video", "visemes", "wav2lip-gan"}
+    assert planned == {"visemes", "wav2lip-gan"}
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
-    ltx = packaged().get("ltx-video")
-    with pytest.raises(VidgenError, match="ltx-video .* has no runtime .*renders use the camera move"):
-        Registry(store).activate("ltx-video")
-    store.set_model_state("ltx-video", activated=2e9)  # stored before the record was marked planned: ignored
+    lip = packaged().get("wav2lip-gan")
+    with pytest.raises(VidgenError, match="wav2lip-gan .* has no runtime .*renders have no lip sync"):
+        Registry(store).activate("wav2lip-gan")
+    store.set_model_state("wav2lip-gan", activated=2e9)  # stored before the record was marked planned: ignored
     r = Registry(store)
-    assert r.active("animation").id == "camera" and not r.is_active(ltx)
+    assert r.active("animation").id == "camera" and not r.is_active(lip)
     with pytest.raises(VidgenError, match="No lipsync model runs in vidgen yet .*wav2lip-gan.*planned"):
         r.active("lipsync")
     assert r.active_or_none("lipsync") is None and not any(r.is_active(s) for s in r.list("lipsync"))
     with pytest.raises(VidgenError, match="No lipsync model"):
         r.default("lipsync")
     rows = {row["id"]: row for row in operations.list_rows(r)}
-    assert rows["ltx-video"]["status"] == "planned" and rows["ltx-video"]["runs"] is False
+    assert rows["wav2lip-gan"]["status"] == "planned" and rows["wav2lip-gan"]["runs"] is False
+    assert rows["ltx-video"]["status"] == "ready" and rows["wan2.2-ti2v-5b"]["runs"] is True
     assert rows["svd-xt"]["status"] == "ready" and rows["svd-xt"]["runs"] is True
     assert rows["camera"]["status"] == "ready" and rows["camera"]["active"] and rows["camera"]["default"]
     assert not rows["visemes"]["default"] and not rows["visemes"]["active"]
@@ -286,15 +287,17 @@ def test_cli_list_and_activate(tmp_path):
 def test_cli_shows_status_and_refuses_planned(tmp_path):
     data = str(tmp_path / "data")
     rows = json.loads(_cli("list", "--kind", "animation", "--json", "--data", data).stdout)
-    assert {r["id"]: r["status"] for r in rows} == {"camera": "ready", "animatediff-v1-5-2": "ready",
-                                                    "svd-xt": "ready", "ltx-video": "planned"}
+    assert {r["id"]: r["status"] for r in rows} == {
+        "camera": "ready", "animatediff-v1-5-2": "ready", "animatediff-lightning-4step": "ready", "svd-xt": "ready",
+        "ltx-video": "ready", "ltx-video-0.9.7-distilled": "ready", "wan2.2-ti2v-5b": "ready",
+        "wan2.1-i2v-14b-480p": "ready"}
     text = _cli("list", "--kind", "lipsync", "--data", data).stdout
     assert "visemes" in text and "planned" in text and "ready" not in text.split("* active")[0]
     for cmd in ("activate", "download"):
-        proc = _cli(cmd, "ltx-video", "--data", data)
+        proc = _cli(cmd, "wav2lip-gan", "--data", data)
         assert proc.returncode == 1, proc.stdout
-        assert proc.stderr.strip() == ("error: ltx-video (LTX-Video (2B)) has no runtime in vidgen "
-                                       "yet (planned): nothing would use it; renders use the camera move.")
+        assert proc.stderr.strip() == ("error: wav2lip-gan (Wav2Lip GAN) has no runtime in vidgen "
+                                       "yet (planned): nothing would use it; renders have no lip sync.")
     proc = _cli("activate", "sdxl-turbo", "--data", data)
     assert "takes effect on the next render" in proc.stdout and "models download sdxl-turbo" in proc.stdout
     proc = _cli("activate", "camera", "--data", data)

@@ -170,7 +170,7 @@ class Registry(PackagedRecords):
     def add(self, repo: str, kind: str, *, name: str = "", revision: str = "main") -> ModelSpec:
         """Register a user model by HF repo id (an Ollama tag for kind llm), validated against its kind.
 
-        A kind whose add-backend has no runtime yet (llm, animation, lipsync) is stored as planned:
+        A kind whose add-backend has no runtime yet (lipsync) is stored as planned:
         listed, and refused by activate and download until vidgen can run it."""
         check_kind(kind)
         if kind not in ADD_BACKENDS:

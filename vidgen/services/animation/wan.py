@@ -28,13 +28,14 @@ and passed as embeddings to every chunk.
 
 Length: one call ("chunk") makes the variant's frames (4k+1). A longer scene is continued: the next
 chunk starts from the previous chunk's frame where their overlap starts, and the overlap is
-crossfaded (clips.join). The frames are retimed to the film's fps (optical flow; stabilized first
-when asked), cover-fitted to `job.size`, written as H.264 of round(duration * fps) frames.
+crossfaded. Chunks go straight into a ClipSink (sink.py: stabilized when asked, retimed to the film's
+fps by optical flow, cover-fitted to `job.size`, encoded as they come): H.264 of round(duration * fps)
+frames, a few frames in memory whatever the scene's length.
 
 Memory: transformer and text encoder in bfloat16 on CUDA, float32 on the CPU; the VAE (and a CLIP
 image encoder) always float32, as diffusers' Wan examples load them. The compatibility check
 decides before any work: too large fails; "offload" uses model CPU offload and a tiled VAE. Progress after every
-denoising step of every chunk (chunks share the first 95%), then while writing; `cancel()` before
+denoising step of every chunk (chunks share the first 95%), 1 when the clip is written; `cancel()` before
 loading, before each chunk, after every step and every few written frames: nothing is left at the
 output path. Nothing heavy is imported at import time.
 """
@@ -47,16 +48,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
 from ...errors import VidgenError
 from ...media import check_cancel
 from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from . import clips
-from .clips import DENOISE_SHARE, chunk_count, check_runs_here, join, native_size, overlap_for
+from .clips import DENOISE_SHARE, chunk_count, check_runs_here, native_size, overlap_for
 from .job import ClipJob
+from .sink import ClipSink
 
 log = logging.getLogger(__name__)
 
@@ -194,32 +194,32 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
         pipe.scheduler = _shifted(own, job.strength)
         log.info("%s: %d frames at %d fps from %d chunk(s) of %d at %dx%d (%d steps, %s)", spec.id, count, job.fps,
                  chunks, per_chunk, gw, gh, steps, variant_of(pipe))
-        joined: list[np.ndarray] = []
         try:
             with torch.inference_mode():
                 embeds, negative = _encode_prompts(pipe, job.prompt or "", job.negative or NEGATIVE)
-            for c in range(chunks):
-                check_cancel(cancel)
-                if c:
-                    image = clips.to_pil(joined[len(joined) - overlap])  # where the overlap starts
-
-                def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+            with ClipSink(job, (w, h), out_path, variant.fps, overlap, progress=progress, cancel=cancel) as sink:
+                for c in range(chunks):
                     check_cancel(cancel)
-                    if progress is not None:
-                        total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
-                        progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
-                    return kwargs
+                    if c:
+                        image = clips.to_pil(sink.tail[0])  # where the overlap starts
 
-                with torch.inference_mode():
-                    frames = pipe(image=image, prompt_embeds=embeds, negative_prompt_embeds=negative, height=gh,
-                                  width=gw, num_frames=per_chunk, num_inference_steps=steps,
-                                  guidance_scale=GUIDANCE, generator=generator, callback_on_step_end=on_step_end,
-                                  output_type="np").frames[0]
-                log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
-                joined = join(joined, [np.asarray(f, dtype=np.float32) for f in frames], overlap if c else 0)
+                    def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+                        check_cancel(cancel)
+                        if progress is not None:
+                            total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
+                            progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
+                        return kwargs
+
+                    with torch.inference_mode():
+                        frames = pipe(image=image, prompt_embeds=embeds, negative_prompt_embeds=negative, height=gh,
+                                      width=gw, num_frames=per_chunk, num_inference_steps=steps,
+                                      guidance_scale=GUIDANCE, generator=generator,
+                                      callback_on_step_end=on_step_end, output_type="np").frames[0]
+                    log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
+                    sink.push(list(frames), overlap if c else 0)
         finally:
             pipe.scheduler = own  # the cached pipeline keeps the model's own schedule
-    return clips.write(clips.to_film_fps(joined, job, count, variant.fps), job, (w, h), out_path, progress, cancel)
+    return Path(out_path)
 
 
 __all__ = ["animate", "load_pipeline", "register_loaders", "shift_for", "variant_of", "chunk_frames",
