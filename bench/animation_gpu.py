@@ -155,8 +155,6 @@ def handed_over(pipe: Any, family: str, mode: str, device: str):
     pipe.set_progress_bar_config(disable=True)
     cache = ModelCache(resolve=packaged().get, device=device, budget_bytes=1 << 40)
     cache.register_loader(spec.backend, lambda s, d: pipe)
-    if spec.requires:
-        cache.register_loader(packaged().get(spec.requires[0]).backend, lambda s, d: None)
     saved = hub.local_path, hub.compatibility
     hub.local_path = lambda s, *a, **k: Path(tempfile.gettempdir())  # type: ignore[assignment]
     hub.compatibility = lambda s, *a, **k: {"status": "offload" if mode == "offload" else "ok"}  # type: ignore[assignment]
@@ -183,3 +181,67 @@ def run_once(module: Any, spec: Any, cache: ModelCache, job: ClipJob, out: Path,
     per_step = (denoise[-1] - denoise[0]) / max(1, len(denoise) - 1) if len(denoise) > 1 else total
     return {"total": total, "per_step": per_step, "rest": max(0.0, total - per_step * job.steps),
             "vram": torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0}
+
+
+def chunk_of(family: str, pipe: Any) -> tuple[int, int, int]:
+    """(frames one call makes, the fps they are timed at, the model's own steps) as the backend sees them."""
+    if family == "svd":
+        return int(pipe.unet.config.num_frames), svd.NATIVE_FPS, svd.DEFAULT_STEPS
+    if family == "animatediff":
+        return animatediff.chunk_frames(pipe), animatediff.NATIVE_FPS, animatediff.DEFAULT_STEPS
+    if family == "ltx":
+        return ltx.chunk_frames(pipe), ltx.NATIVE_FPS, ltx.DEFAULT_STEPS
+    v = wan.VARIANTS[wan.variant_of(pipe)]
+    return wan.chunk_frames(v.frames, int(pipe.vae_scale_factor_temporal)), v.fps, v.steps
+
+
+def still(path: Path, size: tuple[int, int]) -> str:
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:size[1], 0:size[0]]
+    Image.fromarray(np.stack([x * 255 // size[0], y * 255 // size[1], np.full_like(x, 90)], -1).astype("uint8")).save(path)
+    return str(path)
+
+
+def bench(families: list[str], sizes: list[str], modes: list[str], steps: int, *, tiny: bool) -> list[dict[str, Any]]:
+    import torch
+
+    device = "cpu" if tiny else "cuda"
+    dtype = torch.float32 if tiny else torch.bfloat16
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for family in families:
+            module, record, build, denoiser = FAMILIES[family]
+            for mode in modes:
+                t = time.perf_counter()
+                if tiny:
+                    pipe = TINY[family](Path(tmp) / family)
+                else:
+                    with torch.device(device):  # random init straight on the GPU
+                        pipe = build(torch.float16 if family in ("svd", "animatediff") else dtype, tokenizers(Path(tmp)))
+                built = time.perf_counter() - t
+                print(f"{family} ({mode}): built in {built:.0f} s: {params(pipe)}", flush=True)
+                if mode == "compile":
+                    setattr(pipe, denoiser, torch.compile(getattr(pipe, denoiser)))
+                frames, fps, own_steps = chunk_of(family, pipe)
+                with handed_over(pipe, family, mode, device) as (module, spec, cache):
+                    for size in sizes:
+                        w, h = SIZES[size] if not tiny else (64, 64)
+                        seconds = (frames - 2) / fps  # one chunk's worth at the model's fps
+                        job = ClipJob(still(Path(tmp) / "still.png", (w, h)), "static", seconds, 24, (w, h),
+                                      prompt="a lighthouse on a cliff, waves breaking", seed=1, steps=steps)
+                        out = Path(tmp) / f"{family}-{mode}-{size}.mp4"
+                        if mode == "compile":
+                            run_once(module, spec, cache, job, out, device)  # compiles: not timed
+                        r = run_once(module, spec, cache, job, out, device)
+                        per_video_s = (r["per_step"] * own_steps + r["rest"]) / seconds
+                        rows.append({"family": family, "mode": mode, "size": size, "frames": frames, "fps": fps,
+                                     "steps": own_steps, **r, "s_per_video_s": per_video_s})
+                        print(f"  {size}: {r['per_step']:.2f} s/step, rest {r['rest']:.1f} s, "
+                              f"{per_video_s:.1f} s per s of video at {own_steps} steps, peak {r['vram']:.1f} GiB",
+                              flush=True)
+                del pipe
+                if device == "cuda":
+                    torch.cuda.empty_cache()
+    return rows

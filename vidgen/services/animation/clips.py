@@ -1,6 +1,7 @@
-"""What the image-to-video backends (svd.py, animatediff.py) share: the checks before any work, the
-model's native size at the film's aspect, chunks that extend a clip past one pipeline call and
-their crossfaded seams, the retime to the film's fps, and the atomic MP4 writer.
+"""What the image-to-video backends (svd, animatediff, ltx, wan) share: the checks before any work,
+the device placement, the model's native size at the film's aspect, the chunks that extend a clip
+past one pipeline call, the still and frame conversions. The chunks' frames go to a ClipSink
+(sink.py), which crossfades the seams, retimes, fits and encodes them.
 
 No torch at import time; every frame here is float RGB 0..1 unless it says uint8.
 """
@@ -15,18 +16,15 @@ from typing import Any, Callable
 import numpy as np
 
 from ...errors import VidgenError
-from ...media import VideoWriter, atomic_output, check_cancel
 from ...models import hub
 from ...models.registry import ModelSpec
 from ..images.files import cover_fit, open_image
-from .interpolate import retime as flow_retime
 from .job import ClipJob
-from .stabilize import stabilize
 
 log = logging.getLogger(__name__)
 
 MAX_OVERLAP = 3  # frames two chunks share and crossfade over
-DENOISE_SHARE = 0.95  # of the progress; the rest is writing
+DENOISE_SHARE = 0.95  # of the progress: the denoising steps; 1 once the clip is written
 CANCEL_EVERY = 8  # written frames between cancel checks
 MAX_FPS = 120
 
@@ -96,18 +94,6 @@ def chunk_count(needed: int, per_chunk: int, overlap: int) -> int:
     return 1 + max(0, math.ceil((needed - per_chunk) / (per_chunk - overlap)))
 
 
-def join(joined: list[np.ndarray], chunk: list[np.ndarray], overlap: int) -> list[np.ndarray]:
-    """`chunk` appended to `joined`, its first `overlap` frames crossfaded into joined's last ones
-    (float frames; the weight of the new chunk rises linearly across the seam)."""
-    if not joined:
-        return list(chunk)
-    out = list(joined)
-    for j in range(overlap):
-        w = (j + 1) / (overlap + 1)
-        out[len(out) - overlap + j] = (1 - w) * out[len(out) - overlap + j] + w * chunk[j]
-    return out + list(chunk[overlap:])
-
-
 def fit_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """An RGB frame (float 0..1, or uint8) cover-fitted to `size` (centre crop, then area/cubic resize), uint8."""
     import cv2
@@ -166,30 +152,3 @@ def to_pil(frame: np.ndarray) -> Any:
     from PIL import Image
 
     return Image.fromarray((np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-
-
-def to_film_fps(frames: list[np.ndarray], job: ClipJob, count: int, native_fps: int) -> list[np.ndarray]:
-    """`count` frames at the film's fps from the model's `native_fps` ones: optical-flow
-    interpolation, after stabilization when the job asks for it."""
-    frames8 = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
-    if job.stabilize and len(frames8) > 2:
-        frames8 = stabilize(frames8)
-    timed = flow_retime(frames8, native_fps, job.fps) if job.fps != native_fps else frames8
-    timed = (list(timed) + [timed[-1]] * count)[:count]  # its count is round(n * dst / src)
-    return [f.astype(np.float32) / 255.0 for f in timed]
-
-
-def write(frames: list[np.ndarray], job: ClipJob, size: tuple[int, int], out_path: str | Path,
-          progress: Callable[[float], None] | None, cancel: Callable[[], None] | None) -> Path:
-    """The frames as an H.264 MP4 at `size`, written atomically (nothing at `out_path` if cancelled);
-    progress runs from DENOISE_SHARE to 1."""
-    out = Path(out_path)
-    with atomic_output(out, suffix=".mp4") as tmp:
-        with VideoWriter(tmp, size[0], size[1], job.fps, preset=job.preset, crf=job.crf) as writer:
-            for i, frame in enumerate(frames):
-                if i % CANCEL_EVERY == 0:
-                    check_cancel(cancel)
-                writer.write(fit_frame(frame, size))
-                if progress is not None:
-                    progress(DENOISE_SHARE + (1 - DENOISE_SHARE) * (i + 1) / len(frames))
-    return out

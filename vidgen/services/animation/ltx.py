@@ -27,14 +27,14 @@ and has no such parameter: there strength is checked but moves nothing (the log 
 Length: one pipeline call ("chunk") makes NATIVE_FRAMES (121: LTX makes k * 8 + 1) at NATIVE_FPS
 (24). A longer scene is continued: the next chunk's frame-0 condition is the previous chunk's frame
 where their overlap starts (its last `overlap` frames), so both cover the same moments there, and
-the two are crossfaded over those frames (clips.join). The joined frames are retimed to the film's
-fps by optical flow (stabilized first when asked), cover-fitted to `job.size`, and written as an
-H.264 MP4 of exactly round(duration * fps) frames (clips.to_film_fps, clips.write).
+the two are crossfaded over those frames. Chunks go straight into a ClipSink (sink.py: stabilized
+when asked, retimed to the film's fps by optical flow, cover-fitted to `job.size`, encoded as they
+come): an H.264 MP4 of exactly round(duration * fps) frames, a few frames in memory.
 
 Memory: bfloat16 on CUDA (LTX's documented dtype), float32 on the CPU; on CUDA the VAE decodes in
 tiles (diffusers' LTX examples do); model CPU offload when the compatibility check says "offload";
 too large fails before any work. Progress after every denoising step of every chunk (chunks share
-the first 95%), then while writing; `cancel()` before loading, before each chunk, after every step
+the first 95%), 1 once written; `cancel()` before loading, before each chunk, after every step
 and every few written frames: a cancelled clip leaves nothing at the output path. Nothing heavy is
 imported at import time.
 """
@@ -55,8 +55,9 @@ from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from . import clips
-from .clips import DENOISE_SHARE, chunk_count, check_runs_here, join, native_size, overlap_for
+from .clips import DENOISE_SHARE, chunk_count, check_runs_here, native_size, overlap_for
 from .job import ClipJob
+from .sink import ClipSink
 
 log = logging.getLogger(__name__)
 
@@ -195,25 +196,25 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
         log.info("%s: %d frames at %d fps from %d chunk(s) of %d at %dx%d on %s (%d steps, %s)", spec.id, count,
                  job.fps, chunks, per_chunk, gw, gh, type(pipe).__name__, steps,
                  "strength unused: the first frame is held clean" if noise is None else f"condition noise {noise:.3f}")
-        joined: list[np.ndarray] = []
-        for c in range(chunks):
-            check_cancel(cancel)
-            if c:
-                image = clips.to_pil(joined[len(joined) - overlap])  # where the overlap starts
-
-            def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+        with ClipSink(job, (w, h), out_path, NATIVE_FPS, overlap, progress=progress, cancel=cancel) as sink:
+            for c in range(chunks):
                 check_cancel(cancel)
-                if progress is not None:
-                    total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
-                    progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
-                return kwargs
+                if c:
+                    image = clips.to_pil(sink.tail[0])  # where the overlap starts
 
-            with torch.inference_mode():
-                frames = pipe(image=image, height=gh, width=gw, num_frames=per_chunk, generator=generator,
-                              callback_on_step_end=on_step_end, output_type="np", **settings).frames[0]
-            log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
-            joined = join(joined, [np.asarray(f, dtype=np.float32) for f in frames], overlap if c else 0)
-    return clips.write(clips.to_film_fps(joined, job, count, NATIVE_FPS), job, (w, h), out_path, progress, cancel)
+                def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
+                    check_cancel(cancel)
+                    if progress is not None:
+                        total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
+                        progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
+                    return kwargs
+
+                with torch.inference_mode():
+                    frames = pipe(image=image, height=gh, width=gw, num_frames=per_chunk, generator=generator,
+                                  callback_on_step_end=on_step_end, output_type="np", **settings).frames[0]
+                log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
+                sink.push(list(frames), overlap if c else 0)
+    return Path(out_path)
 
 
 __all__ = ["animate", "load_pipeline", "register_loaders", "pipeline_class", "cond_noise", "frames_for", "size_for",
