@@ -7,7 +7,8 @@ eased, encoded by libx264 ultrafast crf 16) doing a pan to the right over a stil
 baseline measured in the same run, one ffmpeg command that scales the still by the same zoom and
 moves a whole-pixel crop window linearly (no easing, no sub-pixel: it jitters), same encoder
 settings. Prints frames per second of each and the ratio. Also motion blur and a custom path.
-The GPU part of the issue's benchmark (full-size image-to-video models) needs a device: not here.
+`--gpu` runs the image-to-video models at full size with random weights (bench/animation_gpu.py);
+`--gpu --tiny` the same code on the CPU with the tests' tiny models.
 """
 
 from __future__ import annotations
@@ -57,11 +58,35 @@ def ffmpeg_pan(image: Path, out: Path, w: int, h: int, zoom: float, seconds: flo
                     "-preset", "ultrafast", "-crf", "16", str(out)], check=True)
 
 
+def gpu(a: argparse.Namespace) -> None:
+    import animation_gpu  # bench/ is on sys.path when this file runs
+
+    if a.tiny:
+        import torch
+
+        torch.set_num_threads(1)
+    rows = animation_gpu.bench(a.families, a.sizes, a.modes, a.steps, tiny=a.tiny)
+    print("\n| family | mode | size | frames/call @ fps | s/step | rest s | s per s of video (own steps) | peak VRAM GiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['family']} | {r['mode']} | {r['size']} | {r['frames']} @ {r['fps']} | {r['per_step']:.2f} | "
+              f"{r['rest']:.1f} | {r['s_per_video_s']:.1f} ({r['steps']}) | {r['vram']:.1f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--fps", type=int, default=24)
+    ap.add_argument("--gpu", action="store_true", help="the image-to-video models at full size (bench/animation_gpu.py)")
+    ap.add_argument("--tiny", action="store_true", help="with --gpu: the tests' tiny models on the CPU (a smoke run)")
+    ap.add_argument("--families", nargs="+", default=["svd", "animatediff", "ltx", "wan"])
+    ap.add_argument("--sizes", nargs="+", default=["480p", "720p"])
+    ap.add_argument("--modes", nargs="+", default=["plain", "offload", "compile"])
+    ap.add_argument("--steps", type=int, default=3, help="with --gpu: denoising steps timed per run")
     a = ap.parse_args()
+    if a.gpu:
+        gpu(a)
+        return
     n = int(round(a.seconds * a.fps))
     print(f"{'size':>6} {'ffmpeg scale+crop':>18} {'vidgen camera':>14} {'ratio':>6} {'+ motion blur':>14} "
           f"{'custom path':>12}   (frames per second)")

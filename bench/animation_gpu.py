@@ -65,17 +65,20 @@ def _sd_vae(dtype):
                          sample_size=512).to(dtype)
 
 
-def full_svd(dtype, tok: Any) -> Any:
+def full_svd(dtype, tok: Any, dev: str) -> Any:
     from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
                            UNetSpatioTemporalConditionModel)
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-    unet = UNetSpatioTemporalConditionModel(num_frames=25).to(dtype)  # the defaults are SVD's UNet
-    vae = AutoencoderKLTemporalDecoder(block_out_channels=(128, 256, 512, 512), layers_per_block=2,
-                                       down_block_types=("DownEncoderBlock2D",) * 4).to(dtype)
-    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16, patch_size=14,
-        image_size=224, projection_dim=1024, hidden_act="gelu")).to(dtype)  # OpenCLIP ViT-H/14
+    import torch
+
+    with torch.device(dev):
+        unet = UNetSpatioTemporalConditionModel(num_frames=25).to(dtype)  # the defaults are SVD's UNet
+        vae = AutoencoderKLTemporalDecoder(block_out_channels=(128, 256, 512, 512), layers_per_block=2,
+                                           down_block_types=("DownEncoderBlock2D",) * 4).to(dtype)
+        encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+            hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16, patch_size=14,
+            image_size=224, projection_dim=1024, hidden_act="gelu")).to(dtype)  # OpenCLIP ViT-H/14
     scheduler = EulerDiscreteScheduler(beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
                                        prediction_type="v_prediction", interpolation_type="linear", sigma_max=700.0,
                                        sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
@@ -84,42 +87,87 @@ def full_svd(dtype, tok: Any) -> Any:
                                         feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
 
 
-def full_animatediff(dtype, tok: Any) -> Any:
+def full_animatediff(dtype, tok: Any, dev: str) -> Any:
     from diffusers import AnimateDiffVideoToVideoPipeline, DDIMScheduler, MotionAdapter, UNet2DConditionModel
 
-    unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768).to(dtype)  # SD 1.5's UNet
-    adapter = MotionAdapter(motion_max_seq_length=32).to(dtype)  # v1-5-2
+    import torch
+
+    with torch.device(dev):
+        unet = UNet2DConditionModel(sample_size=64, cross_attention_dim=768).to(dtype)  # SD 1.5's UNet
+        adapter = MotionAdapter(motion_max_seq_length=32).to(dtype)  # v1-5-2
+        vae, text = _sd_vae(dtype), _clip_text(dtype)
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False,
                               timestep_spacing="linspace", steps_offset=1)
-    pipe = AnimateDiffVideoToVideoPipeline(vae=_sd_vae(dtype), text_encoder=_clip_text(dtype), tokenizer=tok["clip"],
+    pipe = AnimateDiffVideoToVideoPipeline(vae=vae, text_encoder=text, tokenizer=tok["clip"],
                                            unet=unet, motion_adapter=adapter, scheduler=scheduler)
     pipe.vae.enable_slicing()
     return pipe
 
 
-def full_ltx(dtype, tok: Any) -> Any:
+def full_ltx(dtype, tok: Any, dev: str) -> Any:
     from diffusers import (AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline,
                            LTXVideoTransformer3DModel)
 
     scheduler = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, base_shift=0.95, max_shift=2.05,
                                                 base_image_seq_len=1024, max_image_seq_len=4096, shift_terminal=0.1)
-    return LTXImageToVideoPipeline(transformer=LTXVideoTransformer3DModel().to(dtype),  # the 2B model's defaults
-                                   vae=AutoencoderKLLTXVideo().to(dtype), text_encoder=_t5_xxl(dtype),
-                                   tokenizer=tok["t5"], scheduler=scheduler)
+    import torch
+
+    with torch.device(dev):
+        transformer = LTXVideoTransformer3DModel().to(dtype)  # the 2B model's defaults
+        vae, text = AutoencoderKLLTXVideo().to(dtype), _t5_xxl(dtype)
+    return LTXImageToVideoPipeline(transformer=transformer, vae=vae, text_encoder=text, tokenizer=tok["t5"],
+                                   scheduler=scheduler)
 
 
-def full_wan(dtype, tok: Any) -> Any:
+def full_wan(dtype, tok: Any, dev: str) -> Any:
     import torch
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanImageToVideoPipeline, WanTransformer3DModel
 
-    transformer = WanTransformer3DModel(num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
-                                        ffn_dim=14336, num_layers=30).to(dtype)  # Wan 2.2 TI2V 5B
-    vae = AutoencoderKLWan(base_dim=160, decoder_base_dim=256, z_dim=48, is_residual=True, in_channels=12,
-                           out_channels=12, patch_size=2, scale_factor_spatial=16, scale_factor_temporal=4,
-                           latents_mean=[0.0] * 48, latents_std=[1.0] * 48).to(torch.float32)
+    with torch.device(dev):
+        transformer = WanTransformer3DModel(num_attention_heads=24, attention_head_dim=128, in_channels=48,
+                                            out_channels=48, ffn_dim=14336, num_layers=30).to(dtype)  # TI2V 5B
+        vae = AutoencoderKLWan(base_dim=160, decoder_base_dim=256, z_dim=48, is_residual=True, in_channels=12,
+                               out_channels=12, patch_size=2, scale_factor_spatial=16, scale_factor_temporal=4,
+                               latents_mean=[0.0] * 48, latents_std=[1.0] * 48).to(torch.float32)
+        text = _t5_xxl(dtype, umt5=True)
     scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0)
-    return WanImageToVideoPipeline(tokenizer=tok["t5"], text_encoder=_t5_xxl(dtype, umt5=True), vae=vae,
+    return WanImageToVideoPipeline(tokenizer=tok["t5"], text_encoder=text, vae=vae,
                                    transformer=transformer, scheduler=scheduler, expand_timesteps=True)
+
+
+# --- the tests' tiny models (the CPU smoke run) ------------------------------------------------
+
+def tokenizers(folder: Path) -> dict[str, Any]:
+    """Tokenizers built offline (tiny vocabularies: their ids fit any full-size embedding)."""
+    from tests import tiny_ltx, tiny_models
+
+    return {"clip": tiny_models._tokenizer(folder / "clip"), "t5": tiny_ltx._tokenizer()}
+
+
+def tiny_animatediff(folder: Path) -> Any:
+    import torch
+    from diffusers import AnimateDiffVideoToVideoPipeline, MotionAdapter
+
+    from tests import tiny_models
+
+    sd = tiny_models.build_tiny_sd(folder)
+    torch.manual_seed(0)
+    adapter = MotionAdapter(block_out_channels=(32, 64), motion_layers_per_block=1, motion_norm_num_groups=2,
+                            motion_num_attention_heads=2, motion_max_seq_length=8)
+    return AnimateDiffVideoToVideoPipeline(vae=sd.vae, text_encoder=sd.text_encoder, tokenizer=sd.tokenizer,
+                                           unet=sd.unet, motion_adapter=adapter, scheduler=sd.scheduler)
+
+
+def tiny_pipeline(family: str, folder: Path) -> Any:
+    from tests import tiny_ltx, tiny_video, tiny_wan
+
+    if family == "svd":
+        return tiny_video.build_tiny_svd()
+    if family == "animatediff":
+        return tiny_animatediff(folder)
+    if family == "ltx":
+        return tiny_ltx.build_tiny_ltx()
+    return tiny_wan.build_tiny_ti2v()
 
 
 # family -> (backend module, registry record, full-size builder, denoiser attribute)
@@ -190,7 +238,7 @@ def chunk_of(family: str, pipe: Any) -> tuple[int, int, int]:
     if family == "animatediff":
         return animatediff.chunk_frames(pipe), animatediff.NATIVE_FPS, animatediff.DEFAULT_STEPS
     if family == "ltx":
-        return ltx.chunk_frames(pipe), ltx.NATIVE_FPS, ltx.DEFAULT_STEPS
+        return ltx.frames_for(int(pipe.vae_temporal_compression_ratio)), ltx.NATIVE_FPS, ltx.DEFAULT_STEPS
     v = wan.VARIANTS[wan.variant_of(pipe)]
     return wan.chunk_frames(v.frames, int(pipe.vae_scale_factor_temporal)), v.fps, v.steps
 
@@ -209,6 +257,9 @@ def bench(families: list[str], sizes: list[str], modes: list[str], steps: int, *
 
     device = "cpu" if tiny else "cuda"
     dtype = torch.float32 if tiny else torch.bfloat16
+    if tiny:  # the tiny models' own chunks (the tests shrink them the same way)
+        ltx.NATIVE_FRAMES = 13
+        wan.VARIANTS = {k: wan.Variant(64 * 64, 9, v.fps, v.steps) for k, v in wan.VARIANTS.items()}
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for family in families:
@@ -216,10 +267,10 @@ def bench(families: list[str], sizes: list[str], modes: list[str], steps: int, *
             for mode in modes:
                 t = time.perf_counter()
                 if tiny:
-                    pipe = TINY[family](Path(tmp) / family)
-                else:
-                    with torch.device(device):  # random init straight on the GPU
-                        pipe = build(torch.float16 if family in ("svd", "animatediff") else dtype, tokenizers(Path(tmp)))
+                    pipe = tiny_pipeline(family, Path(tmp) / family)
+                else:  # random init straight on the GPU, in the dtype the backend loads
+                    pipe = build(torch.float16 if family in ("svd", "animatediff") else dtype, tokenizers(Path(tmp)),
+                                 device)
                 built = time.perf_counter() - t
                 print(f"{family} ({mode}): built in {built:.0f} s: {params(pipe)}", flush=True)
                 if mode == "compile":
@@ -228,6 +279,7 @@ def bench(families: list[str], sizes: list[str], modes: list[str], steps: int, *
                 with handed_over(pipe, family, mode, device) as (module, spec, cache):
                     for size in sizes:
                         w, h = SIZES[size] if not tiny else (64, 64)
+                        size = size if not tiny else "64x64"
                         seconds = (frames - 2) / fps  # one chunk's worth at the model's fps
                         job = ClipJob(still(Path(tmp) / "still.png", (w, h)), "static", seconds, 24, (w, h),
                                       prompt="a lighthouse on a cliff, waves breaking", seed=1, steps=steps)
