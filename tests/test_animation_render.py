@@ -88,3 +88,35 @@ def test_one_scene_on_svd_the_other_on_the_camera(env, calls, harbour, tmp_path)
     assert len(calls) == 1  # scene 2 only
     keys = {s.scene: store.get_step(s.key)["data"] for s in job.steps if s.name == "animation"}
     assert keys == {1: {"model": "camera"}, 2: {"model": "svd-xt"}}
+
+
+def test_a_render_checks_the_models_before_any_work(env, calls, harbour, tmp_path, monkeypatch):
+    """Not downloaded, an adapter whose base is missing, or too large: the render is refused at its
+    checks, one line naming the fix, and nothing is generated."""
+    from vidgen.errors import VidgenError
+    from vidgen.models import hub
+
+    from .test_animatediff import ADAPTER_REPO
+
+    store = Store(Settings.from_env(tmp_path / "data"))
+
+    def refused(model: str, words: str) -> None:
+        project = create_project(store, harbour, settings=settings(animation_model=model))
+        with pytest.raises(VidgenError, match=words) as err:
+            render(store, project.id)
+        assert "\n" not in str(err.value)
+
+    refused("wan2.2-ti2v-5b", "is not downloaded: .*models download wan2.2-ti2v-5b")
+    refused("animatediff-v1-5-2", "is not downloaded: .*models download animatediff-v1-5-2")
+    hf = tmp_path / "hf"
+    adapter = tv.tm.snapshot_dir(hf, ADAPTER_REPO)  # the adapter alone: its SD 1.5 base is missing
+    adapter.mkdir(parents=True)
+    (adapter.parent.parent / "refs").mkdir()
+    (adapter.parent.parent / "refs" / "main").write_text(tv.tm.COMMIT)
+    for name in ("config.json", "diffusion_pytorch_model.fp16.safetensors"):
+        (adapter / name).write_text("{}")
+    tv.tm.offline_hub(monkeypatch, hf)
+    refused("animatediff-v1-5-2", "Stable Diffusion 1.5 .*is not downloaded: .*models download sd15")
+    monkeypatch.setattr(hub, "device_info", lambda: {**tv.ROOMY, "ram_total": 2 * tv.GiB, "ram_free": tv.GiB})
+    refused("svd-xt", "cannot run on this machine")
+    assert calls == []

@@ -219,13 +219,15 @@ def check_image_spec(spec: ModelSpec) -> None:
 
 
 def check_animation_models(store: Store, project: Project, scenes: list[Scene]) -> None:
-    """Every image-to-video model the scenes use runs, fits this machine and is downloaded (the camera
-    always can)."""
+    """Every image-to-video model the scenes use runs, fits this machine and is downloaded, with the
+    models it loads with (AnimateDiff's SD 1.5 base); the camera always can."""
     specs = {spec.id: spec for spec in (resolve.animation_model(store, project, s) for s in scenes)}
     for spec in specs.values():
         spec.check_runs()
         if not spec.builtin:
             check_runs_here(spec)
+            for required in spec.requires:
+                check_runs_here(registry_for(store).get(required))
 
 
 def check_music_model(store: Store, project: Project) -> None:
