@@ -49,7 +49,7 @@ def test_ids_unique_and_one_builtin_default_per_kind():
             assert not defaults and {s.kind for s in specs if s.ip_adapter} == {"image"}
             assert all(s.ip_adapter in ids for s in specs if s.ip_adapter)
             continue
-        if not any(s.kind == kind and s.builtin and s.runs for s in specs):  # lipsync today: nothing runs
+        if not any(s.kind == kind and s.builtin and s.runs for s in specs):  # a kind nothing built in runs
             assert not defaults, kind
             continue
         assert len(defaults) == 1, kind
@@ -79,7 +79,7 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"visemes", "wav2lip-gan"}
+    assert planned == {"wav2lip-gan"}
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
@@ -89,17 +89,13 @@ def test_planned_records_stay_out_of_the_defaults(store):
     store.set_model_state("wav2lip-gan", activated=2e9)  # stored before the record was marked planned: ignored
     r = Registry(store)
     assert r.active("animation").id == "camera" and not r.is_active(lip)
-    with pytest.raises(VidgenError, match="No lipsync model runs in vidgen yet .*wav2lip-gan.*planned"):
-        r.active("lipsync")
-    assert r.active_or_none("lipsync") is None and not any(r.is_active(s) for s in r.list("lipsync"))
-    with pytest.raises(VidgenError, match="No lipsync model"):
-        r.default("lipsync")
+    assert r.active("lipsync").id == "visemes" and r.default("lipsync").id == "visemes"  # the built-in mouth
     rows = {row["id"]: row for row in operations.list_rows(r)}
     assert rows["wav2lip-gan"]["status"] == "planned" and rows["wav2lip-gan"]["runs"] is False
     assert rows["ltx-video"]["status"] == "ready" and rows["wan2.2-ti2v-5b"]["runs"] is True
     assert rows["svd-xt"]["status"] == "ready" and rows["svd-xt"]["runs"] is True
     assert rows["camera"]["status"] == "ready" and rows["camera"]["active"] and rows["camera"]["default"]
-    assert not rows["visemes"]["default"] and not rows["visemes"]["active"]
+    assert rows["visemes"]["default"] and rows["visemes"]["active"] and not rows["wav2lip-gan"]["active"]
 
 
 def test_record_texts_promise_only_what_runs():
@@ -292,7 +288,7 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
         "ltx-video": "ready", "ltx-video-0.9.7-distilled": "ready", "wan2.2-ti2v-5b": "ready",
         "wan2.1-i2v-14b-480p": "ready"}
     text = _cli("list", "--kind", "lipsync", "--data", data).stdout
-    assert "visemes" in text and "planned" in text and "ready" not in text.split("* active")[0]
+    assert "visemes" in text and "ready" in text and "planned" in text  # the drawn mouth runs; Wav2Lip not yet
     for cmd in ("activate", "download"):
         proc = _cli(cmd, "wav2lip-gan", "--data", data)
         assert proc.returncode == 1, proc.stdout
@@ -309,5 +305,5 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
 def test_a_planned_record_cannot_be_a_default():
     import dataclasses
 
-    visemes = dataclasses.replace(packaged().get("visemes"), default=True)
+    visemes = dataclasses.replace(packaged().get("visemes"), backend="nothing-runs-this", default=True)
     assert visemes.builtin and any("planned record" in p and "cannot be a default" in p for p in visemes.problems())

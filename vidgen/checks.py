@@ -79,6 +79,8 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
         resolve.model_of_kind(registry, s.music_model, "music")
     if s.animation_model:
         resolve.model_of_kind(registry, s.animation_model, "animation").check_runs()
+    if s.lipsync_model not in ("", "none"):
+        resolve.model_of_kind(registry, s.lipsync_model, "lipsync").check_runs()
     resolve.parser_tag(store, s.parser)  # rules, ollama:TAG or an LLM record
     if s.music_source not in ("auto", "none"):
         asset = store.get_asset(s.music)
@@ -115,6 +117,8 @@ def check_scene(store: Store, scene: Scene) -> None:
         resolve.model_of_kind(registry_for(store), scene.image_model, "image")
     if scene.animation_model:
         resolve.model_of_kind(registry_for(store), scene.animation_model, "animation").check_runs()
+    if scene.lipsync_model not in ("", "none"):
+        resolve.model_of_kind(registry_for(store), scene.lipsync_model, "lipsync").check_runs()
 
 
 def check_render(store: Store, project: Project, scenes: list[Scene] | None = None, *,
@@ -131,6 +135,7 @@ def check_render(store: Store, project: Project, scenes: list[Scene] | None = No
         check_project_voices(store, project, warn)
     check_image_models(store, project, project.scenes if scenes is None else scenes)
     check_animation_models(store, project, project.scenes if scenes is None else scenes)
+    check_lipsync_models(store, project, project.scenes if scenes is None else scenes)
     if music:
         if project.settings.music_source not in ("auto", "none"):
             store.asset_path(project.settings.music)
@@ -222,6 +227,17 @@ def check_animation_models(store: Store, project: Project, scenes: list[Scene]) 
     """Every image-to-video model the scenes use runs, fits this machine and is downloaded, with the
     models it loads with (AnimateDiff's SD 1.5 base); the camera always can."""
     specs = {spec.id: spec for spec in (resolve.animation_model(store, project, s) for s in scenes)}
+    for spec in specs.values():
+        spec.check_runs()
+        if not spec.builtin:
+            check_runs_here(spec)
+            for required in spec.requires:
+                check_runs_here(registry_for(store).get(required))
+
+
+def check_lipsync_models(store: Store, project: Project, scenes: list[Scene]) -> None:
+    """Every lip-sync model the scenes use fits this machine and is downloaded, with its parts."""
+    specs = {spec.id: spec for spec in (resolve.lipsync_model(store, project, s) for s in scenes) if spec}
     for spec in specs.values():
         spec.check_runs()
         if not spec.builtin:

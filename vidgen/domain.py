@@ -120,6 +120,8 @@ class Scene:
     plan: ScenePlan = field(default_factory=ScenePlan)  # what the picture shows (issue 13)
     camera_path: list[CameraKey] = field(default_factory=list)  # a custom camera move (empty: `motion`)
     animation_model: str = ""  # animation model id for this scene, "" = the project's
+    lipsync_model: str = ""  # lip-sync model id for this scene, "none" = no lip sync, "" = the project's
+    speaker_faces: dict[str, int] = field(default_factory=dict)  # speaker -> face (0 = leftmost), else automatic
     characters: list[str] = field(default_factory=list)
     # Storyboard overrides, "" means automatic / project default.
     motion: str = ""

@@ -14,7 +14,7 @@ from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
-                 "plan", "camera_path", "animation_model")
+                 "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces")
 MAX_TITLE = 200
 MAX_SCENE_SECONDS = 3600.0
 
@@ -122,11 +122,32 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
         weather=choice("weather", WEATHERS, True), shot=choice("shot", SHOTS, True), sounds=str_list("sounds"),
         plan=plan_from(d.get("plan"), where), camera_path=camera_path_from(d.get("camera_path"), where),
-        animation_model=text("animation_model"),
+        animation_model=text("animation_model"), lipsync_model=text("lipsync_model"),
+        speaker_faces=speaker_faces_from(d.get("speaker_faces"), where),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength,
     )
+
+
+MAX_FACES = 16
+
+
+def speaker_faces_from(d: Any, where: str) -> dict[str, int]:
+    """{speaker: face index} (0 = the leftmost face of the shot), checked."""
+    if d is None or d == {}:
+        return {}
+    if not isinstance(d, dict):
+        raise VidgenError(f"{where}: speaker_faces must be {{speaker: face number from 0}}, not {type(d).__name__}.")
+    out = {}
+    for name, face in d.items():
+        if not isinstance(name, str) or not name.strip():
+            raise VidgenError(f"{where}: speaker_faces needs speaker names, not {name!r}.")
+        if isinstance(face, bool) or not isinstance(face, int) or not 0 <= face < MAX_FACES:
+            raise VidgenError(f"{where}: the face of {name!r} must be a whole number from 0 (the leftmost face) "
+                              f"to {MAX_FACES - 1}, not {face!r}.")
+        out[" ".join(name.split()).upper()] = face
+    return out
 
 
 EASES = ("linear", "in", "out", "in_out")

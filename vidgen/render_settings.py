@@ -153,6 +153,9 @@ SETTINGS: tuple[Setting, ...] = (
        empty="the model's own", metavar="N", label="Steps (AI video)"),
     _s("stabilize", "bool", False, "smooth the shake of image-to-video clips (feature tracking, a 4% crop)",
        "animation", label="Stabilize AI clips"),
+    _s("lipsync_model", "str", "", "lip-sync model id (`models list --kind lipsync`; visemes = the built-in drawn "
+       "mouth; none = no lip sync; a scene's own overrides it)", "animation", empty="the active lip-sync model",
+       metavar="ID"),
     _s("motion_blur", "bool", False, "blur the camera's moves along their path (slower to render)", "animation",
        label="Motion blur"),
     # voice

@@ -14,6 +14,7 @@ from pathlib import Path
 from .domain import WORDS_PER_SECOND, Character, Line, Project, Scene, Voice
 from .errors import VidgenError
 from .models.registry import ModelSpec, Registry, registry_for
+from .services.images.painter import plan_heads
 from .services.voice import BUILTIN_VOICE, cast
 from .services.voice.catalog import find_piper_voices
 from .services.voice.choice import Spoken, chosen_speakers, plan_lines
@@ -39,6 +40,25 @@ def animation_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
     registry = registry_for(store)
     chosen = scene.animation_model or project.settings.animation_model
     return model_of_kind(registry, chosen, "animation") if chosen else registry.active("animation")
+
+
+def lipsync_model(store: Store, project: Project, scene: Scene) -> ModelSpec | None:
+    """The lip-sync model of a scene: its own, else the project's, else the registry's active one;
+    None for "none" (or when no lip-sync model runs)."""
+    chosen = scene.lipsync_model or project.settings.lipsync_model
+    if chosen == "none":
+        return None
+    registry = registry_for(store)
+    return model_of_kind(registry, chosen, "lipsync") if chosen else registry.active_or_none("lipsync")
+
+
+def painted_heads(store: Store, project: Project, scene: Scene) -> dict[str, tuple[float, float, float, float]]:
+    """The painted figures' heads {name: (x, y, w, h)} when the scene's picture is the painter's, else {}."""
+    from_painter = not scene.image and image_model(store, project, scene).backend == "storyboard"
+    if not from_painter:
+        return {}
+    heads = plan_heads(scene, project.settings.size, seed=project.settings.seed)
+    return {name.split(":", 1)[1]: (x0, y0, x1 - x0, y1 - y0) for name, (x0, y0, x1, y1) in heads.items()}
 
 
 def parser_tag(store: Store, parser: str) -> str | None:

@@ -44,7 +44,7 @@ class RenderWork:
             ctx.begin_stage("animation", "Moving the camera")
             motions = dict(zip((sc.number for sc in project.scenes), scene_motions(project)))
             inputs = {sc.number: (image, voice) for sc, image, voice in zip(project.scenes, images, voices)}
-            clips = each(ctx, lambda sc, p: steps.clip(project, sc, *inputs[sc.number], motions[sc.number], p),
+            clips = each(ctx, lambda sc, p: self._shot(steps, project, sc, inputs[sc.number], motions[sc.number], p),
                          project.scenes, lambda sc: f"Scene {sc.number}/{n}: {motions[sc.number].replace('_', ' ')}")
             music = self._music(ctx, steps, project, clips)
             video, srt, duration = self._assemble(ctx, steps, project, clips, voices, music)
@@ -55,6 +55,15 @@ class RenderWork:
         store.save_project(latest)
         return {"project": project.id, "video": str(data / video), "subtitles": str(data / srt),
                 "duration": duration, "scenes": len(project.scenes)}
+
+    @staticmethod
+    def _shot(steps: Steps, project: Project, scene, inputs: tuple[str, dict[str, Any]], motion: str,
+              progress) -> dict[str, Any]:
+        """A scene's clip, then its speakers' mouths (each a cached step; the animation stage shares its
+        progress between them)."""
+        image, voice = inputs
+        clip = steps.clip(project, scene, image, voice, motion, lambda f: progress(0.8 * f))
+        return steps.lipsync(project, scene, image, voice, clip, motion, lambda f: progress(0.8 + 0.2 * f))
 
     def _prepare(self, ctx: JobContext) -> Project:
         """The project, complete and checked, before any work (the parse stage)."""

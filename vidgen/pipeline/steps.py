@@ -15,18 +15,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..domain import Project, Scene
+from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, Scene
+from ..errors import Cancelled, VidgenError
 from ..jobs import JobContext
 from ..models.registry import registry_for
-from ..resolve import (image_model, ip_adapter_for, music_model, scene_cast, scene_speech, silent_speech_seconds,
-                       spoken_lines)
+from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, scene_cast,
+                       scene_speech, silent_speech_seconds, spoken_lines)
 from ..services.animation import make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
+from ..services.lipsync import Shot, lip_sync_shot
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
 from ..store import Store
-from .keys import image_key, music_key, scene_duration, voice_key
+from .keys import image_key, music_key, scene_duration, step_key, voice_key
 from .plan import clip_plan, image_plan, music_segments
 
 log = logging.getLogger(__name__)
@@ -153,6 +155,43 @@ class Steps:
 
         hit = self.run("animation", scene.number, key, produce)
         return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
+
+    def lipsync(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], clip: dict[str, Any],
+                motion: str, progress: Progress | None = None) -> dict[str, Any]:
+        """The clip with its speakers' mouths moving (a cached step), or the clip as it was:
+        {"clip", "duration", "motion", "cached", "lipsync": {model, changed, faces, speakers, reason}}."""
+        spec = lipsync_model(self.store, project, scene)
+        talk = [c for c in voice.get("cues", []) if c.get("speaker")]
+        if spec is None or not voice.get("speech") or not talk:
+            why = "lip sync is off" if spec is None else "no character speaks in this scene"
+            return {**clip, "lipsync": {"model": spec.id if spec else "", "changed": 0, "reason": why}}
+        offset = project.settings.transition_seconds + SPEECH_LEAD_SECONDS
+        key = step_key("lipsync", clip=clip["clip"], speech=voice["speech"], model=spec.id, revision=spec.revision,
+                       cues=talk, offset=offset, faces=scene.speaker_faces)
+        path = self.work_dir / f"lipsync-{scene.number}.mp4"
+
+        def produce():
+            spec_c, job, _ = clip_plan(self.store, project, scene, image, motion, clip["duration"])
+            shot = Shot(str(self.store.asset_path(image)), str(self.store.asset_path(clip["clip"])), job,
+                        spec_c.backend == "camera", painted_heads(self.store, project, scene))
+            cues = [Cue(c["start"], c["end"], c["text"], c.get("speaker")) for c in talk]
+            r = lip_sync_shot(spec, shot, str(self.store.asset_path(voice["speech"])), cues, offset,
+                              scene.speaker_faces, path, progress=progress, cancel=self.ctx.check_cancel)
+            files = {"clip": (path, "video")} if r["changed"] else {}
+            return files, {"model": spec.id, **r}
+
+        try:
+            hit = self.run("lipsync", scene.number, key, produce)
+        except Cancelled:
+            raise
+        except VidgenError as exc:  # the shot is still good without moving mouths: say so, go on
+            self.ctx.note(f"Scene {scene.number}: lip sync skipped: {exc}")
+            return {**clip, "lipsync": {"model": spec.id, "changed": 0, "reason": str(exc)}}
+        data = hit["data"]
+        if data.get("reason"):
+            self.ctx.note(f"Scene {scene.number}: lip sync left the clip as it was: {data['reason']}.")
+        synced = hit["outputs"].get("clip", clip["clip"])
+        return {**clip, "clip": synced, "cached": clip["cached"] and hit["cached"], "lipsync": data}
 
     def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:
         """The generated score of the film (a cached step): {"outputs": {"music": asset id}, "data", "cached"}."""

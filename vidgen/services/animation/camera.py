@@ -20,7 +20,7 @@ import numpy as np
 from ...domain import MOTIONS, CameraKey, Scene
 from ...errors import VidgenError
 from ...media import VideoWriter, atomic_output, check_cancel
-from .camera_path import Cam, blur_samples, inverse_affine, path_camera, path_max_zoom, rotate_zoom
+from .camera_path import Cam, blur_samples, inverse_affine, path_camera, path_max_zoom, project, rotate_zoom
 from .job import ClipJob
 from ..images.files import open_image  # same checks and messages as the image service
 from ...models.registry import ModelSpec
@@ -132,6 +132,18 @@ def motion_frames(still: np.ndarray, motion: str, n: int, size: tuple[int, int],
     w, h = _check_args(motion, 1.0, 1, size, 0)
     src = _cover(np.ascontiguousarray(still[..., :3]), w, h, _zmax(motion, path, w, h))
     return _frames(src, _view(motion, path, n, w, h), n, w, h, motion_blur)
+
+
+def still_to_frame(image_size: tuple[int, int], motion: str, n: int, size: tuple[int, int], *,
+                   path: Sequence[CameraKey] = ()) -> Callable[[int, float, float], tuple[float, float]]:
+    """Where a point (x, y) of the still (its own pixels, `image_size` = (w, h)) lands in frame i of the
+    n-frame move at `size`: the cover fit, then the view the frame shows (exact, no estimate)."""
+    w, h = _check_args(motion, 1.0, 1, size, 0)
+    iw, ih = image_size
+    k = max(w / iw, h / ih)  # still pixels -> output pixels of the cover-fitted still
+    x0, y0 = (iw - w / k) / 2, (ih - h / k) / 2
+    view = _view(motion, path, n, w, h)
+    return lambda i, x, y: project(view(float(i)), (x - x0) * k, (y - y0) * k, w, h)
 
 
 def _zmax(motion: str, path: Sequence[CameraKey], w: int, h: int) -> float:
@@ -270,7 +282,8 @@ def _cover(rgb: np.ndarray, w: int, h: int, zmax: float) -> np.ndarray:
                           borderMode=cv2.BORDER_REFLECT101)
 
 
-__all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom"]
+__all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom",
+           "still_to_frame"]
 
 
 def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,

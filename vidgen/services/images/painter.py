@@ -92,6 +92,14 @@ def plan_layout(scene: Scene, size: tuple[int, int], seed: int = 0) -> dict[str,
     return _Painter(scene, w, h, seed).layout
 
 
+def plan_heads(scene: Scene, size: tuple[int, int], seed: int = 0) -> dict[str, tuple[float, float, float, float]]:
+    """The box (x0, y0, x1, y1) in pixels of each figure's head as `render` draws it, by the figure's
+    layout key ("figure:<name>"): where lip sync puts a painted figure's mouth."""
+    w, h = _check_size(size)
+    check_scene(scene)
+    return _Painter(scene, w, h, seed).heads()
+
+
 @functools.lru_cache(maxsize=16)
 def _font(bold: bool, px: int):
     from PIL import ImageFont

@@ -62,6 +62,14 @@ class FiguresMixin:
         self._fig_span = (centre, gap, fh, len(people))
         return boxes
 
+    def heads(self) -> dict[str, Box]:
+        """Each figure's head circle as a box (x0, y0, x1, y1), by its layout key (after the layout)."""
+        out = {}
+        for p, x, y, H, face in getattr(self, "_figs", []):
+            hx, hy, r = self._pose(p.action, x, y, H, face, p.age == "child")[2]
+            out[figure_key(p.name, p.index)] = (hx - r, hy - r, hx + r, hy + r)
+        return out
+
     def figures(self) -> None:
         if not self._figs:
             return
