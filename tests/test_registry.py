@@ -79,19 +79,27 @@ def test_every_activatable_record_has_a_runtime(store):
             assert has_runtime(s.kind, s.backend), f"{s.id} can be activated but nothing runs {s.backend}"
             assert s.status == "ready" and r.active(s.kind) == s
     planned = {s.id for s in builtin_specs() if s.status == "planned"}
-    assert planned == {"wav2lip-gan"}
+    assert planned == set()  # every packaged record runs (a user's record of an unknown backend would not)
+
+
+def _planned_user_record(store) -> ModelSpec:
+    """A user's record on a backend vidgen does not run, stored as an earlier vidgen would have, activated."""
+    spec = ModelSpec(id="tiny-cog", kind="animation", backend="diffusers-cogvideox", name="Tiny CogVideoX",
+                     source="hf", repo="someone/tiny-cog", license="apache-2.0", user=True)
+    store.set_model_state(spec.id, spec=spec.to_dict(), activated=2e9)
+    return spec
 
 
 def test_planned_records_stay_out_of_the_defaults(store):
-    lip = packaged().get("wav2lip-gan")
-    with pytest.raises(VidgenError, match="wav2lip-gan .* has no runtime .*renders have no lip sync"):
-        Registry(store).activate("wav2lip-gan")
-    store.set_model_state("wav2lip-gan", activated=2e9)  # stored before the record was marked planned: ignored
+    planned = _planned_user_record(store)
     r = Registry(store)
-    assert r.active("animation").id == "camera" and not r.is_active(lip)
+    with pytest.raises(VidgenError, match="tiny-cog .* has no runtime .*renders use the camera move"):
+        r.activate("tiny-cog")
+    assert r.active("animation").id == "camera" and not r.is_active(planned)  # its stored activation is ignored
     assert r.active("lipsync").id == "visemes" and r.default("lipsync").id == "visemes"  # the built-in mouth
     rows = {row["id"]: row for row in operations.list_rows(r)}
-    assert rows["wav2lip-gan"]["status"] == "planned" and rows["wav2lip-gan"]["runs"] is False
+    assert rows["tiny-cog"]["status"] == "planned" and rows["tiny-cog"]["runs"] is False
+    assert rows["wav2lip-gan"]["status"] == "ready" and rows["wav2lip-gan"]["runs"] is True
     assert rows["ltx-video"]["status"] == "ready" and rows["wan2.2-ti2v-5b"]["runs"] is True
     assert rows["svd-xt"]["status"] == "ready" and rows["svd-xt"]["runs"] is True
     assert rows["camera"]["status"] == "ready" and rows["camera"]["active"] and rows["camera"]["default"]
@@ -211,17 +219,15 @@ def test_add_llm_takes_an_ollama_tag(store):
     assert Registry(store).active("llm").id == "mistral-nemo-12b"
 
 
-def test_add_of_a_kind_nothing_runs_is_planned(store):
+def test_add_gives_each_kind_a_backend_that_runs(store):
     r = Registry(store)
     anim = r.add("someone/motion-adapter", "animation")  # a MotionAdapter: AnimateDiff runs it
-    lips = r.add("someone/wav2lip-copy", "lipsync")
+    lips = r.add("someone/wav2lip-copy", "lipsync")  # a Wav2Lip checkpoint
     image = r.add("someone/sdxl-finetune", "image")
-    assert (anim.status, lips.status, image.status) == ("ready", "planned", "ready")
-    assert "runs on" not in lips.notes and "runs on the diffusers-sdxl backend" in image.notes
+    assert (anim.status, lips.status, image.status) == ("ready", "ready", "ready")
+    assert "runs on the wav2lip backend" in lips.notes and "runs on the diffusers-sdxl backend" in image.notes
     assert "runs on the diffusers-animatediff backend" in anim.notes
-    with pytest.raises(VidgenError, match="has no runtime in vidgen yet"):
-        r.activate(lips.id)
-    assert r.active("animation").id == "camera"  # adding activates nothing
+    assert r.active("animation").id == "camera" and r.active("lipsync").id == "visemes"  # adding activates nothing
 
 
 def test_remove_user_model(store):
@@ -287,19 +293,20 @@ def test_cli_shows_status_and_refuses_planned(tmp_path):
         "camera": "ready", "animatediff-v1-5-2": "ready", "animatediff-lightning-4step": "ready", "svd-xt": "ready",
         "ltx-video": "ready", "ltx-video-0.9.7-distilled": "ready", "wan2.2-ti2v-5b": "ready",
         "wan2.1-i2v-14b-480p": "ready"}
-    text = _cli("list", "--kind", "lipsync", "--data", data).stdout
-    assert "visemes" in text and "ready" in text and "planned" in text  # the drawn mouth runs; Wav2Lip not yet
+    lips = json.loads(_cli("list", "--kind", "lipsync", "--json", "--data", data).stdout)
+    assert {r["id"]: r["status"] for r in lips}["visemes"] == "ready" and all(r["runs"] for r in lips)
+    _planned_user_record(Store(Settings.from_env(Path(data))))
     for cmd in ("activate", "download"):
-        proc = _cli(cmd, "wav2lip-gan", "--data", data)
+        proc = _cli(cmd, "tiny-cog", "--data", data)
         assert proc.returncode == 1, proc.stdout
-        assert proc.stderr.strip() == ("error: wav2lip-gan (Wav2Lip GAN) has no runtime in vidgen "
-                                       "yet (planned): nothing would use it; renders have no lip sync.")
+        assert proc.stderr.strip() == ("error: tiny-cog (Tiny CogVideoX) has no runtime in vidgen "
+                                       "yet (planned): nothing would use it; renders use the camera move.")
     proc = _cli("activate", "sdxl-turbo", "--data", data)
     assert "takes effect on the next render" in proc.stdout and "models download sdxl-turbo" in proc.stdout
     proc = _cli("activate", "camera", "--data", data)
     assert proc.returncode == 0 and "takes effect" not in proc.stdout and "nothing changes" in proc.stdout
     proc = _cli("add", "someone/wav2lip-copy", "--kind", "lipsync", "--data", data)
-    assert proc.returncode == 0 and "as planned" in proc.stdout
+    assert proc.returncode == 0 and "as planned" not in proc.stdout
 
 
 def test_a_planned_record_cannot_be_a_default():

@@ -31,6 +31,7 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("animation", "diffusers-ltx-distilled"): "vidgen.services.animation.ltx",  # its few-step distilled checkpoints
     ("animation", "diffusers-wan"): "vidgen.services.animation.wan",  # Wan 2.1 I2V / 2.2 TI2V
     ("lipsync", "visemes"): "vidgen.services.lipsync.visemes",  # built in: a drawn mouth opened by the speech's loudness
+    ("lipsync", "wav2lip"): "vidgen.services.lipsync.wav2lip",  # the authors' GAN checkpoint, our network
     ("voice", "piper"): "vidgen.services.voice.piper",
     ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",

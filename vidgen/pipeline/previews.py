@@ -61,7 +61,9 @@ class SceneWork(_OneSceneWork):
             message = f"{label}: {motion.replace('_', ' ')}"
             ctx.begin_stage("animation", message)
             clip = steps.clip(project, scene, image["image"], voice, motion,
-                              ctx.sub_progress(0.0, 1.0, message, scene.number))
+                              ctx.sub_progress(0.0, 0.8, message, scene.number))
+            clip = steps.lipsync(project, scene, image["image"], voice, clip, motion,
+                                 ctx.sub_progress(0.8, 1.0, message, scene.number))  # the mouths, as a render has them
             ctx.progress(1.0, message, scene.number)
         return {
             "project": project.id, "scene": scene.number,
