@@ -127,10 +127,12 @@ def test_expected_models_are_there():
     for repo in ("stabilityai/sdxl-turbo", "stabilityai/stable-diffusion-xl-base-1.0",
                  "guoyww/animatediff-motion-adapter-v1-5-2", "stabilityai/stable-video-diffusion-img2vid-xt",
                  "Lightricks/LTX-Video", "facebook/mms-tts-eng", "coqui/XTTS-v2",
-                 "facebook/musicgen-small", "facebook/musicgen-medium"):
+                 "facebook/musicgen-small", "facebook/musicgen-medium", "TMElyralab/MuseTalk",
+                 "stabilityai/sd-vae-ft-mse", "openai/whisper-tiny"):
         assert repo in repos
     reg = packaged()
     assert all(reg.get(r) for r in reg.get("animatediff-v1-5-2").requires)
+    assert [reg.get(r).kind for r in reg.get("musetalk-1.5").requires] == ["adapter", "adapter"]
 
 
 def test_json_round_trip():

@@ -32,6 +32,9 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("animation", "diffusers-wan"): "vidgen.services.animation.wan",  # Wan 2.1 I2V / 2.2 TI2V
     ("lipsync", "visemes"): "vidgen.services.lipsync.visemes",  # built in: a drawn mouth opened by the speech's loudness
     ("lipsync", "wav2lip"): "vidgen.services.lipsync.wav2lip",  # the authors' GAN checkpoint, our network
+    ("lipsync", "musetalk"): "vidgen.services.lipsync.musetalk",  # MuseTalk 1.5, with its VAE and Whisper parts
+    ("adapter", "diffusers-vae"): "vidgen.services.lipsync.musetalk",
+    ("adapter", "transformers-whisper"): "vidgen.services.lipsync.musetalk",
     ("voice", "piper"): "vidgen.services.voice.piper",
     ("voice", "espeak-ng"): "vidgen.services.voice.espeak",
     ("voice", "transformers-vits"): "vidgen.services.voice.vits",
