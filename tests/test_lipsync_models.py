@@ -1,7 +1,7 @@
-"""Wav2Lip in the lip-sync stage (issue 15): the full-size generator with random weights in the
-published checkpoint layout, offline, by the registry's `wav2lip-gan`, on the astronaut's face in a
-camera clip: the lower face is redrawn only while the character speaks, the rest of the frame is as
-it was, and the clip keeps its length and size."""
+"""The model backends in the lip-sync stage (issue 15): Wav2Lip (the full-size generator with random
+weights in the published checkpoint layout) and MuseTalk 1.5 (tiny random parts in its layouts),
+offline, by their registry ids, on the astronaut's face in a camera clip: the lower face is redrawn
+only while the character speaks, the rest of the frame is as it was, the clip keeps its length and size."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from vidgen.domain import Cue
 from vidgen.services.lipsync import Shot, lip_sync_shot
 
+from . import tiny_musetalk as tmt
 from . import tiny_video as tv
 from . import tiny_wav2lip as tw
 from .test_lipsync import FPS, SIZE, camera_clip, save_png, speech
@@ -21,15 +22,18 @@ skimage_data = pytest.importorskip("skimage.data")
 pytest.importorskip("av")
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    with tv.offline_video_models(tmp_path_factory, lambda hf: tw.save_wav2lip(hf), "wav2lip-gan") as found:
+SAVES = {"wav2lip-gan": lambda hf: tw.save_wav2lip(hf), "musetalk-1.5": tmt.save_tiny_musetalk}
+
+
+@pytest.fixture(scope="module", params=sorted(SAVES))
+def env(request, tmp_path_factory):
+    with tv.offline_video_models(tmp_path_factory, SAVES[request.param], request.param) as found:
         yield found
 
 
-def test_wav2lip_redraws_the_speaking_mouth_only_while_it_speaks(env, tmp_path):
+def test_the_model_redraws_the_speaking_mouth_only_while_it_speaks(env, tmp_path):
     spec, _ = env
-    assert spec.runs and spec.backend == "wav2lip"
+    assert spec.runs and spec.backend in ("wav2lip", "musetalk")
     still = save_png(skimage_data.astronaut(), tmp_path / "astronaut.png")
     wav, rms = speech(tmp_path / "s.wav", [(0.5, 1.0), (1.1, 1.4)], 2.0)
     clip, job = camera_clip(still, tmp_path / "shot.mp4", 2.0)
