@@ -20,13 +20,14 @@ import numpy as np
 
 Box = tuple[float, float, float, float]
 CASCADE = "haarcascade_frontalface_default.xml"
+CONFIRM = "haarcascade_frontalface_alt2.xml"  # a second cascade must agree: Haar's false faces rarely agree
 MIN_FACE = 24  # pixels: smaller faces are not found (and would give a mouth of a few pixels)
 DETECT_EVERY = 3  # frames between detections on an image-to-video clip
 MAX_GAP = 12  # frames a track may go unseen before it ends
 SMOOTH = 3  # frames each side of the moving average
 MAX_DETECT_SIDE = 640  # frames are searched at most this wide (speed; boxes are scaled back)
 
-_cascade = None
+_cascades: dict[str, object] = {}
 
 
 @dataclass
@@ -41,13 +42,12 @@ class Track:
         return next((b for b in self.boxes if b is not None), None)
 
 
-def detector():
+def detector(name: str = CASCADE):
     import cv2
 
-    global _cascade
-    if _cascade is None:
-        _cascade = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADE)
-    return _cascade
+    if name not in _cascades:
+        _cascades[name] = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    return _cascades[name]
 
 
 def still_faces(rgb: np.ndarray, *, min_face: int = MIN_FACE) -> list[Box]:
@@ -62,6 +62,9 @@ def still_faces(rgb: np.ndarray, *, min_face: int = MIN_FACE) -> list[Box]:
     gray = cv2.equalizeHist(gray)
     side = max(12, int(round(min_face * k)))
     found = detector().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
+    if len(found):
+        second = detector(CONFIRM).detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(side, side))
+        found = [f for f in found if any(iou(tuple(map(float, f)), tuple(map(float, g))) > 0.3 for g in second)]
     boxes = [(float(x) / k, float(y) / k, float(bw) / k, float(bh) / k) for x, y, bw, bh in found]
     return sorted(_distinct(boxes), key=lambda b: b[0])
 
