@@ -76,3 +76,15 @@ def test_the_chosen_faces_are_used(store):
     job = render(store, project.id)
     _, hit = step(store, job, "lipsync")
     assert hit["data"]["speakers"] == {"ANA": 1, "BO": 0}
+
+
+def test_the_storyboards_speaker_faces_field_round_trips(studio):
+    from vidgen.ui.storyboard_tab import faces_to_text, text_to_faces
+
+    p = studio.create_project(KITCHEN)
+    saved = studio.update_scene(p["id"], 1, {"speaker_faces": text_to_faces("ana=1, Bo=0"), "lipsync_model": "none"})
+    assert faces_to_text(saved["scenes"][0]["speaker_faces"]) == "ANA=1, BO=0"
+    assert saved["scenes"][0]["lipsync_model"] == "none"
+    with pytest.raises(VidgenError, match="the face of 'BO' must be a whole number"):
+        studio.update_scene(p["id"], 1, {"speaker_faces": text_to_faces("BO=left")})
+    assert text_to_faces("") == {}

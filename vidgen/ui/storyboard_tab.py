@@ -29,6 +29,26 @@ def _label(scene: dict[str, Any]) -> str:
     return f"{scene['number']}. {scene['heading']}"[:80]
 
 
+NO_LIPSYNC = "No lip sync"
+
+
+def faces_to_text(faces: dict[str, int]) -> str:
+    return ", ".join(f"{name}={face}" for name, face in faces.items())
+
+
+def text_to_faces(text: str) -> dict[str, Any]:
+    """"ANA=0, BO=1" -> {"ANA": 0, "BO": 1}; a part that is not NAME=NUMBER is passed on as written, so the
+    studio's check names it."""
+    out: dict[str, Any] = {}
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        name, _, face = part.partition("=")
+        face = face.strip()
+        out[name.strip()] = int(face) if face.lstrip("-").isdigit() else face
+    return out
+
+
 def _card(scene: dict[str, Any]) -> str:
     """A card's caption: the scene and what its picture shows (its plan), in a few words."""
     plan = scene.get("plan") or {}
@@ -72,6 +92,11 @@ def build(shared: Shared) -> None:
                 animation_model = gr.Dropdown([(PROJECT_MODEL, AUTO)], value=AUTO, label="Animation model",
                                               elem_id="storyboard-animation-model")
             with gr.Row():
+                lipsync_model = gr.Dropdown([(PROJECT_MODEL, AUTO)], value=AUTO, label="Lip sync",
+                                            elem_id="storyboard-lipsync-model")
+                speaker_faces = gr.Textbox(label="Speaker faces (NAME=face, 0 = the leftmost; empty: automatic)",
+                                           placeholder="ANA=0, BO=1", elem_id="storyboard-speaker-faces")
+            with gr.Row():
                 save = gr.Button("Save scene", elem_id="storyboard-save")
                 generate = gr.Button("Generate image", elem_id="storyboard-generate")
                 regenerate = gr.Button("Regenerate scene", variant="primary", elem_id="storyboard-regenerate")
@@ -83,10 +108,12 @@ def build(shared: Shared) -> None:
             result = gr.Markdown(elem_id="storyboard-result")
 
     editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, animation_model,
-              *plan.components]
+              lipsync_model, speaker_faces, *plan.components]
 
     def model_choices(kind: str = "image") -> list[tuple[str, str]]:
-        return [(PROJECT_MODEL, AUTO)] + [(f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices(kind)]
+        extra = [(NO_LIPSYNC, "none")] if kind == "lipsync" else []
+        return [(PROJECT_MODEL, AUTO)] + extra + [(f"{m['name']} [{m['id']}]", m["id"])
+                                                  for m in studio.model_choices(kind)]
 
     def user_image(scene: dict[str, Any]) -> str | None:
         return str(studio.store.asset_path(scene["image"])) if scene.get("image") else None
@@ -113,7 +140,8 @@ def build(shared: Shared) -> None:
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id or number is None:
             return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
-                    0.0, gr.Dropdown(choices=model_choices("animation"), value=AUTO), *plan.values(None), "")
+                    0.0, gr.Dropdown(choices=model_choices("animation"), value=AUTO),
+                    gr.Dropdown(choices=model_choices("lipsync"), value=AUTO), "", *plan.values(None), "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
         m = made.get(f"{project_id}:{s['number']}") or next(
@@ -124,15 +152,18 @@ def build(shared: Shared) -> None:
                 gr.Dropdown(choices=model_choices(), value=_choice(s.get("image_model", ""))),
                 float(s.get("image_strength") or 0.0),
                 gr.Dropdown(choices=model_choices("animation"), value=_choice(s.get("animation_model", ""))),
-                *plan.values(s), "")
+                gr.Dropdown(choices=model_choices("lipsync"), value=_choice(s.get("lipsync_model", ""))),
+                faces_to_text(s.get("speaker_faces") or {}), *plan.values(s), "")
 
     def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
                 transition: str, model: str | None = AUTO, strength: float | None = 0.0,
-                animation: str | None = AUTO, *shown: Any) -> dict[str, Any]:
+                animation: str | None = AUTO, lipsync: str | None = AUTO, faces: str | None = "",
+                *shown: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
                                "motion": _value(motion), "transition": _value(transition),
                                "image_model": _value(model), "image_strength": float(strength or 0.0),
-                               "animation_model": _value(animation)}
+                               "animation_model": _value(animation), "lipsync_model": _value(lipsync),
+                               "speaker_faces": text_to_faces(faces or "")}
         if len(shown) == len(plan.components):
             out.update(plan.changes(*shown))
         if mood:
