@@ -45,6 +45,7 @@ DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
     "image_model": lambda studio: _models(studio, "image"),
     "music_model": lambda studio: _models(studio, "music"),
     "animation_model": lambda studio: _models(studio, "animation"),
+    "lipsync_model": lambda studio: [*_models(studio, "lipsync"), ("No lip sync", "none")],
     "voice": _voices,
     "language": lambda studio: LANGUAGES,
     "style": lambda studio: [("none", ""), *((n, n) for n in styles())],
