@@ -5,8 +5,8 @@
 At 720p: a camera move over skimage's astronaut (a real face, cover-fitted to 16:9), then the drawn
 mouth (visemes) on that clip with a line spoken throughout, both timed in the same run: frames per
 second of each and the ratio. The lip-sync time includes finding the face, decoding the clip and
-encoding the synced one. The GPU half of the issue's benchmark (Wav2Lip, MuseTalk at full size) waits
-for those backends and a device.
+encoding the synced one. `--gpu` times Wav2Lip and MuseTalk at full size with random weights
+(bench/lipsync_gpu.py); `--gpu --tiny` runs that code on the CPU.
 """
 
 from __future__ import annotations
@@ -49,7 +49,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--fps", type=int, default=24)
+    ap.add_argument("--gpu", action="store_true", help="Wav2Lip and MuseTalk at full size (bench/lipsync_gpu.py)")
+    ap.add_argument("--tiny", action="store_true", help="with --gpu: on the CPU, MuseTalk tiny (a smoke run)")
+    ap.add_argument("--frames", type=int, default=96, help="with --gpu: face crops per model")
     a = ap.parse_args()
+    if a.gpu:
+        import lipsync_gpu  # bench/ is on sys.path when this file runs
+
+        lipsync_gpu.bench(a.frames, tiny=a.tiny)
+        return
     n = int(round(a.seconds * a.fps))
     with tempfile.TemporaryDirectory() as d:
         still = Path(d) / "astronaut.png"
