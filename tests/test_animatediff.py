@@ -7,7 +7,6 @@ The machine is told to be a roomy CPU box (`hub.device_info`), so the compatibil
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -69,29 +68,14 @@ def clip(env, tmp_path: Path, name: str = "clip.mp4", *, still: str = "a", durat
     return frames(out)
 
 
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
 
 @pytest.fixture(scope="module")
 def long_clip(env, tmp_path_factory):
     """The LONG scene's clip with its progress values and log lines, once for the module."""
     seen: list[float] = []
-    handler, logger = _Lines(), logging.getLogger(animatediff.__name__)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with tv.log_lines(animatediff.__name__) as lines:
         px = clip(env, tmp_path_factory.mktemp("long"), duration=LONG, progress=seen.append)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return px, seen, handler.lines
+    return px, seen, lines
 
 
 def test_the_record_runs_on_this_module(env):

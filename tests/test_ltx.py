@@ -11,7 +11,6 @@ latent frames of 4) keeps a chunk small while a short scene still fits in one.""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from . import tiny_video as tv
 pytest.importorskip("diffusers")
 pytest.importorskip("av")
 
-from vidgen.services.animation import ClipJob, ltx, make_clip  # noqa: E402
+from vidgen.services.animation import ClipJob, clips, ltx, make_clip  # noqa: E402
 
 from .tiny_video import GiB, ROOMY  # noqa: E402
 
@@ -69,26 +68,11 @@ def clip(env, tmp_path: Path, name: str = "clip.mp4", *, model: str = "full", st
     return frames(out)
 
 
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
 
 def logged(fn):
     """fn()'s result and this module's log lines while it ran."""
-    handler, logger = _Lines(), logging.getLogger(ltx.__name__)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        return fn(), handler.lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+    with tv.log_lines(ltx.__name__) as lines:
+        return fn(), lines
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +155,7 @@ def test_the_distilled_model_runs_its_own_schedule(env, tmp_path):
     px, lines = logged(lambda: clip(env, tmp_path, model="distilled", steps=0, progress=seen.append))
     assert px.shape[0] == round(SHORT * FPS)
     assert any("on LTXConditionPipeline (8 steps, condition noise 0.025)" in line for line in lines), lines
-    assert sum(1 for v in seen if v <= ltx.DENOISE_SHARE) == len(ltx.DISTILLED_TIMESTEPS)  # one per timestep
+    assert sum(1 for v in seen if v <= clips.DENOISE_SHARE) == len(ltx.DISTILLED_TIMESTEPS)  # one per timestep
 
 
 def test_strength_loosens_the_condition(env, tmp_path):

@@ -10,7 +10,6 @@ compatibility check says "cpu"; one test tells it a small one instead."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -74,29 +73,14 @@ def pipeline(env, model: str = "ti2v"):
         return pipe
 
 
-class _Lines(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
 
 @pytest.fixture(scope="module")
 def long_clip(env, tmp_path_factory):
     """The LONG scene's 2.2 clip with its progress values and log lines, once for the module."""
     seen: list[float] = []
-    handler, logger = _Lines(), logging.getLogger(wan.__name__)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with tv.log_lines(wan.__name__) as lines:
         px = clip(env, tmp_path_factory.mktemp("long"), duration=LONG, progress=seen.append)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return px, seen, handler.lines
+    return px, seen, lines
 
 
 def test_the_records_run_on_this_module(env):

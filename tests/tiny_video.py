@@ -9,6 +9,7 @@ processor, an Euler scheduler. The two-block VAE downsamples by 2, so a 32 px fr
     save_tiny_svd(cache, "tiny-org/tiny-svd")     # any repo
     with offline_video_models(tmp_path_factory, save_tiny_svd, "svd-xt") as (spec, stills): ...
     clip_frames(path)                             # a clip's frames, decoded
+    with log_lines(svd.__name__) as lines: ...    # what a backend logs
 """
 
 from __future__ import annotations
@@ -112,6 +113,28 @@ def offline_video_models(tmp_path_factory: Any, save: Callable[[Path], Any],
             yield registry.get(model_id), stills
     finally:
         mp.undo()
+
+
+@contextlib.contextmanager
+def log_lines(name: str) -> Iterator[list[str]]:
+    """The INFO messages logger `name` gives inside the block (the list fills as they come)."""
+    import logging
+
+    lines: list[str] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    handler, logger = Lines(logging.INFO), logging.getLogger(name)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def clip_frames(path: Path) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...errors import VidgenError
+from ...media import check_cancel
 from ...models import hub
 from ...models.registry import ModelSpec
 from ..images.files import cover_fit, open_image
@@ -53,6 +54,20 @@ def placed(pipe: Any, spec: ModelSpec, device: str, *, on_offload: Callable[[Any
             on_offload(pipe)
         return pipe
     return pipe.to(device)
+
+
+def step_callback(progress: Callable[[float], None] | None, cancel: Callable[[], None] | None, chunk: int,
+                  chunks: int, steps: int) -> Callable[..., dict]:
+    """The pipelines' `callback_on_step_end` for chunk `chunk` of `chunks`: cancel after every step, and
+    progress over the denoising share (chunks share it equally; `steps` when the pipeline tells none)."""
+    def on_step_end(pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
+        check_cancel(cancel)
+        if progress is not None:
+            total = max(1, int(getattr(pipe, "num_timesteps", 0) or steps))
+            progress(DENOISE_SHARE * (chunk + min(1.0, (step + 1) / total)) / chunks)
+        return kwargs
+
+    return on_step_end
 
 
 def check_runs_here(spec: ModelSpec) -> str:

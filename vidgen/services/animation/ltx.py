@@ -55,7 +55,7 @@ from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from . import clips
-from .clips import DENOISE_SHARE, chunk_count, check_runs_here, native_size, overlap_for
+from .clips import chunk_count, check_runs_here, native_size, overlap_for
 from .job import ClipJob
 from .sink import ClipSink
 
@@ -202,16 +202,10 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
                 if c:
                     image = clips.to_pil(sink.tail[0])  # where the overlap starts
 
-                def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
-                    check_cancel(cancel)
-                    if progress is not None:
-                        total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
-                        progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
-                    return kwargs
-
+                step_end = clips.step_callback(progress, cancel, c, chunks, steps)
                 with torch.inference_mode():
                     frames = pipe(image=image, height=gh, width=gw, num_frames=per_chunk, generator=generator,
-                                  callback_on_step_end=on_step_end, output_type="np", **settings).frames[0]
+                                  callback_on_step_end=step_end, output_type="np", **settings).frames[0]
                 log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
                 sink.push(list(frames), overlap if c else 0)
     return Path(out_path)

@@ -38,7 +38,7 @@ from ...models import hub
 from ...models.cache import ModelCache, get_cache
 from ...models.registry import ModelSpec
 from . import clips
-from .clips import DENOISE_SHARE, chunk_count, check_runs_here, fit_frame, native_size, overlap_for
+from .clips import chunk_count, check_runs_here, fit_frame, native_size, overlap_for
 from .job import ClipJob
 from .sink import ClipSink
 
@@ -136,18 +136,12 @@ def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Ca
                 if c:
                     image = clips.to_pil(sink.tail[0])  # where the overlap starts
 
-                def on_step_end(p: Any, step: int, timestep: Any, kwargs: dict, c: int = c) -> dict:
-                    check_cancel(cancel)
-                    if progress is not None:
-                        total = max(1, int(getattr(p, "num_timesteps", 0) or steps))
-                        progress(DENOISE_SHARE * (c + min(1.0, (step + 1) / total)) / chunks)
-                    return kwargs
-
+                step_end = clips.step_callback(progress, cancel, c, chunks, steps)
                 with torch.inference_mode():
                     frames = pipe(image, height=gh, width=gw, num_frames=per_chunk, num_inference_steps=steps,
                                   fps=NATIVE_FPS, motion_bucket_id=motion_bucket(job.strength),
                                   noise_aug_strength=NOISE_AUG, decode_chunk_size=decode, generator=generator,
-                                  callback_on_step_end=on_step_end, output_type="np").frames[0]
+                                  callback_on_step_end=step_end, output_type="np").frames[0]
                 log.info("%s: chunk %d/%d done", spec.id, c + 1, chunks)
                 sink.push(list(frames), overlap if c else 0)
     return Path(out_path)
