@@ -19,7 +19,7 @@ from vidgen.media import probe
 from vidgen.models.registry import packaged
 from vidgen.services.animation import ClipJob, render_camera_motion
 from vidgen.services.lipsync import Shot, assign, lip_sync_shot, shot_faces
-from vidgen.services.lipsync.faces import iou, still_faces
+from vidgen.services.lipsync.faces import iou, small_faces, still_faces
 
 from .tiny_video import clip_frames
 
@@ -149,13 +149,23 @@ def test_shots_without_faces_or_character_lines_are_left_alone(tmp_path):
                                 .resize((96, 96))), tmp_path / "small.png")  # a face of ~18 px
     wav, _ = speech(tmp_path / "s.wav", [(0.2, 0.8)], 1.0)
     talk = [Cue(0.1, 0.9, "Hello.", "ANA")]
-    for still, words in ((blank, "no face found"), (small, "no face found")):
+    for still, words in ((blank, "no face found"), (small, "too small to move a mouth on (at least 24 px)")):
         clip, job = camera_clip(still, tmp_path / "c.mp4", 1.0)
         r = lip_sync_shot(VISEMES, Shot(still, clip, job, camera=True), wav, talk, 0.0, {}, tmp_path / "o.mp4")
         assert r["changed"] == 0 and words in r["reason"] and not (tmp_path / "o.mp4").exists()
     r = lip_sync_shot(VISEMES, Shot(blank, clip, job, camera=True), wav, [Cue(0.1, 0.9, "Hi.", None)], 0.0, {},
                       tmp_path / "o.mp4")
     assert r["reason"] == "no character speaks in this scene"
+
+
+def test_a_small_face_in_a_large_still_is_looked_for_again():
+    from PIL import Image
+
+    canvas = np.full((1080, 1920, 3), 120, np.uint8)
+    canvas[400:600, 900:1100] = np.asarray(Image.fromarray(skimage_data.astronaut()).resize((200, 200)))
+    found = still_faces(canvas)  # ~37 px: 12 px at the first look's 640 wide, found at 1280
+    assert len(found) == 1 and 20 < found[0][2] < 60 and iou(found[0], (969, 426, 37, 37)) > 0.4, found
+    assert small_faces(canvas) == [] and still_faces(canvas, thorough=False) == []
 
 
 def test_a_speech_file_that_is_not_audio_is_one_line(astronaut, tmp_path):

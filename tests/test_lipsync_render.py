@@ -4,6 +4,8 @@ scene's own model and speaker-to-face choice are kept and checked."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,10 @@ def test_each_painted_figure_speaks_its_own_lines(store):
     lip, hit = step(store, job, "lipsync")
     assert hit["data"]["model"] == "visemes" and hit["data"]["speakers"] == {"ANA": 0, "BO": 1}
     assert hit["data"]["changed"] > 0 and not hit["data"]["reason"]
+    _, voice = step(store, job, "voice")  # Piper's phoneme alignment, kept beside the speech, times the mouths
+    phones = json.loads(store.asset_path(voice["outputs"]["phones"]).read_text())["cues"]
+    assert len(phones) == len(voice["data"]["cues"]) and all(phones)
+    assert hit["data"]["mouth"] == "the voice's phoneme alignment"
     _, anim = step(store, job, "animation")
     before = clip_frames(store.asset_path(anim["outputs"]["clip"]))
     after = clip_frames(store.asset_path(hit["outputs"]["clip"]))
@@ -88,3 +94,20 @@ def test_the_storyboards_speaker_faces_field_round_trips(studio):
     with pytest.raises(VidgenError, match="the face of 'BO' must be a whole number"):
         studio.update_scene(p["id"], 1, {"speaker_faces": text_to_faces("BO=left")})
     assert text_to_faces("") == {}
+
+
+def test_the_cast_tab_sets_the_films_lip_sync(studio):
+    from vidgen.ui.cast_tab import lipsync_choices, save_lipsync
+
+    p = studio.create_project(KITCHEN)
+    values = [v for _, v in lipsync_choices(studio)]
+    assert values[0] == "" and {"visemes", "wav2lip-gan", "musetalk-1.5", "none"} <= set(values)
+    assert "No lip sync" in save_lipsync(studio, p["id"], "none")
+    assert studio.get_project(p["id"])["settings"]["lipsync_model"] == "none"
+    save_lipsync(studio, p["id"], "visemes")
+    assert studio.get_project(p["id"])["settings"]["lipsync_model"] == "visemes"
+    with pytest.raises(VidgenError, match="is an animation model, not a lipsync model"):
+        save_lipsync(studio, p["id"], "camera")
+    assert studio.get_project(p["id"])["settings"]["lipsync_model"] == "visemes"  # nothing saved is lost
+    with pytest.raises(VidgenError, match="Parse a script first"):
+        save_lipsync(studio, "", "none")

@@ -8,6 +8,7 @@ made, or the step produced, its files stored as assets and its record cached.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import time
@@ -23,7 +24,7 @@ from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, 
                        scene_speech, silent_speech_seconds, spoken_lines)
 from ..services.animation import make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
-from ..services.lipsync import Shot, lip_sync_shot
+from ..services.lipsync import Shot, key_name, lip_sync_shot
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
@@ -122,13 +123,19 @@ class Steps:
                 names = used.setdefault((sp.voice.model, sp.language), [])
                 if (sp.speaker or "") not in names:
                     names.append(sp.speaker or "")
-            return {"speech": (r.wav, "audio")}, {
+            files = {"speech": (r.wav, "audio")}
+            if any(ph is not None for ph in r.phones):  # the voice's phoneme alignment: the mouths' timing
+                phones = path.with_suffix(".phones.json")
+                phones.write_text(json.dumps({"source": "piper", "cues": r.phones}), encoding="utf-8")
+                files["phones"] = (phones, "data")
+            return files, {
                 "seconds": r.duration, "cues": [asdict(c) for c in r.cues], "timing": r.timing,
                 "voice": plan[0].voice.model, "language": plan[0].language,  # the scene's first line's
                 "voices": [{"voice": v, "language": lang, "speakers": names} for (v, lang), names in used.items()]}
 
         hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce)
-        return {"speech": hit["outputs"]["speech"], **hit["data"], "cached": hit["cached"]}
+        return {"speech": hit["outputs"]["speech"], "phones": hit["outputs"].get("phones", ""), **hit["data"],
+                "cached": hit["cached"]}
 
     def _tell_kept_markup(self, project: Project, scene: Scene) -> None:
         """Once a job: the markup-like text of the whole film that is spoken and shown as written,
@@ -159,15 +166,19 @@ class Steps:
     def lipsync(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], clip: dict[str, Any],
                 motion: str, progress: Progress | None = None) -> dict[str, Any]:
         """The clip with its speakers' mouths moving (a cached step), or the clip as it was:
-        {"clip", "duration", "motion", "cached", "lipsync": {model, changed, faces, speakers, reason}}."""
+        {"clip", "duration", "motion", "cached", "lipsync": {model, changed, faces, speakers, reason, mouth}}."""
         spec = lipsync_model(self.store, project, scene)
         talk = [c for c in voice.get("cues", []) if c.get("speaker")]
+        phones = self._phones(voice)
         if spec is None or not voice.get("speech") or not talk:
             why = "lip sync is off" if spec is None else "no character speaks in this scene"
             return {**clip, "lipsync": {"model": spec.id if spec else "", "changed": 0, "reason": why}}
         offset = project.settings.transition_seconds + SPEECH_LEAD_SECONDS
+        languages = {key_name(sp): v["language"] for v in voice.get("voices", []) for sp in v["speakers"] if sp}
+        languages[""] = voice.get("language", "")
         key = step_key("lipsync", clip=clip["clip"], speech=voice["speech"], model=spec.id, revision=spec.revision,
-                       cues=talk, offset=offset, faces=scene.speaker_faces)
+                       cues=talk, offset=offset, faces=scene.speaker_faces, languages=languages,
+                       phones=voice.get("phones", ""))
         path = self.work_dir / f"lipsync-{scene.number}.mp4"
 
         def produce():
@@ -176,7 +187,8 @@ class Steps:
                         spec_c.backend == "camera", painted_heads(self.store, project, scene))
             cues = [Cue(c["start"], c["end"], c["text"], c.get("speaker")) for c in talk]
             r = lip_sync_shot(spec, shot, str(self.store.asset_path(voice["speech"])), cues, offset,
-                              scene.speaker_faces, path, progress=progress, cancel=self.ctx.check_cancel)
+                              scene.speaker_faces, path, languages=languages, phones=phones, progress=progress,
+                              cancel=self.ctx.check_cancel)
             files = {"clip": (path, "video")} if r["changed"] else {}
             return files, {"model": spec.id, **r}
 
@@ -192,6 +204,19 @@ class Steps:
             self.ctx.note(f"Scene {scene.number}: lip sync left the clip as it was: {data['reason']}.")
         synced = hit["outputs"].get("clip", clip["clip"])
         return {**clip, "clip": synced, "cached": clip["cached"] and hit["cached"], "lipsync": data}
+
+    def _phones(self, voice: dict[str, Any]) -> list[Any]:
+        """Each character cue's aligned phonemes ([phoneme, start, end] in speech seconds), or None."""
+        cues = voice.get("cues", [])
+        if not voice.get("phones"):
+            return [None] * sum(1 for c in cues if c.get("speaker"))
+        try:
+            per_cue = json.loads(self.store.asset_path(voice["phones"]).read_text(encoding="utf-8"))["cues"]
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("The scene's phoneme timings could not be read: its mouths follow the text instead.")
+            per_cue = []
+        per_cue = per_cue if len(per_cue) == len(cues) else [None] * len(cues)
+        return [ph for c, ph in zip(cues, per_cue) if c.get("speaker")]
 
     def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:
         """The generated score of the film (a cached step): {"outputs": {"music": asset id}, "data", "cached"}."""

@@ -1,5 +1,6 @@
 """Cast tab: the narrator and each character: sheet (description, seed, reference picture) and voice
-(model, speaker, speed, pitch, cloning sample), with a preview of the voice on a sentence."""
+(model, speaker, speed, pitch, cloning sample), with a preview of the voice on a sentence; and the
+film's lip-sync model, which moves the characters' mouths (the Storyboard overrides it per scene)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 
 import gradio as gr
 
+from ..errors import VidgenError
 from .boundary import shown
 from .common import Shared
+from .settings_form import DYNAMIC
 
 NARRATOR = "Narrator"
 PROJECT_VOICE = ""  # a voice model choice: the project's voice (Script tab)
@@ -18,6 +21,20 @@ def voice_choices(studio: Any) -> list[tuple[str, str]]:
     """(label, voice id): the project's voice, then the voice models the registry knows."""
     return [("the project's voice", PROJECT_VOICE)] + [
         (f"{m['name']} [{m['id']}]", m["id"]) for m in studio.model_choices("voice")]
+
+
+def lipsync_choices(studio: Any) -> list[tuple[str, str]]:
+    """(label, value): the active lip-sync model, each one the registry knows, and none."""
+    return DYNAMIC["lipsync_model"](studio)
+
+
+def save_lipsync(studio: Any, project_id: str, model: str | None) -> str:
+    """The project's lip-sync model set (checked like any setting); the line the tab shows."""
+    if not project_id:
+        raise VidgenError("Parse a script first (Script tab).")
+    studio.update_settings(project_id, {"lipsync_model": model or ""})
+    label = dict((v, k) for k, v in lipsync_choices(studio)).get(model or "", model)
+    return f"Lip sync for the film: {label}. The Storyboard can change it per scene."
 
 
 def build(shared: Shared) -> None:
@@ -49,6 +66,10 @@ def build(shared: Shared) -> None:
             sample = gr.Audio(type="filepath", label="Voice-cloning sample (6-30 s of clear speech, XTTS)",
                               elem_id="cast-voice-sample")
             save_voice = gr.Button("Save voice", elem_id="cast-save-voice")
+            gr.Markdown("### Lip sync (the whole film)")
+            lipsync = gr.Dropdown(lipsync_choices(studio), value="", label="Moves the speaking characters' mouths",
+                                  elem_id="cast-lipsync-model")
+            save_lip = gr.Button("Save lip sync", elem_id="cast-save-lipsync")
             sentence = gr.Textbox(value="The lighthouse keeper climbed the stairs one last time.",
                                   label="Preview sentence", elem_id="cast-preview-text")
             preview = gr.Button("Preview voice", elem_id="cast-preview")
@@ -111,7 +132,18 @@ def build(shared: Shared) -> None:
                                  sample_path=None, who=name if name != NARRATOR else None)
         return r["audio"]
 
+    @shown
+    def store_lipsync(project_id: str, value: str | None) -> str:
+        return save_lipsync(studio, project_id, value)
+
+    @shown
+    def show_lipsync(project_id: str) -> Any:
+        chosen = studio.get_project(project_id)["settings"].get("lipsync_model", "") if project_id else ""
+        return gr.Dropdown(choices=lipsync_choices(studio), value=chosen)
+
     outputs = [who, description, seed, reference, model, speaker, speed, pitch, sample, status]
+    shared.current.change(show_lipsync, shared.current, lipsync, api_visibility="private")
+    save_lip.click(store_lipsync, [shared.current, lipsync], status, api_visibility="private")
     shared.current.change(show, [shared.current, who], outputs, api_visibility="private")
     who.change(show, [shared.current, who], outputs, api_visibility="private")
     save_sheet.click(store_sheet, [shared.current, who, description, seed, reference], status,

@@ -10,7 +10,7 @@ else the unclaimed faces left to right in the order the speakers first speak (on
 every character line is its). The narrator moves no mouth. The backend (the record's, through the one
 runtime table: visemes.py built in, wav2lip.py, musetalk.py) redraws those faces in those frames
 (sync.py). Nothing changes, and `result["reason"]` says why, for a shot with no face, no character
-line, or faces too small.
+line, faces too small (said apart from no face), or faces out of the shot while they speak.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ import numpy as np
 from ...domain import Cue
 from ...errors import VidgenError
 from ...media import read_wav
+from ...models.backends import runtime
 from ...models.registry import ModelSpec
 from ..animation.camera import still_to_frame
 from ..animation.job import ClipJob
 from ..images.files import open_image
-from .faces import MIN_FACE, Box, Track, carried, still_faces, track_clip
+from .faces import MIN_FACE, Box, Track, carried, small_faces, still_faces, track_clip
 from .sync import Speaking, sync_clip
 
 MIN_HEAD = 8  # pixels: a painted head's mouth needs this much face
@@ -49,16 +50,20 @@ def shot_faces(shot: Shot) -> tuple[list[Track], list[str]]:
     n = max(1, int(round(shot.job.duration * shot.job.fps)))
     if not shot.camera:
         return track_clip(_frames(shot.clip)), []
-    im = open_image(Path(shot.still))
-    try:
-        rgb = np.asarray(im.convert("RGB"))
-    finally:
-        im.close()
+    rgb = _picture(shot.still)
     found = [(b, "") for b in still_faces(rgb)]
     found += [(b, name) for name, b in shot.heads.items() if min(b[2], b[3]) >= MIN_HEAD]
     found.sort(key=lambda f: f[0][0])
     to_frame = still_to_frame((rgb.shape[1], rgb.shape[0]), shot.job.motion, n, shot.job.size, path=shot.job.path)
     return carried([b for b, _ in found], to_frame, n), [name for _, name in found]
+
+
+def _picture(path: str) -> np.ndarray:
+    im = open_image(Path(path))
+    try:
+        return np.asarray(im.convert("RGB"))
+    finally:
+        im.close()
 
 
 def _frames(clip: str):
@@ -74,8 +79,14 @@ def key_name(name: str | None) -> str:
 
 
 def assign(cues: Sequence[Cue], offset: float, names: Sequence[str], overrides: dict[str, int],
-           faces: int) -> tuple[list[Speaking], dict[str, int]]:
-    """Who speaks when with which face, and each speaker's face (see the module's docstring)."""
+           faces: int, languages: dict[str, str] | None = None,
+           phones: Sequence[Any] | None = None) -> tuple[list[Speaking], dict[str, int]]:
+    """Who speaks when with which face, and each speaker's face (see the module's docstring);
+    `languages` is each speaker's (upper-case name -> ISO 639-1 code; "" for everyone else), `phones`
+    each cue's aligned phonemes ([phoneme, start, end] seconds of the speech, or None)."""
+    languages = languages or {}
+    timed = list(phones or [])
+    timed += [None] * (len(cues) - len(timed))
     speakers: list[str] = []
     for c in cues:
         if c.speaker and key_name(c.speaker) not in speakers:
@@ -94,23 +105,40 @@ def assign(cues: Sequence[Cue], offset: float, names: Sequence[str], overrides: 
                 face_of[sp] = 0
             elif free:
                 face_of[sp] = free.pop(0)
-    return [Speaking(c.start + offset, c.end + offset, face_of[key_name(c.speaker)])
-            for c in cues if c.speaker and key_name(c.speaker) in face_of], face_of
+    return [Speaking(c.start + offset, c.end + offset, face_of[key_name(c.speaker)], c.text,
+                     languages.get(key_name(c.speaker), languages.get("", "")),
+                     tuple((str(p[0]), float(p[1]) + offset, float(p[2]) + offset) for p in ph or ()))
+            for c, ph in zip(cues, timed) if c.speaker and key_name(c.speaker) in face_of], face_of
+
+
+def _no_face(shot: Shot) -> str:
+    """Why a shot has no face to sync: none at all, or only faces too small to move a mouth on."""
+    picture = _picture(shot.still) if shot.camera else next(iter(_frames(shot.clip)), None)
+    small = small_faces(picture) if picture is not None else []
+    if small:
+        side = int(max(min(b[2], b[3]) for b in small))
+        return (f"the {'face' if len(small) == 1 else 'faces'} in the shot {'is' if len(small) == 1 else 'are'} "
+                f"{side} px, too small to move a mouth on (at least {MIN_FACE} px): a closer shot or a larger "
+                "picture lets it speak")
+    return f"no face found in the shot (OpenCV finds frontal faces of {MIN_FACE} px and more)"
 
 
 def lip_sync_shot(spec: ModelSpec, shot: Shot, speech: str, cues: Sequence[Cue], offset: float,
-                  overrides: dict[str, int], out_path: str | Path, *, progress: Callable[[float], None] | None = None,
+                  overrides: dict[str, int], out_path: str | Path, *, languages: dict[str, str] | None = None,
+                  phones: Sequence[Any] | None = None, progress: Callable[[float], None] | None = None,
                   cancel: Callable[[], None] | None = None) -> dict[str, Any]:
     """{"changed": frames redrawn, "faces": faces found, "speakers": {speaker: face}, "reason": why nothing
-    changed ("" when something did)}; the synced clip is at `out_path` only when frames changed."""
+    changed ("" when something did), "mouth": what drove the built-in mouth ("" for a model)}; the
+    synced clip is at `out_path` only when frames changed. `languages` and `phones` as for `assign`."""
+    timed = list(phones or []) + [None] * max(0, len(cues) - len(phones or []))
     talkers = [c for c in cues if c.speaker]
+    talker_phones = [ph for c, ph in zip(cues, timed) if c.speaker]
     if not talkers:
-        return {"changed": 0, "faces": 0, "speakers": {}, "reason": "no character speaks in this scene"}
+        return {"changed": 0, "faces": 0, "speakers": {}, "reason": "no character speaks in this scene", "mouth": ""}
     tracks, names = shot_faces(shot)
     if not tracks:
-        return {"changed": 0, "faces": 0, "speakers": {},
-                "reason": f"no face found in the shot (OpenCV finds frontal faces of {MIN_FACE} px and more)"}
-    speaking, who = assign(talkers, offset, names, overrides, len(tracks))
+        return {"changed": 0, "faces": 0, "speakers": {}, "reason": _no_face(shot), "mouth": ""}
+    speaking, who = assign(talkers, offset, names, overrides, len(tracks), languages, talker_phones)
     try:
         samples, rate = read_wav(speech)
     except (wave.Error, EOFError, OSError) as exc:
@@ -120,7 +148,9 @@ def lip_sync_shot(spec: ModelSpec, shot: Shot, speech: str, cues: Sequence[Cue],
     changed = sync_clip(spec, shot.clip, np.concatenate([lead, samples]), rate, speaking, tracks, out_path,
                         progress=progress, cancel=cancel)
     reason = "" if changed else "the speaking faces are too small or out of the shot while they speak"
-    return {"changed": changed, "faces": len(tracks), "speakers": who, "reason": reason}
+    driven = getattr(runtime(spec), "driven_by", None)
+    return {"changed": changed, "faces": len(tracks), "speakers": who, "reason": reason,
+            "mouth": driven(speaking) if driven and changed else ""}
 
 
 __all__ = ["Shot", "shot_faces", "assign", "lip_sync_shot", "key_name", "Speaking", "Track"]

@@ -2,6 +2,7 @@
 opencv-python: `cv2.data.haarcascades`), carried through the clip, smoothed.
 
     still_faces(rgb)                       # boxes in a picture, left to right
+    small_faces(rgb)                       # faces too small to sync (only to say so)
     tracks = track_clip(frames)            # an image-to-video clip: detected every few frames, tracked
     tracks = carried(boxes, to_frame, n)   # a camera clip: the still's boxes through the camera's own warp
 
@@ -26,6 +27,7 @@ DETECT_EVERY = 3  # frames between detections on an image-to-video clip
 MAX_GAP = 12  # frames a track may go unseen before it ends
 SMOOTH = 3  # frames each side of the moving average
 MAX_DETECT_SIDE = 640  # frames are searched at most this wide (speed; boxes are scaled back)
+LARGE_DETECT_SIDE = 1280  # a still with no face found at MAX_DETECT_SIDE is searched again this wide
 
 _cascades: dict[str, object] = {}
 
@@ -50,16 +52,37 @@ def detector(name: str = CASCADE):
     return _cascades[name]
 
 
-def still_faces(rgb: np.ndarray, *, min_face: int = MIN_FACE) -> list[Box]:
-    """The frontal faces in an RGB picture, left to right (none is an empty list)."""
+def still_faces(rgb: np.ndarray, *, min_face: int = MIN_FACE, thorough: bool = True) -> list[Box]:
+    """The frontal faces in an RGB picture, left to right (none is an empty list). A picture wider
+    than MAX_DETECT_SIDE is searched shrunk and, when `thorough`, once more at up to LARGE_DETECT_SIDE
+    when that finds none (a face of 30 px in a 1080p still is 10 px at 640, under the cascade's 24)."""
+    h, w = rgb.shape[:2]
+    found = _find(rgb, min(1.0, MAX_DETECT_SIDE / max(w, h)), min_face)
+    if not found and thorough and max(w, h) > MAX_DETECT_SIDE:
+        found = _find(rgb, min(1.0, LARGE_DETECT_SIDE / max(w, h)), min_face)
+    return found
+
+
+def small_faces(rgb: np.ndarray) -> list[Box]:
+    """Faces too small to sync (under MIN_FACE px, down to about half that), found on the picture
+    enlarged; only to say why nothing moved."""
+    h, w = rgb.shape[:2]
+    k = min(2.0, LARGE_DETECT_SIDE / max(w, h))
+    return [b for b in _find(rgb, k, 1) if min(b[2], b[3]) < MIN_FACE]
+
+
+def _find(rgb: np.ndarray, k: float, min_face: float) -> list[Box]:
+    """Faces found on the picture scaled by k (the cascade's window is 24 px there), in picture px."""
     import cv2
 
     h, w = rgb.shape[:2]
-    k = min(1.0, MAX_DETECT_SIDE / max(w, h))
     gray = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
-    if k < 1.0:
-        gray = cv2.resize(gray, (int(round(w * k)), int(round(h * k))), interpolation=cv2.INTER_AREA)
-    gray = cv2.equalizeHist(gray)
+    if k != 1.0:
+        gray = cv2.resize(gray, (int(round(w * k)), int(round(h * k))),
+                          interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+    # local contrast (CLAHE), not equalizeHist: a picture's large flat areas (a wall, the painter's sky)
+    # flatten a global equalization's face until the cascade misses it
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
     side = max(12, int(round(min_face * k)))
     found = detector().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(side, side))
     if len(found):
@@ -113,7 +136,7 @@ def track_clip(frames: Iterable[np.ndarray], *, every: int = DETECT_EVERY, min_f
             t.boxes.append(None)
         if i % every:
             continue
-        for box in still_faces(frame, min_face=min_face):
+        for box in still_faces(frame, min_face=min_face, thorough=False):
             best, score = None, 0.2
             for t in tracks:
                 last = _last_seen(t, i - 1)
@@ -170,4 +193,4 @@ def _smoothed(boxes: list[Box | None], n: int) -> list[Box | None]:
     return out
 
 
-__all__ = ["Box", "Track", "still_faces", "carried", "track_clip", "iou", "MIN_FACE"]
+__all__ = ["Box", "Track", "still_faces", "small_faces", "carried", "track_clip", "iou", "MIN_FACE"]

@@ -191,7 +191,8 @@ def crop_box(box: Sequence[float], frame_w: int, frame_h: int) -> tuple[int, int
 
 # --- audio and generation --------------------------------------------------------------------
 
-def audio_features(model: MuseTalk, samples: np.ndarray, sample_rate: int, fps: float, frames: int) -> np.ndarray:
+def audio_features(model: MuseTalk, samples: np.ndarray, sample_rate: int, fps: float, frames: int,
+                   speaking: Sequence[Any] = ()) -> np.ndarray:
     """Per video frame (0 .. frames-1, at `fps`, frame 0 at the first sample) the (tokens, d_model)
     Whisper features MuseTalk conditions on: float32 (frames, 50, 384) for whisper-tiny."""
     return musetalk_audio.audio_features(model.encoder, model.extractor, samples, sample_rate, fps, frames,

@@ -2,8 +2,8 @@
 
     changed = sync_clip(spec, clip, samples, rate, speaking, tracks, out_path, progress=, cancel=)
 
-`speaking` says who speaks when: (start, end) seconds of the clip and the index of the face (a
-`faces.Track`) whose mouth those words move. Only the frames inside a span change, and in them only
+`speaking` says who speaks when: (start, end) seconds of the clip, the index of the face (a
+`faces.Track`) whose mouth those words move, and the words with their language. Only the frames inside a span change, and in them only
 the speaking face: its crop (the backend's `crop_box` of the tracked box, resized to its FACE_SIZE)
 is redrawn by the backend's `generate` for that frame's audio (`audio_features`), resized back and
 pasted feathered (the lower face, or the whole crop for a backend whose PASTE_LOWER is False). The
@@ -39,6 +39,9 @@ class Speaking:
     start: float  # seconds of the clip
     end: float
     face: int  # index into the shot's tracks
+    text: str = ""  # the words (the built-in mouth's phonemes)
+    language: str = ""  # ISO 639-1 code they are spoken in
+    phones: tuple[tuple[str, float, float], ...] = ()  # the voice's aligned phonemes, clip seconds
 
 
 def speaking_frames(speaking: Sequence[Speaking], tracks: Sequence[Track], fps: float, n: int) -> dict[int, list[int]]:
@@ -87,7 +90,7 @@ def sync_clip(spec: ModelSpec, clip: str | Path, samples: np.ndarray, rate: int,
         using = cache.use(spec)
     changed = 0
     with using as model:
-        features = module.audio_features(model, samples, rate, fps, n)
+        features = module.audio_features(model, samples, rate, fps, n, speaking)
         paste_lower = getattr(module, "PASTE_LOWER", True)
         out = Path(out_path)
         with atomic_output(out, suffix=".mp4") as tmp, VideoWriter(tmp, w, h, int(round(fps)), crf=CRF) as writer, \

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -150,9 +150,10 @@ def crop_box(box: tuple[float, float, float, float], frame_w: int, frame_h: int)
 
 # --- audio ---------------------------------------------------------------------------------------
 
-def audio_features(model: Any, samples: np.ndarray, sample_rate: int, fps: float, frames: int) -> np.ndarray:
+def audio_features(model: Any, samples: np.ndarray, sample_rate: int, fps: float, frames: int,
+                   speaking: Sequence[Any] = ()) -> np.ndarray:
     """(frames, 80, 16) float32: each video frame's mel window from mono audio starting with frame 0
-    (`model` is unused: the front end is the same for every Wav2Lip checkpoint)."""
+    (`model` and `speaking` are unused: the audio alone drives it, the same for every checkpoint)."""
     return mel.frame_windows(mel.melspectrogram(mel.to_16k(samples, sample_rate)), fps, frames)
 
 

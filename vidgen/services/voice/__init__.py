@@ -25,8 +25,9 @@ its speaker's backend, so its text and its audio stay paired, and written to the
 (memory holds one unit, not the scene); it is resampled to one rate for the scene (the first backend's), pitch-shifted without
 changing its duration (ffmpeg's rubberband filter) and paced per voice, line markup and scene mood
 (prosody.py). The subtitle cues are each sentence's measured start and end (voice activity
-inside the sentence's audio), not an estimate and not word timings: Piper gives phoneme timings
-only with alignments, which this path does not use.
+inside the sentence's audio), not an estimate. A Piper voice also says when each of its phonemes
+is spoken (its alignment, with the onnx package): `VoiceResult.phones`, per cue, in seconds of the
+WAV, moved with the trims; other voices give None (their mouths follow the text's phonemes).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from ...errors import VidgenError
 from ...media import decode_audio, probe
 from ...models.registry import PackagedRecords
 from . import prosody
-from .audio import SPEECH_DB, WavSink, active_fraction, fit_peak, shape, speak, trim
+from .audio import SPEECH_DB, Phone, WavSink, active_fraction, fit_peak, shape, shifted, speak_timed, speech_bounds
 from .engines import Engines, registry_or_default, resolve
 from .ids import BUILTIN_VOICE, NO_VOICE
 from .language import check_language, detect_language
@@ -75,6 +76,7 @@ class VoiceResult:
     sample_rate: int
     cues: list[Cue] = field(default_factory=list)  # relative to the start of the WAV
     timing: str = TIMING  # how the cues were obtained
+    phones: list[list[Phone] | None] = field(default_factory=list)  # per cue: its aligned phonemes, or None
 
 
 # --- voice ids ---------------------------------------------------------------------------------
@@ -301,6 +303,7 @@ def synthesize_lines(
 
     pace = 1.0 / length_scale if length_scale else 1.0
     cues: list[Cue] = []
+    phones: list[list[Phone] | None] = []  # each cue's phonemes in seconds of the WAV, where aligned
     sink: WavSink | None = None  # the WAV, written unit by unit (opened at the first audio)
     explicit: float | None = None  # [pause] seconds waiting to go in before the next sentence
     last_line = -1
@@ -327,8 +330,10 @@ def synthesize_lines(
                     told_language = engine_language("", own, getattr(engine, "languages", None))
                 else:
                     told_language = spoken_language(engine)
-                audio = speak(engine, item, v, speed, seed, told_language)
-                audio = fit_peak(trim(shape(audio, engine.sample_rate, rate, pitch), rate)) * gain
+                audio, timed = speak_timed(engine, item, v, speed, seed, told_language)
+                audio = shape(audio, engine.sample_rate, rate, pitch)  # keeps the duration: times hold
+                a, b = speech_bounds(audio, rate)
+                audio = fit_peak(audio[a:b]) * gain
                 if audio.size == 0:
                     continue
                 if sink is None:
@@ -344,6 +349,8 @@ def synthesize_lines(
                 if gap > 0:
                     sink.silence(gap)
                 cues.append(Cue(sink.samples / rate, (sink.samples + audio.size) / rate, item.text, line.speaker))
+                phones.append(None if timed is None else shifted(timed, (sink.samples - a) / rate, audio.size / rate,
+                                                                 sink.samples / rate))
                 sink.write(audio)
         if sink is None:
             raise VidgenError("The voice produced no audio: the lines have no speakable words.")
@@ -351,7 +358,7 @@ def synthesize_lines(
             sink.silence(explicit)
         done, sink = sink, None
         done.close(commit=True)
-    return VoiceResult(Path(out_wav), done.samples / done.rate, done.rate, cues)
+    return VoiceResult(Path(out_wav), done.samples / done.rate, done.rate, cues, phones=phones)
 
 
 def synthesize_preview(text: str, voice: Voice, out_wav: str | Path, *, language: str = "", mood: str = "neutral",

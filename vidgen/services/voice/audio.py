@@ -16,6 +16,8 @@ from ...media import ffmpeg_exe, run_child
 from ...text import speakable
 from .prosody import EMPHASIS_GAIN_DB, EMPHASIS_SPEED, Sentence
 
+Phone = tuple[str, float, float]  # a phoneme, its start and end in seconds of the audio it is in
+
 SPEECH_DB = -45.0  # 20 ms frames louder than this are speech
 PEAK = 0.99  # a sentence louder than this (emphasis, pitch shift) is scaled down to it
 SPEED_RANGE = (0.3, 3.0)  # voice x mood x line pace x emphasis is kept in this range
@@ -84,18 +86,48 @@ def fade_edges(audio: np.ndarray, sr: int, seconds: float = 0.005) -> np.ndarray
 def speak(engine: Any, sentence: Sentence, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
     """One sentence (a bounded unit), its emphasis realised (see prosody.py), at the engine's rate;
     tokens too long to say are given to the voice in pieces (text.speakable)."""
+    return speak_timed(engine, sentence, voice, speed, seed, language)[0]
+
+
+def speak_timed(engine: Any, sentence: Sentence, voice: Voice, speed: float, seed: int,
+                language: str) -> tuple[np.ndarray, list[Phone] | None]:
+    """`speak`, with its phonemes' (phoneme, start, end) seconds where the engine aligns them
+    (`speak_timed`, Piper with onnx), else None."""
     sr = engine.sample_rate
     gain = np.float32(10 ** (EMPHASIS_GAIN_DB / 20))
+
+    def say(text: str, s: float) -> tuple[np.ndarray, list[Phone] | None]:
+        if hasattr(engine, "speak_timed"):
+            return engine.speak_timed(speakable(text), voice, clamp(s), seed, language)
+        return engine.speak(speakable(text), voice, clamp(s), seed, language), None
+
     if not sentence.emphasised:
-        return engine.speak(speakable(sentence.text), voice, clamp(speed), seed, language)
+        return say(sentence.text, speed)
     if not engine.chunks:
-        return engine.speak(speakable(sentence.text), voice, clamp(speed), seed, language) * gain
-    parts = []
+        audio, phones = say(sentence.text, speed)
+        return audio * gain, phones
+    parts, timed, at = [], [], 0
     for span in sentence.spans:
-        s = speed * EMPHASIS_SPEED if span.emphasis else speed
-        audio = trim(engine.speak(speakable(span.text), voice, clamp(s), seed, language), sr)
-        parts.append(fade_edges(audio * gain if span.emphasis else audio, sr))
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        audio, phones = say(span.text, speed * EMPHASIS_SPEED if span.emphasis else speed)
+        a, b = speech_bounds(audio, sr)
+        part = fade_edges(audio[a:b] * gain if span.emphasis else audio[a:b], sr)
+        if phones is not None and timed is not None:
+            timed.extend(shifted(phones, (at - a) / sr, (b - a) / sr, at / sr))
+        else:
+            timed = None
+        parts.append(part)
+        at += part.size
+    return (np.concatenate(parts) if parts else np.zeros(0, np.float32)), timed
+
+
+def shifted(phones: list[Phone], by: float, length: float, floor: float = 0.0) -> list[Phone]:
+    """Phone times moved by `by` seconds and kept within [floor, floor + length] (those left empty dropped)."""
+    out = []
+    for ph, a, b in phones:
+        a, b = max(floor, a + by), min(floor + length, b + by)
+        if b > a:
+            out.append((ph, a, b))
+    return out
 
 
 def clamp(speed: float) -> float:

@@ -40,6 +40,7 @@ NAME = "eSpeak NG (formant synthesis, built in)"
 _SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS
 _RATE, _PITCH = 1, 3  # espeakRATE, espeakPITCH (espeak_PARAMETER)
 _CHARS_UTF8 = 1
+_IPA, _SEPARATOR = 0x02, ord("_") << 8  # espeak_TextToPhonemes: IPA, "_" between a word's phonemes
 _WPM = 175  # eSpeak's default words per minute; speed 1.0
 _WPM_RANGE = (80, 450)
 # eSpeak's languages that are not ISO 639-1 codes -> the code py3langid reports for them
@@ -56,7 +57,7 @@ class _Voice(ctypes.Structure):  # espeak_VOICE
 
 
 class _Library:
-    """libespeak-ng, initialised once for the process; `synth` is the only way in."""
+    """libespeak-ng, initialised once for the process; `synth` and `phonemes` are the only ways in."""
 
     def __init__(self) -> None:
         try:
@@ -72,6 +73,8 @@ class _Library:
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         self.rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
         if self.rate <= 0:
             raise VidgenError(f"eSpeak NG could not start (espeak_Initialize returned {self.rate}).")
@@ -116,6 +119,23 @@ class _Library:
             raise VidgenError(f"eSpeak NG failed to speak a sentence (error {err}).")
         audio = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         return (audio.astype(np.float32) / 32768.0).astype(np.float32)
+
+    def phonemes(self, text: str, language: str) -> list[list[str]]:
+        """The IPA phonemes of each word of `text` as eSpeak NG would say it in `language`
+        (stress marks kept on the vowel they precede): [["h", "ə", "l", "ˈoʊ"], ...]."""
+        if language not in self.voices:
+            raise VidgenError(f"eSpeak NG does not know {language!r}: it knows {', '.join(sorted(self.voices))}.")
+        buf = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+        ptr = ctypes.c_void_p(ctypes.addressof(buf))
+        words: list[list[str]] = []
+        with _lock:
+            if self.lib.espeak_SetVoiceByName(self.voices[language].encode()) != 0:
+                raise VidgenError(f"eSpeak NG could not select its {language!r} voice.")
+            while ptr.value:  # one clause per call; the pointer moves on (NULL at the end)
+                clause = self.lib.espeak_TextToPhonemes(ctypes.byref(ptr), _CHARS_UTF8, _IPA | _SEPARATOR)
+                for word in (clause or b"").decode("utf-8", "replace").split():
+                    words.append([p for p in word.split("_") if p])
+        return [w for w in words if w]
 
 
 @functools.lru_cache(maxsize=1)

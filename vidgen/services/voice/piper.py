@@ -6,6 +6,11 @@
 
 Piper's noise comes from onnxruntime's own generator: it cannot be seeded. `piper` and
 onnxruntime are imported inside the functions only.
+
+Phoneme alignment: with the `onnx` package (piper-tts[alignment]) a voice is loaded with its
+duration tensor exposed as an output (Piper's own in-memory patch), so each inference also says how
+many samples every phoneme id took; `speak_timed` turns that into (phoneme, start, end) seconds.
+Stress and length marks, which Piper speaks as ids of their own, are merged into their vowel.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ _PIPER_DURATION = ((0.2, 0.479), (0.3, 0.511), (0.4, 0.581), (0.5, 0.638), (0.6,
 # words (vidgen/text.py), but digits, capitals and symbols expand (320 digits: ~1,300 phonemes,
 # 58 s of speech, +1.4 GB), so one inference is also held to MAX_PHONEMES, cut where a word ends.
 MAX_PHONEMES = 300
+Phone = tuple[str, float, float]  # a phoneme (" " between words, punctuation for a pause), start, end (s)
+_BEFORE, _AFTER = "ˈˌ", "ːˑ"  # marks Piper gives ids of their own: merged into the next / previous phone
 
 
 def _phoneme_chunks(phonemes: list[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
@@ -111,12 +118,39 @@ def languages(model: VoiceModel) -> tuple[str, ...]:
     return (code,) if code else ()
 
 
+def aligned(phonemes: list[str], id_map: dict[str, list[int]], per_id: np.ndarray, rate: int) -> list[Phone] | None:
+    """The phonemes of one inference with their times, from the samples each phoneme id took (None
+    when the counts do not match the ids: the alignment is then not trusted)."""
+    from piper.const import BOS, EOS, PAD
+
+    pad = len(id_map.get(PAD, []))
+    counts = [len(id_map[BOS]) + pad]
+    counts += [len(id_map[ph]) + pad if ph in id_map else 0 for ph in phonemes]  # unknown ones are skipped
+    counts.append(len(id_map.get(EOS, [])))
+    if sum(counts) != len(per_id):
+        return None
+    ends = np.cumsum(per_id)[np.cumsum(counts) - 1] / rate
+    out: list[Phone] = []
+    lead, lead_start = "", 0.0
+    for ph, start, end in zip(phonemes, ends[:-2], ends[1:-1]):
+        if ph in _BEFORE:
+            lead, lead_start = lead + ph, (lead_start if lead else float(start))
+        elif ph in _AFTER and out:
+            out[-1] = (out[-1][0] + ph, out[-1][1], float(end))
+        else:
+            out.append((lead + ph, lead_start if lead else float(start), float(end)))
+            lead = ""
+    return out
+
+
 @functools.lru_cache(maxsize=2)
 def _load_piper(model: str, config: str):
+    import importlib.util
+
     from piper import PiperVoice
 
     try:
-        return PiperVoice.load(model, config_path=config)
+        return PiperVoice.load(model, config_path=config, include_alignments=importlib.util.find_spec("onnx") is not None)
     except Exception as e:  # onnxruntime raises its own types for a broken model
         raise VidgenError(f"Could not load the Piper voice {Path(model).name}: {e}") from e
 
@@ -132,6 +166,11 @@ class PiperEngine:
         self.speakers = int(self.piper.config.num_speakers)
 
     def speak(self, text: str, voice: Voice, speed: float, seed: int, language: str) -> np.ndarray:
+        return self.speak_timed(text, voice, speed, seed, language)[0]
+
+    def speak_timed(self, text: str, voice: Voice, speed: float, seed: int,
+                    language: str) -> tuple[np.ndarray, list[Phone] | None]:
+        """The speech and its phonemes' times (None when this voice gives no alignment)."""
         from piper import SynthesisConfig
 
         # Piper's noise comes from onnxruntime's own generator: it cannot be seeded.
@@ -142,15 +181,28 @@ class PiperEngine:
                               length_scale=self.piper.config.length_scale * _piper_length(speed))
         # PiperVoice.synthesize, with each sentence's inference bounded: raw audio of its chunks,
         # then scaled to full range per sentence as Piper does.
-        sentences = []
+        sentences: list[np.ndarray] = []
+        phones: list[Phone] | None = []
+        at = 0
         for phonemes in self.piper.phonemize(text):
-            parts = [self.piper.phoneme_ids_to_audio(self.piper.phonemes_to_ids(c), syn)
-                     for c in _phoneme_chunks(phonemes)]
+            parts = []
+            for c in _phoneme_chunks(phonemes):
+                audio, per_id = self.piper.phoneme_ids_to_audio(self.piper.phonemes_to_ids(c), syn,
+                                                                include_alignments=True)
+                timed = aligned(c, self.piper.config.phoneme_id_map, per_id, self.sample_rate) \
+                    if per_id is not None and phones is not None else None
+                if timed is None:
+                    phones = None
+                else:
+                    phones.extend((ph, a + at / self.sample_rate, b + at / self.sample_rate) for ph, a, b in timed)
+                parts.append(np.asarray(audio, np.float32).reshape(-1))
+                at += parts[-1].size
             if parts:
                 audio = np.concatenate(parts).astype(np.float32)
                 peak = float(np.max(np.abs(audio))) if audio.size else 0.0
                 sentences.append(np.clip(audio / peak, -1.0, 1.0) if peak > 1e-8 else np.zeros_like(audio))
-        return np.concatenate(sentences).astype(np.float32) if sentences else np.zeros(0, np.float32)
+        speech = np.concatenate(sentences).astype(np.float32) if sentences else np.zeros(0, np.float32)
+        return speech, phones
 
 
 @contextlib.contextmanager
@@ -159,4 +211,4 @@ def open_engine(model: VoiceModel, cache: Any = None, samples: SamplePath | None
     yield PiperEngine(model)
 
 
-__all__ = ["BACKEND", "CLONES", "config_language", "resolve", "speakers", "languages", "open_engine", "PiperEngine"]
+__all__ = ["BACKEND", "CLONES", "Phone", "aligned", "config_language", "resolve", "speakers", "languages", "open_engine", "PiperEngine"]
