@@ -15,14 +15,17 @@ each message names the setting and what to do.
 from __future__ import annotations
 
 import logging
+import tempfile
 from typing import Callable
 
 from . import resolve
 from .domain import MAX_FILM_MINUTES, MAX_SCENE_MINUTES, WORDS_PER_SECOND, Character, Project, RenderSettings, Scene
 from .errors import VidgenError
+from .finishing import finish_of
 from .models import hub
 from .models.registry import ModelSpec, registry_for
 from .render_settings import MAX_PROMPT
+from .services.assembly.watermark import stage_watermark
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
@@ -82,6 +85,10 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
     if s.lipsync_model not in ("", "none"):
         resolve.model_of_kind(registry, s.lipsync_model, "lipsync").check_runs()
     resolve.parser_tag(store, s.parser)  # rules, ollama:TAG or an LLM record
+    finish = finish_of(store, s)  # a bad caption colour, font, LUT or logo: one line, when it is set
+    if finish.watermark is not None and finish.watermark.image:
+        with tempfile.TemporaryDirectory(prefix="vidgen-check-") as d:
+            stage_watermark(finish.watermark, d)  # a readable image of a bounded size
     if s.music_source not in ("auto", "none"):
         asset = store.get_asset(s.music)
         if asset.type != "audio":

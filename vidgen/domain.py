@@ -129,6 +129,8 @@ class Scene:
     transition: str = ""  # transition *into* this scene
     image_model: str = ""  # image model id for this scene, "" = the project's
     image_strength: float = 0.0  # > 0 with `image` and an AI model: img2img from the user's image
+    grade: str = ""  # colour grade of this scene, "" = the project's
+    overlays: list[dict] = field(default_factory=list)  # text overlays: {text, position, start, seconds}
 
 
 @dataclass
@@ -245,6 +247,10 @@ class SceneMedia:
     speech_offset: float = 0.0
     cues: list[Cue] = field(default_factory=list)  # times relative to the scene start
     transition: str = "fade"  # transition into this scene (ignored for the first)
+    phones: list[list[tuple[str, float, float]] | None] = field(default_factory=list)  # per cue: the voice's aligned phonemes
+    effects: str = ""  # the scene's sound-effects WAV, from the scene's start
+    grade: str = ""  # the scene's own colour grade ("" = the film's)
+    overlays: list[Any] = field(default_factory=list)  # assembly.overlays.TextOverlay, times from the scene start
 
 
 @dataclass

@@ -9,13 +9,15 @@ from typing import Any
 from .domain import (FIGURE_ACTIONS, FIGURE_AGES, LIGHTS, MOODS, MOTIONS, PLACES, PROPS, SEASONS, SHOTS, TIMES_OF_DAY,
                      TRANSITIONS, WEATHERS, CameraKey, Character, Figure, Line, Scene, ScenePlan)
 from .errors import VidgenError
-from .render_settings import typed, voice_from
+from .render_settings import GRADES, typed, voice_from
+from .services.assembly.overlays import TextOverlay
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
-                 "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces")
+                 "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces", "grade", "overlays")
 MAX_TITLE = 200
+MAX_OVERLAYS = 20
 MAX_SCENE_SECONDS = 3600.0
 
 __all__ = ["need_str", "need_id", "title_of", "scene_index", "character_index", "scene_from", "line_from",
@@ -126,8 +128,31 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         speaker_faces=speaker_faces_from(d.get("speaker_faces"), where),
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
-        image_strength=strength,
+        image_strength=strength, grade=choice("grade", GRADES, True), overlays=overlays_from(d.get("overlays"), where),
     )
+
+
+def overlays_from(value: Any, where: str) -> list[dict]:
+    """A scene's text overlays, each {text, position, start, seconds} checked as the assembler will."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_OVERLAYS:
+        raise VidgenError(f"{where}: overlays must be a list of at most {MAX_OVERLAYS} "
+                          "{text, position, start, seconds}.")
+    out = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict) or set(map(str, item)) - {"text", "position", "start", "seconds"}:
+            raise VidgenError(f"{where}: overlay {i} must be {{text, position, start, seconds}}, not {item!r:.80}.")
+        o = {"text": typed(f"{where} overlay {i} text", item.get("text", ""), str),
+             "position": typed(f"{where} overlay {i} position", item.get("position", "bottom"), str),
+             "start": typed(f"{where} overlay {i} start", item.get("start", 0.0), float),
+             "seconds": typed(f"{where} overlay {i} seconds", item.get("seconds", 3.0), float)}
+        try:
+            TextOverlay(**o)
+        except VidgenError as e:
+            raise VidgenError(f"{where}: overlay {i}: {e}") from None
+        out.append(o)
+    return out
 
 
 MAX_FACES = 16

@@ -25,7 +25,9 @@ QUALITIES = {  # name -> (x264 preset, crf)
     "standard": ("veryfast", 21),
     "high": ("medium", 18),
 }
-GROUPS = ("script", "output", "image", "animation", "voice", "music", "subtitles")
+GROUPS = ("script", "output", "image", "animation", "voice", "music", "subtitles", "look", "titles")
+CAPTION_STYLES = ("clean", "boxed", "outline", "karaoke", "words")  # services/assembly/caption_style.PRESETS
+GRADES = ("none", "warm", "cool", "teal_orange", "noir", "vintage", "vivid")  # services/assembly/grade.GRADES
 MAX_PROMPT = 2000  # characters of a negative prompt
 
 
@@ -181,9 +183,55 @@ SETTINGS: tuple[Setting, ...] = (
        label="Instruments (General MIDI programs)"),
     _s("music_volume", "float", 0.3, "music level relative to the voice (0.3 is about 10 dB under it)", "music",
        range=(0.0, 2.0), metavar="V", label="Music level"),
+    _s("sound_effects", "bool", True, "the script's sound cues (\"rain on the window\", SFX: THUNDER) play as sound "
+       "effects from the built-in synthesised library, ducked under the voices", "music", label="Sound effects"),
+    _s("effects_volume", "float", 0.5, "sound-effects level relative to the voice (0.5 is about 6 dB under it)",
+       "music", range=(0.0, 2.0), metavar="V", label="Sound-effects level"),
     # subtitles
     _s("subtitles", "bool", True, "burn the captions into the picture (the .srt sidecar is always written)",
        "subtitles", flag="--no-burn-subtitles", label="Burn captions into the picture"),
+    _s("caption_style", "str", "clean", "how burnt-in captions look: clean (outlined), boxed, outline (bold), karaoke "
+       "(the spoken word lights up), words (one to three big words at a time, as short videos do)", "subtitles",
+       choices=CAPTION_STYLES, label="Caption style"),
+    _s("caption_position", "str", "", "where captions sit (bottom, middle, top), inside the aspect's safe margins",
+       "subtitles", choices=("", "bottom", "middle", "top"), empty="the style's", label="Caption position"),
+    _s("caption_size", "optional_float", None, "caption text height as a fraction of the frame height (9:16 "
+       "captions are scaled for the narrow frame)", "subtitles", range=(0.02, 0.25), empty="the style's",
+       metavar="F", label="Caption size"),
+    _s("caption_color", "str", "", "caption text colour, #RRGGBB", "subtitles", empty="the style's (white)",
+       metavar="#RRGGBB", label="Caption colour"),
+    _s("caption_highlight", "str", "", "the spoken word's colour (karaoke, words), #RRGGBB", "subtitles",
+       empty="the style's (yellow)", metavar="#RRGGBB", label="Spoken-word colour"),
+    _s("caption_font", "str", "", "a .ttf/.otf font for the captions (a file, or its asset id)", "subtitles",
+       empty="the bundled DejaVu Sans", metavar="FILE", label="Caption font"),
+    # look
+    _s("grade", "str", "none", "colour grade of the whole film (a scene's own overrides it)", "look",
+       choices=GRADES, label="Colour grade"),
+    _s("grade_lut", "str", "", "a .cube 3D LUT applied after the grade (a file, or its asset id)", "look",
+       empty="none", metavar="FILE", label="LUT (.cube)"),
+    _s("grade_strength", "float", 1.0, "how much of the grade and LUT is applied (0 none, 1 all)", "look",
+       range=(0.0, 1.0), metavar="S", label="Grade strength"),
+    # titles
+    _s("title_text", "str", "", "a title card before the first scene (new lines allowed)", "titles", empty="none",
+       flag="--title-card", metavar="TEXT", label="Title card"),
+    _s("title_seconds", "float", 3.0, "how long the title card shows", "titles", range=(0.5, 30.0), metavar="S",
+       label="Title card length (s)"),
+    _s("end_text", "str", "", "an end card after the last scene", "titles", empty="none", flag="--end-card",
+       metavar="TEXT", label="End card"),
+    _s("end_seconds", "float", 3.0, "how long the end card shows", "titles", range=(0.5, 30.0), metavar="S",
+       label="End card length (s)"),
+    _s("lower_thirds", "bool", False, "each character's name in the lower third when they first speak", "titles",
+       label="Lower thirds"),
+    _s("watermark", "str", "", "a logo over the whole film (an image file, or its asset id)", "titles",
+       empty="none", metavar="FILE", label="Watermark image"),
+    _s("watermark_text", "str", "", "a text watermark over the whole film (instead of an image)", "titles",
+       empty="none", metavar="TEXT", label="Watermark text"),
+    _s("watermark_corner", "str", "bottom-right", "the watermark's corner", "titles",
+       choices=("top-left", "top-right", "bottom-left", "bottom-right"), label="Watermark corner"),
+    _s("watermark_opacity", "float", 0.8, "the watermark's opacity", "titles", range=(0.0, 1.0), metavar="A",
+       label="Watermark opacity"),
+    _s("watermark_scale", "float", 0.12, "the watermark's width as a fraction of the frame's", "titles",
+       range=(0.02, 0.5), metavar="F", label="Watermark size"),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -121,6 +121,12 @@ def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
         if path.is_file():  # kept with the project, like its other files
             check_lora_source(str(path))
             lora["source"] = store.add_file(path, type="data", name=path.name).id
+    for name, kind in (("caption_font", "data"), ("grade_lut", "data"), ("watermark", "image")):
+        if data.get(name):  # a file on this machine, kept with the project as an upload would be
+            path = Path(data[name]).expanduser()
+            if not path.is_file():
+                raise VidgenError(f"--{name.replace('_', '-')}: {path.name} is not a file.")
+            data[name] = store.add_file(path, type=kind, name=path.name).id
     return data
 
 

@@ -13,8 +13,10 @@ from ..checks import check_render
 from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia
 from ..jobs import JobContext
 from ..services.assembly import assemble
+from ..services.assembly.overlays import TextOverlay
 from ..store import Store
 from .executor import Executor, LocalExecutor
+from ..finishing import file_digest, finish_of
 from .keys import step_key
 from .plan import scene_motions
 from .reading import read_script
@@ -47,13 +49,14 @@ class RenderWork:
             clips = each(ctx, lambda sc, p: self._shot(steps, project, sc, inputs[sc.number], motions[sc.number], p),
                          project.scenes, lambda sc: f"Scene {sc.number}/{n}: {motions[sc.number].replace('_', ' ')}")
             music = self._music(ctx, steps, project, clips)
-            video, srt, duration = self._assemble(ctx, steps, project, clips, voices, music)
+            files, duration = self._assemble(ctx, steps, project, clips, voices, music)
         data = store.settings.data_dir
-        video, srt = (_named_copy(data, data / rel, ctx.job.id, project.title) for rel in (video, srt))
+        named = {role: _named_copy(data, data / rel, ctx.job.id, project.title, _SUFFIX.get(role, ""))
+                 for role, rel in files.items()}
         latest = store.get_project(project.id)  # keep edits made while this job ran
-        latest.outputs = {"video": video, "subtitles": srt, "job": ctx.job.id}
+        latest.outputs = {**named, "job": ctx.job.id}
         store.save_project(latest)
-        return {"project": project.id, "video": str(data / video), "subtitles": str(data / srt),
+        return {"project": project.id, **{role: str(data / rel) for role, rel in named.items()},
                 "duration": duration, "scenes": len(project.scenes)}
 
     @staticmethod
@@ -92,45 +95,60 @@ class RenderWork:
         return str(self.store.asset_path(steps.score(project, clips)["outputs"]["music"]))
 
     def _assemble(self, ctx: JobContext, steps: Steps, project: Project, clips: list[dict[str, Any]],
-                  voices: list[dict[str, Any]], music: str) -> tuple[str, str, float]:
+                  voices: list[dict[str, Any]], music: str) -> tuple[dict[str, str], float]:
+        """The film and its sidecars ({role: path in the data folder}: video, subtitles, captions (WebVTT),
+        words (JSON)) and its duration."""
         s = project.settings
         ctx.begin_stage("assembly", "Assembling the film")
         offset = s.transition_seconds + SPEECH_LEAD_SECONDS
         scenes_media = []
         for scene, clip, voice in zip(project.scenes, clips, voices):
+            effects = steps.effects(project, scene, voice, clip["duration"])["effects"]
+            phones = steps.phones_of(voice)
             scenes_media.append(SceneMedia(
                 clip=str(self.store.asset_path(clip["clip"])), duration=clip["duration"],
                 speech=str(self.store.asset_path(voice["speech"])) if voice["speech"] else "",
                 speech_offset=offset,
                 cues=[Cue(c["start"] + offset, c["end"] + offset, c["text"], c.get("speaker")) for c in voice["cues"]],
                 transition=scene.transition or s.transition,
+                phones=[[(p[0], p[1] + offset, p[2] + offset) for p in ph] if ph else None for ph in phones],
+                effects=str(self.store.asset_path(effects)) if effects else "",
+                grade=scene.grade, overlays=[TextOverlay(**o) for o in scene.overlays],
             ))
+        finish = finish_of(self.store, s)
         key = step_key("assembly", clips=[c["clip"] for c in clips], durations=[c["duration"] for c in clips],
                        speech=[v["speech"] for v in voices], cues=[[asdict(c) for c in m.cues] for m in scenes_media],
                        transitions=[m.transition for m in scenes_media], music=Path(music).name, music_volume=s.music_volume,
                        size=s.size, fps=s.fps, transition_seconds=s.transition_seconds, subtitles=s.subtitles,
-                       quality=s.quality)
+                       quality=s.quality, phones=[v.get("phones", "") for v in voices],
+                       effects=[Path(m.effects).name for m in scenes_media], grades=[m.grade for m in scenes_media],
+                       finish=asdict(finish), lut=file_digest(finish.lut),
+                       font=file_digest(finish.captions.font), overlays=[sc.overlays for sc in project.scenes],
+                       logo=file_digest(finish.watermark.image or "") if finish.watermark else "")
         out = steps.work_dir / "film.mp4"
 
         def produce():
             r = assemble(scenes_media, out, size=s.size, fps=s.fps, transition_seconds=s.transition_seconds,
                          music=music, music_volume=s.music_volume, burn_subtitles=s.subtitles,
-                         quality=s.quality, progress=ctx.progress, cancel=ctx.check_cancel, work_dir=steps.work_dir)
-            return {"video": (Path(r.video), "video"), "subtitles": (Path(r.subtitles), "subtitles")}, \
+                         quality=s.quality, progress=ctx.progress, cancel=ctx.check_cancel, work_dir=steps.work_dir,
+                         finish=finish)
+            return {"video": (Path(r.video), "video"), "subtitles": (Path(r.subtitles), "subtitles"),
+                    "captions": (out.with_suffix(".vtt"), "subtitles"), "words": (out.with_suffix(".words.json"), "data")}, \
                 {"duration": r.duration}
 
         hit = steps.run("assembly", None, key, produce)
         ctx.progress(1.0, "Film assembled")
-        video = self.store.get_asset(hit["outputs"]["video"]).path
-        srt = self.store.get_asset(hit["outputs"]["subtitles"]).path
-        return video, srt, hit["data"]["duration"]
+        return {role: str(self.store.get_asset(a).path) for role, a in hit["outputs"].items()}, hit["data"]["duration"]
 
 
-def _named_copy(data_dir: Path, src: Path, job_id: str, title: str) -> str:
+_SUFFIX = {"captions": ".vtt", "words": ".words.json"}  # stored assets keep one suffix: the names get theirs
+
+
+def _named_copy(data_dir: Path, src: Path, job_id: str, title: str, suffix: str = "") -> str:
     """A link to an output named after the film (downloads get "the-last-keeper.mp4", not a hash),
     under renders/<job>/; returns its path relative to the data folder."""
     slug = re.sub(r"[^\w]+", "-", title.lower()).strip("-")[:60] or "film"
-    dest = data_dir / "renders" / job_id / f"{slug}{src.suffix}"
+    dest = data_dir / "renders" / job_id / f"{slug}{suffix or src.suffix}"
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not dest.exists():
         try:

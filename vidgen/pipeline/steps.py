@@ -25,6 +25,7 @@ from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, 
 from ..services.animation import make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.lipsync import Shot, key_name, lip_sync_shot
+from ..services.sfx.scene import plan_effects, write_effects
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
@@ -169,7 +170,7 @@ class Steps:
         {"clip", "duration", "motion", "cached", "lipsync": {model, changed, faces, speakers, reason, mouth}}."""
         spec = lipsync_model(self.store, project, scene)
         talk = [c for c in voice.get("cues", []) if c.get("speaker")]
-        phones = self._phones(voice)
+        phones = [ph for c, ph in zip(voice.get("cues", []), self.phones_of(voice)) if c.get("speaker")]
         if spec is None or not voice.get("speech") or not talk:
             why = "lip sync is off" if spec is None else "no character speaks in this scene"
             return {**clip, "lipsync": {"model": spec.id if spec else "", "changed": 0, "reason": why}}
@@ -205,18 +206,48 @@ class Steps:
         synced = hit["outputs"].get("clip", clip["clip"])
         return {**clip, "clip": synced, "cached": clip["cached"] and hit["cached"], "lipsync": data}
 
-    def _phones(self, voice: dict[str, Any]) -> list[Any]:
-        """Each character cue's aligned phonemes ([phoneme, start, end] in speech seconds), or None."""
+    def effects(self, project: Project, scene: Scene, voice: dict[str, Any], duration: float) -> dict[str, Any]:
+        """The scene's sound-effects track (a cached step) from its sound cues: {"effects": asset id or "",
+        "placed": [{cue, sound, kind, at}]}; nothing when the film has none or no cue matched."""
+        s = project.settings
+        if not s.sound_effects:
+            return {"effects": "", "placed": []}
+        offset = s.transition_seconds + SPEECH_LEAD_SECONDS
+        cues = voice.get("cues", [])
+        starts, k = [], 0
+        for line in spoken_lines(scene):  # each line's first sentence: where an event written before it falls
+            while k < len(cues) and cues[k]["text"].strip() not in line.text:
+                k += 1
+            starts.append((line.text, offset + cues[k]["start"] if k < len(cues) else duration))
+        placed = plan_effects(scene.text, scene.sounds, starts, duration, weather=scene.weather,
+                              place=scene.plan.place)
+        if not placed:
+            return {"effects": "", "placed": []}
+        key = step_key("effects", placed=[asdict(e) for e in placed], duration=round(duration, 3), seed=s.seed)
+        path = self.work_dir / f"effects-{scene.number}.wav"
+
+        def produce():
+            out = write_effects(placed, duration, path, seed=s.seed + scene.number, cancel=self.ctx.check_cancel)
+            return ({"effects": (out, "audio")} if out else {}), {"placed": [asdict(e) for e in placed]}
+
+        hit = self.run("effects", scene.number, key, produce)
+        unmatched = [e.cue for e in placed if not e.sound]
+        if unmatched and not hit["cached"]:
+            self.ctx.note(f"Scene {scene.number}: no built-in sound matches {', '.join(repr(c) for c in unmatched)}: "
+                          "it stays silent.")
+        return {"effects": hit["outputs"].get("effects", ""), "placed": hit["data"]["placed"]}
+
+    def phones_of(self, voice: dict[str, Any]) -> list[Any]:
+        """Each cue's aligned phonemes ([phoneme, start, end] in speech seconds), or None for each."""
         cues = voice.get("cues", [])
         if not voice.get("phones"):
-            return [None] * sum(1 for c in cues if c.get("speaker"))
+            return [None] * len(cues)
         try:
             per_cue = json.loads(self.store.asset_path(voice["phones"]).read_text(encoding="utf-8"))["cues"]
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("The scene's phoneme timings could not be read: its mouths follow the text instead.")
+        except (OSError, ValueError, KeyError, TypeError, VidgenError):
+            log.warning("The scene's phoneme timings could not be read: its mouths and words are estimated instead.")
             per_cue = []
-        per_cue = per_cue if len(per_cue) == len(cues) else [None] * len(cues)
-        return [ph for c, ph in zip(cues, per_cue) if c.get("speaker")]
+        return per_cue if isinstance(per_cue, list) and len(per_cue) == len(cues) else [None] * len(cues)
 
     def score(self, project: Project, clips: list[dict[str, Any]]) -> dict[str, Any]:
         """The generated score of the film (a cached step): {"outputs": {"music": asset id}, "data", "cached"}."""

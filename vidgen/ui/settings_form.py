@@ -22,7 +22,7 @@ LANGUAGES = [("detect from the script", ""), ("English", "en"), ("French", "fr")
              ("Russian", "ru"), ("Hindi", "hi"), ("Japanese", "ja"), ("Chinese", "zh")]
 MUSIC_AUTO, MUSIC_NONE, MUSIC_FILE = "generated score", "no music", "my file"
 FORM_GROUPS = {"script": "Script reader", "output": "Output", "image": "Pictures", "animation": "Transitions", "voice": "Voice",
-               "music": "Music", "subtitles": "Captions"}
+               "music": "Music", "subtitles": "Captions", "look": "Colour grade", "titles": "Titles and watermark"}
 OPEN_GROUPS = ("output",)  # the rest start folded
 
 

@@ -10,6 +10,7 @@ import gradio as gr
 from ..domain import MOODS, MOTIONS, TRANSITIONS
 from .api import uploaded_file
 from .boundary import shown
+from .finish_fields import FinishFields
 from .plan_fields import PlanFields
 from .common import Shared, lines_to_text, text_to_lines
 
@@ -105,10 +106,11 @@ def build(shared: Shared) -> None:
                 painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
                 keep = gr.Button("Refine this picture", elem_id="storyboard-keep")
             plan = PlanFields()
+            look = FinishFields()
             result = gr.Markdown(elem_id="storyboard-result")
 
     editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, animation_model,
-              lipsync_model, speaker_faces, *plan.components]
+              lipsync_model, speaker_faces, *plan.components, *look.components]
 
     def model_choices(kind: str = "image") -> list[tuple[str, str]]:
         extra = [(NO_LIPSYNC, "none")] if kind == "lipsync" else []
@@ -141,7 +143,8 @@ def build(shared: Shared) -> None:
         if not project_id or number is None:
             return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
                     0.0, gr.Dropdown(choices=model_choices("animation"), value=AUTO),
-                    gr.Dropdown(choices=model_choices("lipsync"), value=AUTO), "", *plan.values(None), "")
+                    gr.Dropdown(choices=model_choices("lipsync"), value=AUTO), "", *plan.values(None),
+                    *look.values(None), "")
         p = studio.get_project(project_id)
         s = next(x for x in p["scenes"] if x["number"] == int(number))
         m = made.get(f"{project_id}:{s['number']}") or next(
@@ -153,7 +156,7 @@ def build(shared: Shared) -> None:
                 float(s.get("image_strength") or 0.0),
                 gr.Dropdown(choices=model_choices("animation"), value=_choice(s.get("animation_model", ""))),
                 gr.Dropdown(choices=model_choices("lipsync"), value=_choice(s.get("lipsync_model", ""))),
-                faces_to_text(s.get("speaker_faces") or {}), *plan.values(s), "")
+                faces_to_text(s.get("speaker_faces") or {}), *plan.values(s), *look.values(s), "")
 
     def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
                 transition: str, model: str | None = AUTO, strength: float | None = 0.0,
@@ -164,8 +167,11 @@ def build(shared: Shared) -> None:
                                "image_model": _value(model), "image_strength": float(strength or 0.0),
                                "animation_model": _value(animation), "lipsync_model": _value(lipsync),
                                "speaker_faces": text_to_faces(faces or "")}
-        if len(shown) == len(plan.components):
-            out.update(plan.changes(*shown))
+        n = len(plan.components)
+        if len(shown) >= n:
+            out.update(plan.changes(*shown[:n]))
+        if len(shown) == n + len(look.components):
+            out.update(look.changes(*shown[n:]))
         if mood:
             out["mood"] = mood
         return out

@@ -1,4 +1,5 @@
-"""Assembly: scene clips, speech, music and subtitles -> one finished MP4 plus an SRT sidecar.
+"""Assembly: scene clips, speech, music, sound effects and captions -> one finished MP4 plus SRT,
+WebVTT and word-timing sidecars; the finishing layer (caption style, grade) is `Finish` (finish.py).
 
 Passes: the speech timeline is built in numpy; one quick ffmpeg pass mixes it with ducked music;
 a second encodes it to AAC at the target loudness (gain measured first, EBU R128) (mix.py); the
@@ -13,6 +14,7 @@ runs inside the work folder so the graph names only files we chose (`asm-subs.as
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -26,7 +28,13 @@ from .mix import AUDIO_BITRATE, AUDIO_RATE, DUCK, KEY_LEVEL_DBFS, LIMIT_DBFS, bu
 from .subtitles import (LINE_CHARS, LINGER_SECONDS, MAX_CUE_CHARS, MAX_CUE_SECONDS, MERGE_GAP_SECONDS,
                         MIN_CUE_SECONDS, subtitle_font_size, timeline_cues, write_subtitles)
 from .timeline import film_duration, num, overlap, scene_starts
-from .video import DECODER_THREADS, EDGE_FADE_SECONDS, XFADE, inputs, join_in_chunks, link_fonts, video_graph
+from .caption_style import write_ass, write_srt, write_vtt
+from .caption_words import write_words_json
+from .finish import Finish, sentence_cues
+from .grade import GRADES, grade_filter, stage_lut
+from .overlays import OVERLAYS_ASS, card_clip, lower_thirds, on_film, overlay_ass
+from .video import DECODER_THREADS, EDGE_FADE_SECONDS, XFADE, inputs, join_in_chunks, video_graph
+from .watermark import stage_watermark, watermark_filter, watermark_inputs, watermark_text
 
 # Inputs one video pass decodes at once: longer films are first joined in chunks of this many
 # scenes (near-lossless, ultrafast), which bounds memory whatever the scene count. Read at each
@@ -94,8 +102,10 @@ def _validate(scenes: list[SceneMedia], size: tuple[int, int], fps: int, transit
 
 def _clean(wd: Path) -> None:
     """Remove this module's intermediates from a caller's work folder (after success only)."""
-    names = ("asm-speech.wav", "asm-mix.wav", "asm-audio.m4a", "asm-subs.srt", "asm-subs.ass", "asm-fonts")
-    for p in [*(wd / n for n in names), *wd.glob("asm-chunk*.mp4")]:
+    names = ("asm-speech.wav", "asm-effects.wav", "asm-mix.wav", "asm-audio.m4a", "asm-subs.srt", "asm-subs.vtt",
+             "asm-words.json", "asm-subs.ass", "asm-fonts", OVERLAYS_ASS, "asm-card.ass", "asm-logo.png",
+             "asm-title.mp4", "asm-end.mp4")
+    for p in [*(wd / n for n in names), *wd.glob("asm-chunk*.mp4"), *wd.glob("asm-lut-*.cube")]:
         if not (p.exists() or p.is_symlink()):
             continue
         with contextlib.suppress(OSError):
@@ -116,31 +126,74 @@ def _work_folder(work_dir: str | os.PathLike | None) -> Iterator[Path]:
             yield Path(d)
 
 
+def _with_cards(scenes: list[SceneMedia], finish: Finish, size: tuple[int, int], fps: int, quality: str, wd: Path,
+                cancel: Callable[[], None] | None) -> list[SceneMedia]:
+    """The title card before the first scene and the end card after the last, as clips of their own."""
+    out = list(scenes)
+    for card, name, first in ((finish.title, "asm-title.mp4", True), (finish.end, "asm-end.mp4", False)):
+        if card is None:
+            continue
+        seconds = card_clip(card, size, fps, wd / name, work_dir=wd, quality=quality, cancel=cancel)
+        clip = SceneMedia(clip=str(wd / name), duration=seconds, transition="fade")
+        if first:
+            out[0] = dataclasses.replace(out[0], transition="fade")
+            out.insert(0, clip)
+        else:
+            out.append(clip)
+    return out
+
+
+def _write_overlays(scenes: list[SceneMedia], starts: list[float], cues: list, total: float, finish: Finish,
+                    size: tuple[int, int], wd: Path) -> bool:
+    """The overlay ASS (scenes' text overlays, lower thirds, a text watermark); False when empty."""
+    items: list = on_film([s.overlays for s in scenes], starts)
+    if finish.lower_thirds:
+        items += lower_thirds(cues)
+    text_mark = watermark_text(finish.watermark, size, total) if finish.watermark is not None else None
+    if text_mark is not None:
+        items.append(text_mark)
+    return bool(items) and overlay_ass(items, size, wd / OVERLAYS_ASS) > 0
+
+
 def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int, int], fps: int,
              transition_seconds: float = 0.5, music: str = "", music_volume: float = 0.3,
              burn_subtitles: bool = True, loudness: float = -16.0, quality: str = "standard",
              progress: Callable[[float], None] | None = None, cancel: Callable[[], None] | None = None,
-             work_dir: str | Path | None = None) -> AssemblyResult:
-    """Make the finished film at `out_path` (MP4) and its `.srt` sidecar beside it."""
+             work_dir: str | Path | None = None, finish: Finish | None = None) -> AssemblyResult:
+    """Make the finished film at `out_path` (MP4) and its sidecars beside it: `.srt`, `.vtt` and
+    `.words.json` (each spoken word's time; `estimated` where the voice gave no alignment)."""
+    finish = finish or Finish()
     _validate(scenes, size, fps, transition_seconds, music, music_volume, loudness, quality)
+    for i, s in enumerate(scenes, 1):
+        if s.grade and s.grade not in GRADES:
+            raise VidgenError(f"Scene {i}: unknown grade {s.grade!r}: use one of {', '.join(GRADES)}.")
     out_path = Path(out_path).resolve()
     srt_dest = out_path.with_suffix(".srt")
     report = progress or (lambda f: None)
-    starts = scene_starts(scenes, transition_seconds)
-    total = film_duration(scenes, starts)
-    cues = timeline_cues(scenes, starts)
     preset, crf = QUALITIES[quality]
+    sidecars = {".srt": "asm-subs.srt", ".vtt": "asm-subs.vtt", ".words.json": "asm-words.json"}
 
     with _work_folder(work_dir) as wd:
         media.check_cancel(cancel)
-        write_subtitles(cues, wd / "asm-subs.srt", wd / "asm-subs.ass", size)
+        scenes = _with_cards(scenes, finish, size, fps, quality, wd, cancel)
+        starts = scene_starts(scenes, transition_seconds)
+        total = film_duration(scenes, starts)
+        cues = timeline_cues(scenes, starts)  # readable: the SRT, WebVTT and whole-line captions
+        sentences, words = sentence_cues(scenes, starts)  # as spoken, word-timed: karaoke, words at a time
+        shown, shown_words = (cues, None) if finish.captions.mode == "lines" else (sentences, words)
+        write_srt(cues, wd / "asm-subs.srt")
+        write_vtt(cues, wd / "asm-subs.vtt")
+        write_words_json(sentences, words, wd / "asm-words.json")
+        look = grade_filter(finish.grade, stage_lut(finish.lut, wd) if finish.lut else None, finish.grade_strength)
         audio = build_audio(scenes, starts, total, wd, music=music, music_volume=music_volume,
-                            loudness=loudness, cancel=cancel,
+                            loudness=loudness, cancel=cancel, effects_volume=finish.effects_volume,
                             progress=lambda f: report(AUDIO_SHARE * f))
         report(AUDIO_SHARE)
-        burn = burn_subtitles and bool(cues)
+        burn = burn_subtitles and bool(shown)
         if burn:
-            link_fonts(wd)
+            write_ass(shown, shown_words, finish.captions, size, wd / "asm-subs.ass", fonts_dir=wd / "asm-fonts")
+        overlaid = _write_overlays(scenes, starts, cues, total, finish, size, wd)
+        logo = stage_watermark(finish.watermark, wd) if finish.watermark is not None else None
         video_share = 1 - AUDIO_SHARE
         if len(scenes) > MAX_INPUTS:  # long film: bounded memory for one extra fast encode
             scenes = join_in_chunks(scenes, transition_seconds, fps, wd, cancel,
@@ -149,25 +202,29 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
             report(AUDIO_SHARE + 0.3 * video_share)
             video_share *= 0.7
         base = 1 - video_share
-        graph = video_graph(scenes, starts, total, fps, transition_seconds, "asm-subs.ass" if burn else None)
-        args = [*inputs(scenes), "-i", str(audio)]
+        graph = video_graph(scenes, starts, total, fps, transition_seconds, "asm-subs.ass" if burn else None,
+                            look=look, overlays=OVERLAYS_ASS if overlaid else None, out="vpre" if logo else "vout")
+        if logo:
+            graph += ";" + watermark_filter(finish.watermark, size, f"{len(scenes)}:v", "vpre", "vout")
+        args = [*inputs(scenes), *watermark_inputs(finish.watermark), "-i", str(audio)]
         with media.atomic_output(out_path) as tmp:
             media.run_ffmpeg(
-                [*args, "-filter_complex", graph, "-map", "[vout]", "-map", f"{len(scenes)}:a",
+                [*args, "-filter_complex", graph, "-map", "[vout]", "-map", f"{args.count('-i') - 1}:a",
                  "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
                  "-r", str(fps), "-c:a", "copy", "-t", num(total), "-f", "mp4", "-movflags", "+faststart",
                  str(Path(tmp).resolve())],
                 duration=total, cwd=wd, cancel=cancel, what="the film",
                 progress=lambda f: report(base + video_share * f))
-        with media.atomic_output(srt_dest) as tmp:
-            shutil.copyfile(wd / "asm-subs.srt", tmp)
+        for suffix, name in sidecars.items():
+            with media.atomic_output(out_path.with_suffix(suffix)) as tmp:
+                shutil.copyfile(wd / name, tmp)
         if work_dir is not None:
             _clean(wd)
     report(1.0)
     return AssemblyResult(video=str(out_path), subtitles=str(srt_dest), duration=round(total, 3))
 
 
-__all__ = ["scene_starts", "timeline_cues", "write_subtitles", "assemble", "subtitle_font_size", "MAX_INPUTS",
+__all__ = ["Finish", "scene_starts", "timeline_cues", "write_subtitles", "assemble", "subtitle_font_size", "MAX_INPUTS",
            "AUDIO_SHARE", "AUDIO_RATE", "AUDIO_BITRATE", "LIMIT_DBFS", "KEY_LEVEL_DBFS", "DUCK", "LINE_CHARS",
            "LINGER_SECONDS", "MAX_CUE_CHARS", "MAX_CUE_SECONDS", "MERGE_GAP_SECONDS", "MIN_CUE_SECONDS",
            "DECODER_THREADS", "EDGE_FADE_SECONDS", "XFADE"]

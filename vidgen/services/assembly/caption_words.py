@@ -188,3 +188,36 @@ def write_words_json(cues: list[Cue], words: list | None, path: str | os.PathLik
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         json.dump(words_json(cues, words), f, ensure_ascii=False, indent=1)
         f.write("\n")
+
+
+def words_from_phones(text: str, phones: list | None) -> list[Word] | None:
+    """A sentence's words timed by its voice's phoneme alignment ((phoneme, start, end); " " and
+    punctuation between words), or None when the spoken words do not pair one to one with the
+    written ones (digits read as several words, say): those are estimated instead."""
+    if not phones:
+        return None
+    spoken: list[list[float]] = []
+    for ph, a, b in phones:
+        if ph == " " or not any(ch.isalpha() for ch in ph):
+            spoken.append([])  # a word ends
+        elif spoken and spoken[-1]:
+            spoken[-1][1] = float(b)
+        else:
+            if spoken and not spoken[-1]:
+                spoken.pop()
+            spoken.append([float(a), float(b)])
+    spoken = [w for w in spoken if w]
+    tokens = text.split()
+    said = [t for t in tokens if any(ch.isalnum() for ch in t)]
+    if not said or len(said) != len(spoken):
+        return None
+    out, k, last = [], 0, spoken[0][0]
+    for t in tokens:
+        if any(ch.isalnum() for ch in t):
+            a, b = spoken[k]
+            k += 1
+            out.append(Word(round(a, 3), round(b, 3), t))
+            last = b
+        else:  # a dash or an ellipsis: no sound of its own
+            out.append(Word(round(last, 3), round(last, 3), t))
+    return out

@@ -27,11 +27,19 @@ DUCK = "threshold=0.03:ratio=6:attack=30:release=600:knee=2"
 
 
 def _speech_track(scenes: list[SceneMedia], starts: list[float], total: float) -> tuple[np.ndarray, int] | None:
+    return _track([(start + s.speech_offset, s.speech) for s, start in zip(scenes, starts) if s.speech], total)
+
+
+def _effects_track(scenes: list[SceneMedia], starts: list[float], total: float) -> tuple[np.ndarray, int] | None:
+    return _track([(start, s.effects) for s, start in zip(scenes, starts) if s.effects], total)
+
+
+def _track(placed: list[tuple[float, str]], total: float) -> tuple[np.ndarray, int] | None:
+    """The WAVs (start s, path) laid on one mono timeline at the first one's rate."""
     clips = []
-    for scene, start in zip(scenes, starts):
-        if scene.speech:
-            x, sr = media.read_wav(scene.speech)
-            clips.append((start + scene.speech_offset, x, sr))
+    for t0, path in placed:
+        x, sr = media.read_wav(path)
+        clips.append((t0, x, sr))
     if not clips:
         return None
     rate = clips[0][2]
@@ -41,7 +49,7 @@ def _speech_track(scenes: list[SceneMedia], starts: list[float], total: float) -
             n = int(round(len(x) * rate / sr))
             x = np.interp(np.arange(n) * (sr / rate), np.arange(len(x)), x).astype(np.float32)
         i = int(round(t0 * rate))
-        if i < 0:  # speech starting before the film: drop what falls before 0
+        if i < 0:  # starting before the film: drop what falls before 0
             x, i = x[-i:], 0
         seg = x[: max(0, len(track) - i)]
         track[i:i + len(seg)] += seg
@@ -71,6 +79,50 @@ def _music_rms_db(music: str, seconds: float) -> float:
     return _active_rms_db(x, 16000, floor_db=30.0)
 
 
+def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] | None,
+              effects: tuple[np.ndarray, int] | None, music: str, music_volume: float, effects_volume: float,
+              cancel: Callable[[], None] | None) -> None:
+    """Music and sound effects, each at its level relative to the voice (1.0 = as loud), mixed into
+    one bed that is ducked under the speech, then the speech over it: one ffmpeg pass."""
+    stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+    voice = _active_rms_db(*speech) if speech is not None else float("-inf")
+
+    def level(own_db: float, volume: float) -> float:
+        # relative to the voice, so a bed sits the same under any voice whatever its file's own level
+        return volume * (min(1e3, max(1e-3, 10 ** ((voice - own_db) / 20)))
+                         if math.isfinite(voice) and math.isfinite(own_db) else 1.0)
+
+    inputs, beds, chains = [], [], []
+    if speech is not None:
+        inputs += ["-i", str(wd / "asm-speech.wav")]
+    if music:
+        fi, fo = min(MUSIC_FADE_IN, total / 4), min(MUSIC_FADE_OUT, total / 3)
+        gain = level(_music_rms_db(music, total), music_volume)
+        chains.append(f"[{inputs.count('-i')}:a]atrim=0:{num(total)},asetpts=PTS-STARTPTS,{stereo},"
+                      f"volume={gain:.6f},afade=t=in:d={num(fi)},afade=t=out:st={num(total - fo)}:d={num(fo)},"
+                      f"apad[music]")
+        beds.append("[music]")
+        inputs += ["-stream_loop", "-1", "-i", str(Path(music).resolve())]
+    if effects is not None:
+        gain = level(_active_rms_db(*effects), effects_volume)
+        chains.append(f"[{inputs.count('-i')}:a]{stereo},volume={gain:.6f},apad[fx]")
+        beds.append("[fx]")
+        inputs += ["-i", str(wd / "asm-effects.wav")]
+    if len(beds) > 1:
+        chains.append(f"{''.join(beds)}amix=inputs={len(beds)}:duration=longest:normalize=0[bed]")
+    else:
+        chains.append(f"{beds[0]}anull[bed]")
+    if speech is not None:
+        key = 10 ** ((KEY_LEVEL_DBFS - voice) / 20) if math.isfinite(voice) else 1.0
+        key = min(64.0, max(0.016, key))
+        chains.append(f"[0:a]{stereo},asplit=2[s][k];[bed][k]sidechaincompress={DUCK}:level_sc={key:.4f}[d];"
+                      "[s][d]amix=inputs=2:duration=longest:normalize=0[mix]")
+    else:
+        chains.append("[bed]anull[mix]")
+    media.run_ffmpeg([*inputs, "-filter_complex", ";".join(chains), "-map", "[mix]", "-t", num(total),
+                      "-c:a", "pcm_f32le", str(out)], cancel=cancel, what="the music and effects mix")
+
+
 def _loudness(path: Path, target: float, cancel: Callable[[], None] | None) -> tuple[float, float]:
     """(integrated LUFS, true peak dBTP), measured as media.measure_loudness (and the tests) do."""
     media.check_cancel(cancel)
@@ -79,48 +131,27 @@ def _loudness(path: Path, target: float, cancel: Callable[[], None] | None) -> t
 
 
 def build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd: Path, *, music: str,
-                 music_volume: float, loudness: float, cancel: Callable[[], None] | None,
-                 progress: Callable[[float], None]) -> Path:
+                music_volume: float, loudness: float, cancel: Callable[[], None] | None,
+                progress: Callable[[float], None], effects_volume: float = 0.5) -> Path:
     out = wd / "asm-audio.m4a"
     aac = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
     speech = _speech_track(scenes, starts, total)
-    if speech is None and not music:
+    effects = _effects_track(scenes, starts, total) if effects_volume > 0 else None
+    if speech is None and not music and effects is None:
         media.run_ffmpeg(["-f", "lavfi", "-i", f"anullsrc=r={AUDIO_RATE}:cl=mono", "-t", num(total),
                           *aac, str(out)], cancel=cancel, what="the silent soundtrack")
         return out
     if speech is not None:
         media.write_wav(wd / "asm-speech.wav", speech[0], speech[1])
+    if effects is not None:
+        media.write_wav(wd / "asm-effects.wav", effects[0], effects[1])
     media.check_cancel(cancel)
     progress(0.15)
 
     src = wd / "asm-speech.wav"
-    if music:
+    if music or effects is not None:
         src = wd / "asm-mix.wav"
-        fi, fo = min(MUSIC_FADE_IN, total / 4), min(MUSIC_FADE_OUT, total / 3)
-        stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
-        gain = music_volume
-        voice = _active_rms_db(*speech) if speech is not None else float("-inf")
-        if math.isfinite(voice):
-            # music_volume is relative to the voice (1.0 = as loud, 0.3 ~ 10 dB under it), so the
-            # bed sits the same under any voice whatever the music file's own level.
-            bed = _music_rms_db(music, total)
-            if math.isfinite(bed):
-                gain *= min(1e3, max(1e-3, 10 ** ((voice - bed) / 20)))
-        graph = (f"[{0 if speech is None else 1}:a]atrim=0:{num(total)},asetpts=PTS-STARTPTS,{stereo},"
-                 f"volume={gain:.6f},afade=t=in:d={num(fi)},"
-                 f"afade=t=out:st={num(total - fo)}:d={num(fo)}")
-        if speech is not None:
-            key = 10 ** ((KEY_LEVEL_DBFS - voice) / 20) if math.isfinite(voice) else 1.0
-            key = min(64.0, max(0.016, key))
-            graph += (f"[m];[0:a]{stereo},asplit=2[s][k];"
-                      f"[m][k]sidechaincompress={DUCK}:level_sc={key:.4f}[d];"
-                      "[s][d]amix=inputs=2:duration=first:normalize=0[mix]")
-        else:
-            graph += ",apad[mix]"
-        inputs = (["-i", str(wd / "asm-speech.wav")] if speech is not None else []) + \
-            ["-stream_loop", "-1", "-i", str(Path(music).resolve())]
-        media.run_ffmpeg([*inputs, "-filter_complex", graph, "-map", "[mix]", "-t", num(total),
-                          "-c:a", "pcm_f32le", str(src)], cancel=cancel, what="the music mix")
+        _mix_beds(wd, src, total, speech, effects, music, music_volume, effects_volume, cancel)
     progress(0.4)
 
     def encode(gain_db: float) -> None:

@@ -10,6 +10,7 @@ from typing import Callable
 from ... import media
 from ...assets import FONTS_DIR
 from ...domain import SceneMedia
+from .grade import grade_filter
 from .timeline import film_duration, num, overlap, scene_starts
 
 XFADE = {"fade": "fade", "dissolve": "dissolve", "wipe": "wipeleft", "slide": "slideleft"}
@@ -20,12 +21,17 @@ CHUNK_PRESET, CHUNK_CRF = "ultrafast", 14
 
 
 def video_graph(scenes: list[SceneMedia], starts: list[float], total: float, fps: int,
-                transition_seconds: float, subtitles: str | None, edges: bool = True) -> str:
+                transition_seconds: float, subtitles: str | None, edges: bool = True, look: str = "",
+                overlays: str | None = None, out: str = "vout") -> str:
+    """The one video pass: each scene (its own grade, grade.grade_filter) joined, then `look` (the
+    film's grade fragment) before the edge fades and the captions, so black stays black and text
+    keeps its colour."""
     parts = []
     for i, s in enumerate(scenes):
         # Same frame rate, timebase and SAR on every input: xfade and concat need them (all cheap).
+        own = grade_filter(s.grade, label=f"g{i}") if s.grade else ""
         parts.append(f"[{i}:v]setpts=PTS-STARTPTS,fps={fps},trim=duration={num(s.duration)},"
-                     f"settb=AVTB,setsar=1[v{i}]")
+                     f"settb=AVTB,setsar=1{',' + own if own else ''}[v{i}]")
     groups: list[str] = []  # labels of xfade-joined runs, joined by hard cuts
     cur, g_start = "v0", 0.0
     for i in range(1, len(scenes)):
@@ -43,10 +49,14 @@ def video_graph(scenes: list[SceneMedia], starts: list[float], total: float, fps
         parts.append("".join(f"[{g}]" for g in groups) + f"concat=n={len(groups)}:v=1:a=0[joined]")
         cur = "joined"
     fade = min(EDGE_FADE_SECONDS, total / 4)
-    tail = [f"fade=t=in:st=0:d={num(fade)},fade=t=out:st={num(total - fade)}:d={num(fade)}"] if edges else []
+    tail = [look] if look else []
+    if edges:
+        tail.append(f"fade=t=in:st=0:d={num(fade)},fade=t=out:st={num(total - fade)}:d={num(fade)}")
     if subtitles:
         tail.append(f"ass={subtitles}:fontsdir=asm-fonts")  # names we chose, relative to the work folder
-    parts.append(f"[{cur}]{','.join(tail) or 'null'}[vout]")
+    if overlays:
+        tail.append(f"ass={overlays}:fontsdir=asm-fonts")
+    parts.append(f"[{cur}]{','.join(tail) or 'null'}[{out}]")
     return ";".join(parts)
 
 
