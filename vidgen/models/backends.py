@@ -41,6 +41,8 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("voice", "coqui-xtts"): "vidgen.services.voice.xtts",
     ("music", "composer"): "vidgen.services.music.composer",
     ("music", "transformers-musicgen"): "vidgen.services.music.musicgen",
+    ("sfx", "synth"): "vidgen.services.sfx.synth",  # built in: the synthesised library, matched by the cue's words
+    ("sfx", "diffusers-stable-audio"): "vidgen.services.sfx.stable_audio",  # Stable Audio Open, text to audio
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from ..errors import VidgenError
 from .backends import has_runtime
 
-KINDS = ("llm", "image", "animation", "voice", "music", "lipsync", "adapter")
+KINDS = ("llm", "image", "animation", "voice", "music", "lipsync", "sfx", "adapter")
 OPTIONAL_KINDS = ("adapter",)  # kinds with no built-in default: nothing runs them on their own
 STATUSES = ("ready", "planned")  # whether vidgen has code that runs a record (backends.RUNTIMES)
 # What a render does instead of a planned record, for the one-line refusal.
@@ -28,6 +28,7 @@ INSTEAD = {
     "voice": "renders use the active voice",
     "music": "renders use the active music model",
     "lipsync": "renders have no lip sync",
+    "sfx": "sound cues use the built-in synthesised sounds",
     "adapter": "images are not conditioned on reference pictures by it",
 }
 SOURCES = ("hf", "ollama", "builtin")

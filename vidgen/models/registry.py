@@ -35,6 +35,7 @@ ADD_BACKENDS = {
     "voice": "transformers-vits",
     "music": "transformers-musicgen",
     "lipsync": "wav2lip",
+    "sfx": "diffusers-stable-audio",
 }
 _DIFFUSERS_FILES = ("*.json", "*.txt", "*/*.model", "*/*.safetensors")  # folders only: no root single-file checkpoints
 ADD_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -43,6 +44,7 @@ ADD_PATTERNS: dict[str, tuple[str, ...]] = {
     "transformers-vits": ("*.json", "*.safetensors"),
     "transformers-musicgen": ("*.json", "*.model", "*.safetensors"),
     "wav2lip": ("*.pth",),
+    "diffusers-stable-audio": _DIFFUSERS_FILES,
     "ollama": (),
 }
 ADD_REQUIRES = {"diffusers-animatediff": ("sd15",)}

@@ -36,23 +36,30 @@ class Sound:
 
     def make(self, seconds: float, rate: int = 48000, seed: int = 0) -> np.ndarray:
         """`seconds` of this sound as mono float32 at `rate`, the same samples for the same seed."""
-        _check(self.name, seconds, rate, seed)
+        check_args(self.name, seconds, rate, seed)
         seconds, rate, seed = float(seconds), int(rate), int(seed)
         n = int(round(seconds * rate))  # every recipe counts its samples the same way
         rng = np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(self.name.encode())]))
         x = np.asarray(self.recipe(seconds, rate, rng), np.float32)
         if x.shape != (n,) or not np.all(np.isfinite(x)):  # a recipe's bug, never the user's
             raise VidgenError(f"The built-in sound {self.name!r} came out malformed; please report it.")
-        quarter = seconds / 4
-        if self.kind == "bed":
-            x -= np.float32(x.mean(dtype=np.float64))
-            fade(x, rate, min(BED_FADE, quarter), min(BED_FADE, quarter))
-        else:
-            fade(x, rate, min(EVENT_FADE_IN, quarter), min(EVENT_FADE_OUT, quarter))
-        return peak_normalise(x, self.peak_db)
+        return finish(x, rate, self.kind, self.peak_db)
 
 
-def _check(name: str, seconds: float, rate: int, seed: int) -> None:
+def finish(x: np.ndarray, rate: int, kind: str, peak_db: float = PEAK_DB) -> np.ndarray:
+    """The finish every sound gets, built in or generated (in place): a bed loses its DC offset and
+    fades over BED_FADE, an event fades in fast and out over EVENT_FADE_OUT, then the peak is `peak_db`."""
+    quarter = x.size / rate / 4
+    if kind == "bed":
+        x -= np.float32(x.mean(dtype=np.float64))
+        fade(x, rate, min(BED_FADE, quarter), min(BED_FADE, quarter))
+    else:
+        fade(x, rate, min(EVENT_FADE_IN, quarter), min(EVENT_FADE_OUT, quarter))
+    return peak_normalise(x, peak_db)
+
+
+def check_args(name: str, seconds: float, rate: int, seed: int) -> None:
+    """VidgenError naming `name` when a length, sample rate or seed is out of range."""
     if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real) or not math.isfinite(seconds) \
             or not MIN_SECONDS <= seconds <= MAX_SECONDS:
         raise VidgenError(f"A sound lasts {MIN_SECONDS:g} to {MAX_SECONDS:g} seconds; {name!r} was asked "
