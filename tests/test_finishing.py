@@ -102,7 +102,7 @@ def test_effects_are_planned_from_the_scene_text():
     text = "The rain drums on the roof.\n\nANA\nDid you hear that?\n\nSFX: THUNDER\n\nBO\nIt's only the storm."
     placed = plan_effects(text, ["rain drums on the roof", "THUNDER", "a kazoo solo"],
                           [("Did you hear that?", 1.0), ("It's only the storm.", 2.6)], 5.0)
-    assert [(e.sound, e.kind) for e in placed] == [("rain", "bed"), ("thunder", "event"), ("", "")]
+    assert [(e.sound, e.kind) for e in placed] == [("rain", "bed"), ("thunder", "event"), ("", "event")]
     assert placed[1].at == 2.6  # at the line written after it
     assert write_effects([placed[2]], 5.0, "/nonexistent/x.wav") is None  # nothing to play: no file
 

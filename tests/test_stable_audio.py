@@ -18,6 +18,7 @@ from vidgen.models.cache import ModelCache
 from vidgen.models.registry import ModelSpec, Registry
 from vidgen.services.sfx import SoundRequest, make_sound, sound_audio, stable_audio, synth, synthesize
 from vidgen.services.sfx.request import check_request
+from vidgen.services.sfx.scene import Effect, model_maker, write_effects
 from vidgen.store import Store
 
 from . import tiny_stable_audio as tsa
@@ -216,3 +217,15 @@ def test_a_model_of_another_kind_is_refused(tmp_path):
     music = Registry(Store(Settings.from_env(tmp_path / "data"))).get("composer")
     with pytest.raises(VidgenError, match="not a sound-effect backend"):
         make_sound(music, SoundRequest("rain", 1.0), tmp_path / "x.wav")
+
+
+def test_a_scenes_effects_track_made_by_the_model(env, tmp_path):
+    """The render's effects step with an AI model: every cue plays, the ones the library lacks too."""
+    registry, cache = env
+    make = model_maker(registry.get(MODEL), cache=cache, steps=STEPS)
+    placed = [Effect("a gull cries", "", "event", 0.2), Effect("rain", "rain", "bed", 0.0)]
+    out = write_effects(placed, 1.0, tmp_path / "fx.wav", seed=2, make=make)
+    x, rate = read_wav(out)
+    assert rate == 48000 and x.size == 48000 and np.all(np.isfinite(x))
+    assert np.abs(x[: int(0.2 * rate)]).max() > 0  # the bed plays from the start
+    assert np.abs(x[int(0.25 * rate):int(0.9 * rate)]).max() > np.abs(x[: int(0.15 * rate)]).max()  # and the gull

@@ -84,6 +84,8 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
         resolve.model_of_kind(registry, s.animation_model, "animation").check_runs()
     if s.lipsync_model not in ("", "none"):
         resolve.model_of_kind(registry, s.lipsync_model, "lipsync").check_runs()
+    if s.sfx_model:
+        resolve.model_of_kind(registry, s.sfx_model, "sfx").check_runs()
     resolve.parser_tag(store, s.parser)  # rules, ollama:TAG or an LLM record
     finish = finish_of(store, s)  # a bad caption colour, font, LUT or logo: one line, when it is set
     if finish.watermark is not None and finish.watermark.image:

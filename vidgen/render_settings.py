@@ -185,6 +185,9 @@ SETTINGS: tuple[Setting, ...] = (
        range=(0.0, 2.0), metavar="V", label="Music level"),
     _s("sound_effects", "bool", True, "the script's sound cues (\"rain on the window\", SFX: THUNDER) play as sound "
        "effects from the built-in synthesised library, ducked under the voices", "music", label="Sound effects"),
+    _s("sfx_model", "str", "", "sound-effects model (`models list --kind sfx`; sfx-synth = the built-in "
+       "synthesised library, which plays the cues it has a sound for; an AI model makes every cue from its words)",
+       "music", empty="the active sound-effects model", metavar="ID", label="Sound-effects model"),
     _s("effects_volume", "float", 0.5, "sound-effects level relative to the voice (0.5 is about 6 dB under it)",
        "music", range=(0.0, 2.0), metavar="V", label="Sound-effects level"),
     # subtitles

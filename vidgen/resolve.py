@@ -120,6 +120,12 @@ def music_model(store: Store, project: Project) -> ModelSpec:
     return model_of_kind(registry, s.music_model, "music") if s.music_model else registry.active("music")
 
 
+def sfx_model(store: Store, project: Project) -> ModelSpec:
+    """The model that makes the film's sound effects: the project's choice, else the active one."""
+    registry, s = registry_for(store), project.settings
+    return model_of_kind(registry, s.sfx_model, "sfx") if s.sfx_model else registry.active("sfx")
+
+
 def ip_adapter_for(store: Store, spec: ModelSpec) -> ModelSpec | None:
     """The IP-Adapter record of an image model (None when it has none)."""
     return registry_for(store).get(spec.ip_adapter) if spec.ip_adapter else None

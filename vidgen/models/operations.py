@@ -26,7 +26,7 @@ EFFECT = {
     "image": "takes effect on the next render, for scenes and projects that name no image model",
     "music": "takes effect on the next render of projects that name no music model",
     "voice": "new projects, and `vidgen render` without --voice, speak with it",
-    "sfx": "sound effects made from now on use it; renders do not place sound effects yet",
+    "sfx": "takes effect on the next render of projects that name no sound-effects model",
 }
 
 

@@ -21,11 +21,11 @@ from ..errors import Cancelled, VidgenError
 from ..jobs import JobContext
 from ..models.registry import registry_for
 from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, scene_cast,
-                       scene_speech, silent_speech_seconds, spoken_lines)
+                       scene_speech, sfx_model, silent_speech_seconds, spoken_lines)
 from ..services.animation import make_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.lipsync import Shot, key_name, lip_sync_shot
-from ..services.sfx.scene import plan_effects, write_effects
+from ..services.sfx.scene import model_maker, plan_effects, write_effects
 from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
@@ -223,15 +223,19 @@ class Steps:
                               place=scene.plan.place)
         if not placed:
             return {"effects": "", "placed": []}
-        key = step_key("effects", placed=[asdict(e) for e in placed], duration=round(duration, 3), seed=s.seed)
+        spec = sfx_model(self.store, project)
+        key = step_key("effects", placed=[asdict(e) for e in placed], duration=round(duration, 3), seed=s.seed,
+                       model=spec.id, revision=spec.revision)
         path = self.work_dir / f"effects-{scene.number}.wav"
 
         def produce():
-            out = write_effects(placed, duration, path, seed=s.seed + scene.number, cancel=self.ctx.check_cancel)
-            return ({"effects": (out, "audio")} if out else {}), {"placed": [asdict(e) for e in placed]}
+            out = write_effects(placed, duration, path, seed=s.seed + scene.number, cancel=self.ctx.check_cancel,
+                                make=None if spec.builtin else model_maker(spec, cancel=self.ctx.check_cancel))
+            return ({"effects": (out, "audio")} if out else {}), {"placed": [asdict(e) for e in placed],
+                                                                  "model": spec.id}
 
         hit = self.run("effects", scene.number, key, produce)
-        unmatched = [e.cue for e in placed if not e.sound]
+        unmatched = [e.cue for e in placed if not e.sound] if spec.builtin else []
         if unmatched and not hit["cached"]:
             self.ctx.note(f"Scene {scene.number}: no built-in sound matches {', '.join(repr(c) for c in unmatched)}: "
                           "it stays silent.")

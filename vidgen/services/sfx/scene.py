@@ -15,19 +15,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ...errors import VidgenError
 from ...media import check_cancel, write_wav
+from ...models.registry import ModelSpec
 from .cues import match_cue
 from .library import MAX_SECONDS, SOUNDS, synthesize
+from .make import sound_audio
+from .request import SoundRequest
 
 RATE = 48000
 BED_DB = -10.0  # beds under events
 BED_FADE = 1.0  # seconds
 EVENT_LEAD = 0.5  # seconds into the scene for an event whose place is not known
+EVENT_SECONDS = 4.0  # an AI model's one-shot for a cue the library has no sound for
 # The scene's weather and place, as the script reader found them, give a bed when no cue did.
 AMBIENCE = {"weather": {"rain": "rain", "storm": "rain", "wind": "wind"},
             "place": {"cafe": "crowd", "beach": "waves", "sea": "waves", "harbour": "waves", "village square": "crowd",
@@ -37,8 +41,8 @@ AMBIENCE = {"weather": {"rain": "rain", "storm": "rain", "wind": "wind"},
 @dataclass(frozen=True)
 class Effect:
     cue: str  # the script's words
-    sound: str  # the SOUNDS name it plays ("" when nothing matched)
-    kind: str  # "bed" | "event" | "" (unmatched)
+    sound: str  # the SOUNDS name it plays ("" when nothing matched: only an AI model plays it)
+    kind: str  # "bed" | "event"
     at: float  # seconds into the scene (0 for a bed)
 
 
@@ -51,16 +55,14 @@ def plan_effects(text: str, sounds: Sequence[str], lines: Sequence[tuple[str, fl
     out = []
     for cue in sounds:
         m = match_cue(cue)
-        if m is None:
-            out.append(Effect(cue, "", "", 0.0))
-            continue
+        kind = m.kind if m is not None else "event"  # an AI model makes what the words say, as a one-shot
         at = 0.0
-        if m.kind == "event":
+        if kind == "event":
             pos = lowered.find(cue.lower())
             after = [start for where, start in line_at if pos >= 0 and where > pos]
             at = min(after) if after else EVENT_LEAD
             at = min(max(0.0, at), max(0.0, duration - 0.5))
-        out.append(Effect(cue, m.name, m.kind, round(at, 3)))
+        out.append(Effect(cue, m.name if m is not None else "", kind, round(at, 3)))
     if not any(e.kind == "bed" for e in out):
         for what, value in (("weather", weather), ("place", place)):
             bed = AMBIENCE[what].get(value, "")
@@ -70,10 +72,30 @@ def plan_effects(text: str, sounds: Sequence[str], lines: Sequence[tuple[str, fl
     return out
 
 
+Make = Callable[[Effect, float, int], np.ndarray]  # (effect, seconds, seed) -> mono float32 at RATE
+
+
+def built_in(effect: Effect, seconds: float, seed: int) -> np.ndarray:
+    return synthesize(effect.sound, seconds, RATE, seed)
+
+
+def model_maker(spec: ModelSpec, *, cancel: Callable[[], None] | None = None, cache: Any = None,
+                steps: int = 0) -> Make:
+    """`make` for an AI sound model: each effect made from its cue's words (make.sound_audio)."""
+    def make(effect: Effect, seconds: float, seed: int) -> np.ndarray:
+        request = SoundRequest(effect.cue, seconds, effect.sound, effect.kind, RATE, seed, steps)
+        return sound_audio(spec, request, cancel=cancel, cache=cache)[0]
+
+    return make
+
+
 def write_effects(effects: Sequence[Effect], duration: float, out_wav: str | Path, *, seed: int = 0,
-                  cancel: Callable[[], None] | None = None) -> Path | None:
-    """The scene's effects track (mono 16-bit, RATE), `duration` seconds; None when nothing plays."""
-    playing = [e for e in effects if e.sound]
+                  cancel: Callable[[], None] | None = None, make: Make | None = None) -> Path | None:
+    """The scene's effects track (mono 16-bit, RATE), `duration` seconds; None when nothing plays.
+    `make` gives each effect's sound (an AI model: every cue; default: the built-in library, the
+    cues it matched)."""
+    playing = [e for e in effects if e.sound or make is not None]
+    make = make or built_in
     if not playing:
         return None
     if not 0 < duration <= MAX_SECONDS:
@@ -84,7 +106,7 @@ def write_effects(effects: Sequence[Effect], duration: float, out_wav: str | Pat
     for k, e in enumerate(playing):
         check_cancel(cancel)
         if e.kind == "bed":
-            x = synthesize(e.sound, duration, RATE, seed + k) * bed_gain
+            x = make(e, duration, seed + k)[:n] * bed_gain
             fade = min(int(BED_FADE * RATE), n // 4)
             if fade:
                 ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
@@ -92,10 +114,10 @@ def write_effects(effects: Sequence[Effect], duration: float, out_wav: str | Pat
                 x[-fade:] *= ramp[::-1]
             track += x[:n]
         else:
-            length = min(SOUNDS[e.sound].seconds, duration - e.at)
+            length = min(SOUNDS[e.sound].seconds if e.sound else EVENT_SECONDS, duration - e.at)
             if length < 0.05:
                 continue
-            x = synthesize(e.sound, length, RATE, seed + k)
+            x = make(e, length, seed + k)
             i = int(round(e.at * RATE))
             track[i:i + x.size] += x[:n - i]
     peak = float(np.max(np.abs(track)))
@@ -105,4 +127,4 @@ def write_effects(effects: Sequence[Effect], duration: float, out_wav: str | Pat
     return Path(out_wav)
 
 
-__all__ = ["Effect", "plan_effects", "write_effects", "RATE", "BED_DB", "EVENT_LEAD", "AMBIENCE"]
+__all__ = ["Effect", "Make", "built_in", "model_maker", "plan_effects", "write_effects", "RATE", "BED_DB", "EVENT_LEAD", "AMBIENCE"]
