@@ -80,10 +80,12 @@ def test_the_default_score_follows_the_moods_and_is_cached(store):
     third = render(store, project.id)
     assert {s.name for s in third.steps if not s.cached} == {"music", "assembly"}
 
-    none = create_project(store, DIALOGUE, settings=small(voice="none", music="none"))
+    none = create_project(store, DIALOGUE, settings=small(voice="none", music="none", sound_effects=False))
     silent = render(store, none.id)
     assert not any(s.name == "music" for s in silent.steps)
     assert rms_db(audio_of(silent.result["video"], 16000)) < -60
+    rain = create_project(store, DIALOGUE, settings=small(voice="none", music="none"))  # scene 2's rain: a bed
+    assert rms_db(audio_of(render(store, rain.id).result["video"], 16000)) > -45
 
 
 def test_music_segments_merge_runs_of_one_mood_and_add_up_to_the_film():

@@ -24,6 +24,7 @@ KEY_LEVEL_DBFS = -18.0  # the ducking key is scaled so speech reads at this RMS
 # Ducking: with the key at KEY_LEVEL_DBFS the compressor sees ~12 dB over threshold -> 10-15 dB less
 # music while speech plays (whatever the voice's level); the slow release bridges the gaps between words.
 DUCK = "threshold=0.03:ratio=6:attack=30:release=600:knee=2"
+EFFECT_PEAK = 0.7  # sound effects peak at most this much of the voice's peak
 
 
 def _speech_track(scenes: list[SceneMedia], starts: list[float], total: float) -> tuple[np.ndarray, int] | None:
@@ -83,8 +84,10 @@ def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] 
               effects: tuple[np.ndarray, int] | None, music: str, music_volume: float, effects_volume: float,
               cancel: Callable[[], None] | None) -> None:
     """Music and sound effects, each at its level relative to the voice (1.0 = as loud), mixed into
-    one bed that is ducked under the speech, then the speech over it: one ffmpeg pass."""
-    stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+    one bed that is ducked under the speech, then the speech over it: one ffmpeg pass. Effects'
+    peaks (a thunder crack) are held under the voice's own (EFFECT_PEAK of it), so they neither
+    drown a line nor make the loudness pass limit and measure again; mono when there is no music."""
+    stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts={'stereo' if music else 'mono'}"
     voice = _active_rms_db(*speech) if speech is not None else float("-inf")
 
     def level(own_db: float, volume: float) -> float:
@@ -105,7 +108,9 @@ def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] 
         inputs += ["-stream_loop", "-1", "-i", str(Path(music).resolve())]
     if effects is not None:
         gain = level(_active_rms_db(*effects), effects_volume)
-        chains.append(f"[{inputs.count('-i')}:a]{stereo},volume={gain:.6f},apad[fx]")
+        ceiling = EFFECT_PEAK * (float(np.max(np.abs(speech[0]))) if speech is not None and speech[0].size else 1.0)
+        chains.append(f"[{inputs.count('-i')}:a]{stereo},volume={gain:.6f},"
+                      f"alimiter=limit={min(1.0, max(0.0625, ceiling)):.4f}:level=0:attack=2:release=80,apad[fx]")
         beds.append("[fx]")
         inputs += ["-i", str(wd / "asm-effects.wav")]
     if len(beds) > 1:
