@@ -313,7 +313,8 @@ def test_render_then_edit_one_scene_rerenders_only_that_scene(studio):
 
     studio.update_scene(p["id"], 2, {"narration": "By noon, a terrible storm rolled in, and the harbour emptied."})
     second = studio.render(p["id"])
-    assert ran(second) == {("voice", 2), ("animation", 2), ("music", None), ("assembly", None)}  # score fits the new length
+    # the score fits the new length, and the storm's rain bed too
+    assert ran(second) == {("voice", 2), ("animation", 2), ("effects", 2), ("music", None), ("assembly", None)}
     assert probe(second["video"]).duration > probe(first["video"]).duration
 
 

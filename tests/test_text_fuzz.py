@@ -33,23 +33,23 @@ def _squash(texts: list[str]) -> str:
 def test_any_line_is_spoken_and_captioned_as_spoken_or_is_a_clear_error(tmp_path_factory, text):
     tmp = tmp_path_factory.mktemp("fuzz")
     given: list[str] = []
-    real = piper_backend.PiperEngine.speak
+    real = piper_backend.PiperEngine.speak_timed  # what the voice calls (speech with its phoneme times)
 
     def spy(self, t, *a, **k):
-        audio = real(self, t, *a, **k)
+        audio, phones = real(self, t, *a, **k)
         if audio.size:
             given.append(t)
-        return audio
+        return audio, phones
 
     start = time.perf_counter()
-    piper_backend.PiperEngine.speak = spy
+    piper_backend.PiperEngine.speak_timed = spy
     try:
         r = synthesize_lines([Line(text)], tmp / "v.wav")
     except VidgenError as e:
         assert str(e) and "\n" not in str(e)
         return
     finally:
-        piper_backend.PiperEngine.speak = real
+        piper_backend.PiperEngine.speak_timed = real
     assert time.perf_counter() - start < SECONDS_PER_EXAMPLE
     cues = timeline_cues([SceneMedia("clip.mp4", r.duration + 1.0, str(r.wav), 0.0, r.cues)], [0.0])
     write_subtitles(cues, tmp / "s.srt", tmp / "s.ass", (640, 360))
