@@ -14,7 +14,8 @@ from vidgen import media
 from vidgen.assets import FONT_BOLD
 from vidgen.domain import Cue
 from vidgen.errors import VidgenError
-from vidgen.services.assembly.overlay_text import TextStyle, safe_margins
+from vidgen.services.assembly.caption_style import safe_margins
+from vidgen.services.assembly.overlay_text import TextStyle
 from vidgen.services.assembly.overlays import (FONTS, OVERLAYS_ASS, EndCard, LowerThird, TextOverlay, TitleCard,
                                                card_clip, lower_thirds, on_film, overlay_ass)
 from vidgen.services.assembly.video import link_fonts

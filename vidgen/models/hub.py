@@ -357,3 +357,22 @@ def compatibility(spec: ModelSpec, info: dict[str, Any] | None = None) -> dict[s
                                                  f"{gb(ram_free)} free"}
     return {"status": "cpu", "reason": f"no GPU: runs on the CPU ({gb(need)} RAM of {gb(ram_free)} free), "
                                        "very slow; a CUDA GPU with " + gb(vram) + " VRAM is recommended"}
+
+
+def placed(pipe: Any, spec: ModelSpec, device: str, *, per: str = "run",
+           on_offload: Callable[[Any], None] | None = None) -> Any:
+    """A loaded diffusers pipeline put where it runs: as it is on the CPU (with the warning: expect
+    minutes `per` image, clip, sound), with model CPU offload (and `on_offload(pipe)`, e.g. VAE tiling)
+    when the compatibility check says so, else on `device`. Its progress bar is off: ours reports."""
+    pipe.set_progress_bar_config(disable=True)
+    if device == "cpu":
+        log.warning("%s runs on the CPU: expect minutes per %s; a CUDA GPU with %.0f GB VRAM is recommended.",
+                    spec.name, per, spec.vram_gb)
+        return pipe
+    if device.startswith("cuda") and compatibility(spec)["status"] == "offload":
+        log.warning("%s: not enough free VRAM, using CPU offload (slower).", spec.name)
+        pipe.enable_model_cpu_offload(device=device)
+        if on_offload is not None:
+            on_offload(pipe)
+        return pipe
+    return pipe.to(device)

@@ -39,21 +39,8 @@ def fp16_variant(folder: Path) -> str | None:
 
 
 def placed(pipe: Any, spec: ModelSpec, device: str, *, on_offload: Callable[[Any], None] | None = None) -> Any:
-    """A loaded video pipeline put where it runs: as it is on the CPU (with the warning), with model CPU
-    offload (and `on_offload(pipe)`, e.g. forward chunking) when the compatibility check says so, else
-    on `device`."""
-    pipe.set_progress_bar_config(disable=True)
-    if device == "cpu":
-        log.warning("%s runs on the CPU: expect many minutes per clip; a CUDA GPU with %.0f GB VRAM is "
-                    "recommended.", spec.name, spec.vram_gb)
-        return pipe
-    if device.startswith("cuda") and hub.compatibility(spec)["status"] == "offload":
-        log.warning("%s: not enough free VRAM, using CPU offload (slower).", spec.name)
-        pipe.enable_model_cpu_offload(device=device)
-        if on_offload is not None:
-            on_offload(pipe)
-        return pipe
-    return pipe.to(device)
+    """A loaded video pipeline put where it runs (hub.placed)."""
+    return hub.placed(pipe, spec, device, per="clip", on_offload=on_offload)
 
 
 def step_callback(progress: Callable[[float], None] | None, cancel: Callable[[], None] | None, chunk: int,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ...assets import FONT_BOLD, FONT_FAMILY, FONT_REGULAR
 from ...errors import VidgenError
+from .caption_style import aspect_of
 from .subtitles import _WJ, _ass_text
 
 # ASS alignment is the numpad: 1 bottom-left ... 9 top-right.
@@ -27,31 +28,14 @@ _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?")
 
 @dataclass(frozen=True)
 class Aspect:
-    """Font scale, safe margins (fractions of width / height) and where a lower third sits."""
+    """Font scale and where a lower third sits, per frame shape (the safe margins are the captions':
+    caption_style.safe_margins)."""
 
     scale: float
-    side: float
-    top: float
-    bottom: float
     lower: float  # a lower third's bottom edge above the frame's bottom, over the height (clear of subtitles)
 
 
-# 9:16 is watched on phones under the apps' buttons and tabs: wider top and bottom bands.
-ASPECTS = {"landscape": Aspect(1.0, 0.05, 0.06, 0.07, 0.22),
-           "square": Aspect(0.9, 0.06, 0.08, 0.09, 0.24),
-           "portrait": Aspect(0.7, 0.08, 0.12, 0.22, 0.31)}
-
-
-def aspect_of(size: tuple[int, int]) -> str:
-    r = size[0] / size[1]
-    return "landscape" if r >= 1.2 else "portrait" if r <= 0.8 else "square"
-
-
-def safe_margins(size: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) in pixels that text keeps clear of."""
-    w, h = size
-    a = ASPECTS[aspect_of(size)]
-    return round(a.side * w), round(a.side * w), round(a.top * h), round(a.bottom * h)
+ASPECTS = {"landscape": Aspect(1.0, 0.22), "square": Aspect(0.9, 0.24), "portrait": Aspect(0.7, 0.31)}
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:

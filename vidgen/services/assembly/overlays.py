@@ -17,9 +17,10 @@ from typing import Callable, Sequence
 from ... import media
 from ...domain import QUALITIES, Cue
 from ...errors import VidgenError
+from .caption_style import safe_margins
 from .overlay_text import (ASPECTS, CARD_STYLE, LOWER_STYLE, MAX_NAME, MIN_FONT_PX, OVERLAY_STYLE, POSITIONS,
                            TextStyle, aspect_of, bad, check_colour, check_number, check_size, check_text, clean_text,
-                           ass_colour, ass_document, ass_event, esc, fade_tag, fit, font_px, look_tags, safe_margins,
+                           ass_colour, ass_document, ass_event, esc, fade_tag, fit, font_px, look_tags,
                            text_width)
 from .timeline import num
 from .video import link_fonts

@@ -97,16 +97,7 @@ def load_pipeline(spec: ModelSpec, device: str) -> Any:
                                                    local_files_only=True)
     except (OSError, ValueError, ImportError) as exc:
         raise hub.load_failure(spec, exc, folder) from exc
-    pipe.set_progress_bar_config(disable=True)
-    if device == "cpu":
-        log.warning("%s runs on the CPU: expect minutes per sound; a CUDA GPU with %.0f GB VRAM is recommended.",
-                    spec.name, spec.vram_gb)
-        return pipe
-    if cuda and hub.compatibility(spec)["status"] == "offload":
-        log.warning("%s: not enough free VRAM, using CPU offload (slower).", spec.name)
-        pipe.enable_model_cpu_offload(device=device)
-        return pipe
-    return pipe.to(device)
+    return hub.placed(pipe, spec, device, per="sound")
 
 
 def register_loaders(cache: ModelCache) -> None:
