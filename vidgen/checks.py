@@ -128,6 +128,12 @@ def check_scene(store: Store, scene: Scene) -> None:
         resolve.model_of_kind(registry_for(store), scene.animation_model, "animation").check_runs()
     if scene.lipsync_model not in ("", "none"):
         resolve.model_of_kind(registry_for(store), scene.lipsync_model, "lipsync").check_runs()
+    for f in scene.sound_files:  # each an audio file of this studio (an upload), not a path
+        try:
+            store.asset_path(f["asset"])
+        except VidgenError:
+            raise VidgenError(f"Scene {scene.number}: the sound file {f['name'][:40]!r} is not a file of this "
+                              "studio: add it with an upload (the Storyboard, or /add_scene_sound).") from None
 
 
 def check_render(store: Store, project: Project, scenes: list[Scene] | None = None, *,

@@ -131,6 +131,8 @@ class Scene:
     image_strength: float = 0.0  # > 0 with `image` and an AI model: img2img from the user's image
     grade: str = ""  # colour grade of this scene, "" = the project's
     overlays: list[dict] = field(default_factory=list)  # text overlays: {text, position, start, seconds}
+    captions: str = ""  # caption style preset of this scene, "" = the project's, "none" = no captions here
+    sound_files: list[dict] = field(default_factory=list)  # the user's sounds: {asset, name, at (s), bed}
 
 
 @dataclass
@@ -251,6 +253,8 @@ class SceneMedia:
     effects: str = ""  # the scene's sound-effects WAV, from the scene's start
     grade: str = ""  # the scene's own colour grade ("" = the film's)
     overlays: list[Any] = field(default_factory=list)  # assembly.overlays.TextOverlay, times from the scene start
+    captions: Any = None  # the scene's own assembly CaptionStyle (None: the film's)
+    burn_captions: bool = True  # False: no captions burned over this scene (the sidecars keep its lines)
 
 
 @dataclass

@@ -10,14 +10,18 @@ from .domain import (FIGURE_ACTIONS, FIGURE_AGES, LIGHTS, MOODS, MOTIONS, PLACES
                      TRANSITIONS, WEATHERS, CameraKey, Character, Figure, Line, Scene, ScenePlan)
 from .errors import VidgenError
 from .render_settings import GRADES, typed, voice_from
+from .services.assembly.caption_style import PRESETS
 from .services.assembly.overlays import TextOverlay
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
-                 "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces", "grade", "overlays")
+                 "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces", "grade", "overlays",
+                 "captions", "sound_files")
 MAX_TITLE = 200
+SCENE_CAPTIONS = ("none", *PRESETS)  # a scene's own caption style ("" = the project's)
 MAX_OVERLAYS = 20
+MAX_SOUND_FILES = 20
 MAX_SCENE_SECONDS = 3600.0
 
 __all__ = ["need_str", "need_id", "title_of", "scene_index", "character_index", "scene_from", "line_from",
@@ -129,6 +133,7 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         characters=str_list("characters"), motion=choice("motion", MOTIONS, True), image=text("image"),
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength, grade=choice("grade", GRADES, True), overlays=overlays_from(d.get("overlays"), where),
+        captions=choice("captions", SCENE_CAPTIONS, True), sound_files=sound_files_from(d.get("sound_files"), where),
     )
 
 
@@ -152,6 +157,29 @@ def overlays_from(value: Any, where: str) -> list[dict]:
         except VidgenError as e:
             raise VidgenError(f"{where}: overlay {i}: {e}") from None
         out.append(o)
+    return out
+
+
+def sound_files_from(value: Any, where: str) -> list[dict]:
+    """A scene's own sound files, each {asset, name, at, bed}: an event `at` seconds into the scene, or
+    a bed (looped under the whole scene, `at` ignored)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_SOUND_FILES:
+        raise VidgenError(f"{where}: sound_files must be a list of at most {MAX_SOUND_FILES} {{asset, name, at, bed}}.")
+    out = []
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict) or set(map(str, item)) - {"asset", "name", "at", "bed"}:
+            raise VidgenError(f"{where}: sound file {i} must be {{asset, name, at, bed}}, not {item!r:.80}.")
+        asset = need_id(item.get("asset"), f"{where} sound file {i} asset")
+        at = typed(f"{where} sound file {i} at", item.get("at", 0.0), float)
+        bed = item.get("bed", False)
+        if not isinstance(bed, bool):
+            raise VidgenError(f"{where}: sound file {i} bed must be true or false, not {bed!r}.")
+        if not 0 <= at <= MAX_SCENE_SECONDS:
+            raise VidgenError(f"{where}: sound file {i} plays at {at:g} s: use 0 to {MAX_SCENE_SECONDS:g} seconds.")
+        out.append({"asset": asset, "name": typed(f"{where} sound file {i} name", item.get("name", ""), str)[:120] or asset,
+                    "at": round(at, 3), "bed": bed})
     return out
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import VidgenError
 from .services.assembly import Finish
-from .services.assembly.caption_style import caption_style
+from .services.assembly.caption_style import CaptionStyle, caption_style
 from .services.assembly.grade import check_lut
 from .services.assembly.overlays import EndCard, TitleCard
 from .services.assembly.watermark import Watermark
@@ -28,8 +28,15 @@ def user_file(store: Store, value: str, what: str) -> str:
                           "(the CLI takes a file and stores it).") from None
 
 
-def finish_of(store: Store, s: Any) -> Finish:
-    """`Finish` from RenderSettings `s`, checked (a bad colour, font or LUT is one line)."""
+def scene_captions(store: Store, s: Any, preset: str) -> CaptionStyle | None:
+    """A scene's own caption style: its preset with the project's overrides (font, size, colours,
+    position); None for "" (the film's) and "none" (no captions: SceneMedia.burn_captions)."""
+    if preset in ("", "none") or preset == s.caption_style:
+        return None
+    return caption_style(preset, **_overrides(store, s))
+
+
+def _overrides(store: Store, s: Any) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if s.caption_position:
         overrides["position"] = s.caption_position
@@ -41,6 +48,11 @@ def finish_of(store: Store, s: Any) -> Finish:
         overrides["highlight"] = s.caption_highlight
     if s.caption_font:
         overrides["font"] = user_file(store, s.caption_font, "caption font")
+    return overrides
+
+
+def finish_of(store: Store, s: Any) -> Finish:
+    """`Finish` from RenderSettings `s`, checked (a bad colour, font or LUT is one line)."""
     lut = user_file(store, s.grade_lut, "LUT")
     if lut:
         check_lut(lut)
@@ -50,7 +62,7 @@ def finish_of(store: Store, s: Any) -> Finish:
             raise VidgenError("Give a watermark image or a watermark text, not both.")
         mark = Watermark(image=user_file(store, s.watermark, "watermark image") or None, text=s.watermark_text or None,
                          corner=s.watermark_corner, opacity=s.watermark_opacity, scale=s.watermark_scale)
-    return Finish(caption_style(s.caption_style, **overrides), s.grade, lut, s.grade_strength, s.effects_volume,
+    return Finish(caption_style(s.caption_style, **_overrides(store, s)), s.grade, lut, s.grade_strength, s.effects_volume,
                   title=TitleCard(s.title_text, s.title_seconds) if s.title_text.strip() else None,
                   end=EndCard(s.end_text, s.end_seconds) if s.end_text.strip() else None,
                   lower_thirds=s.lower_thirds, watermark=mark)
@@ -67,4 +79,4 @@ def file_digest(path: str) -> str:
     return h.hexdigest()
 
 
-__all__ = ["finish_of", "file_digest", "user_file"]
+__all__ = ["finish_of", "file_digest", "scene_captions", "user_file"]

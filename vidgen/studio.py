@@ -23,10 +23,17 @@ from .domain import Job
 from .edits import need_id, scene_index
 from .errors import VidgenError
 from .jobs import EventFn, GpuLane, JobQueue
+from .look_preview import preview_look
 from .pipeline import ImageWork, MusicWork, RenderWork, SceneWork
 from .projects import Projects
+from .services.assembly.caption_style import caption_style, font_family
+from .services.assembly.grade import check_lut
+from .services.images import check_image
+from .services.sfx import user_sound
+from .services.sfx.scene import EVENT_LEAD
 
 RESUMABLE = ("interrupted", "failed", "cancelled")
+LOOK_FILES = {"caption_font": "caption font", "grade_lut": "LUT", "watermark": "watermark image"}
 
 
 class Studio(Projects):
@@ -117,6 +124,57 @@ class Studio(Projects):
         r, job_id = self._run_short(project.id, "music", MusicWork(self.store, project.id), "the score", on_event)
         return {"audio": r["audio"], "cached": r["cached"], "model": r["model"], "tempo": r["tempo"],
                 "key": r["key"], "segments": r["segments"], "prompt": r.get("prompt", ""), "job": job_id}
+
+    def preview_look(self, project_id: str, number: int, captions: str | None = None,
+                     grade: str | None = None) -> dict:
+        """One still of a scene as the film shows it: its picture (made or uploaded; grey before there is
+        one) at the frame size, graded, with its caption style over its first line. `captions`/`grade`:
+        values being edited (None: the scene's). Makes no picture. Returns {"image": PNG path}."""
+        project = self.store.get_project(need_id(project_id, "project"))
+        scene = project.scenes[scene_index(project.scenes, number, project.id)]
+        for value, what in ((captions, "captions"), (grade, "grade")):
+            if value is not None and not isinstance(value, str):
+                raise VidgenError(f"The {what} must be a style name (text), not {type(value).__name__}.")
+        made = next((m["image"] for m in self.scene_media(project.id) if m["number"] == scene.number), "")
+        still = made or (str(self.store.asset_path(scene.image)) if scene.image else None)
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.settings.tmp_dir) as tmp:
+            png = preview_look(self.store, project, scene, Path(tmp) / "look.png", still=still, captions=captions,
+                               grade=grade, tmp_dir=tmp)
+            asset = self.store.add_file(png, type="image", name=f"look-scene-{scene.number}.png")
+        return {"image": str(self.store.asset_path(asset.id))}
+
+    def add_scene_sound(self, project_id: str, number: int, sound_path: str, at: float | None = None,
+                        bed: bool = False) -> dict:
+        """Add the user's own sound file to a scene (checked by decoding it: audio, 50 ms to 10 min, not
+        silent): an event `at` seconds into the scene (default: half a second in), or with `bed` looped
+        under the whole scene. It plays whatever the sound-effects settings. Returns the project."""
+        project = self.store.get_project(need_id(project_id, "project"))
+        index = scene_index(project.scenes, number, project.id)
+        scene = project.scenes[index]
+        path = self._uploaded(sound_path, "sound")
+        user_sound(path)
+        name = Path(path).name
+        entry = {"asset": self.store.add_file(path, type="audio", name=name).id, "name": name,
+                 "at": EVENT_LEAD if at is None else at, "bed": bed}
+        files = [*scene.sound_files, entry]
+        return self.update_scene(project.id, scene.number, {"sound_files": files})
+
+    def add_look_file(self, path: str, setting: str) -> dict:
+        """Keep an uploaded caption font (.ttf/.otf), LUT (.cube) or watermark image with the studio,
+        checked as a render will use it; returns {"asset": id, "name"}: set `setting` to the id."""
+        if setting not in LOOK_FILES:
+            raise VidgenError(f"Files are kept for {', '.join(LOOK_FILES)}, not {str(setting)[:40]!r}.")
+        path = self._uploaded(path, LOOK_FILES[setting])
+        if setting == "caption_font":
+            font_family(caption_style(font=path))
+        elif setting == "grade_lut":
+            check_lut(path)
+        else:
+            check_image(path)
+        name = Path(path).name
+        return {"asset": self.store.add_file(path, type="image" if setting == "watermark" else "data", name=name).id,
+                "name": name}
 
     # --- jobs ----------------------------------------------------------------------------------
 

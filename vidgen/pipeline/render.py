@@ -16,7 +16,7 @@ from ..services.assembly import assemble
 from ..services.assembly.overlays import TextOverlay
 from ..store import Store
 from .executor import Executor, LocalExecutor
-from ..finishing import file_digest, finish_of
+from ..finishing import file_digest, finish_of, scene_captions
 from .keys import step_key
 from .plan import scene_motions
 from .reading import read_script
@@ -114,6 +114,7 @@ class RenderWork:
                 phones=[[(p[0], p[1] + offset, p[2] + offset) for p in ph] if ph else None for ph in phones],
                 effects=str(self.store.asset_path(effects)) if effects else "",
                 grade=scene.grade, overlays=[TextOverlay(**o) for o in scene.overlays],
+                captions=scene_captions(self.store, s, scene.captions), burn_captions=scene.captions != "none",
             ))
         finish = finish_of(self.store, s)
         key = step_key("assembly", clips=[c["clip"] for c in clips], durations=[c["duration"] for c in clips],
@@ -124,6 +125,7 @@ class RenderWork:
                        effects=[Path(m.effects).name for m in scenes_media], grades=[m.grade for m in scenes_media],
                        finish=asdict(finish), lut=file_digest(finish.lut),
                        font=file_digest(finish.captions.font), overlays=[sc.overlays for sc in project.scenes],
+                       **_scene_captions_key(scenes_media),
                        logo=file_digest(finish.watermark.image or "") if finish.watermark else "")
         out = steps.work_dir / "film.mp4"
 
@@ -156,3 +158,9 @@ def _named_copy(data_dir: Path, src: Path, job_id: str, title: str, suffix: str 
         except OSError:
             shutil.copyfile(src, dest)
     return str(dest.relative_to(data_dir))
+
+
+def _scene_captions_key(scenes: list[SceneMedia]) -> dict[str, Any]:
+    """The scenes' own caption styles for the assembly key; nothing when none has one (old keys hold)."""
+    own = [asdict(m.captions) if m.captions else m.burn_captions for m in scenes]
+    return {"captions": own} if any(v is not True for v in own) else {}

@@ -210,7 +210,8 @@ class Steps:
         """The scene's sound-effects track (a cached step) from its sound cues: {"effects": asset id or "",
         "placed": [{cue, sound, kind, at}]}; nothing when the film has none or no cue matched."""
         s = project.settings
-        if not s.sound_effects:
+        files = [(f["name"], str(self.store.asset_path(f["asset"])), f["at"], f["bed"]) for f in scene.sound_files]
+        if not s.sound_effects and not files:
             return {"effects": "", "placed": []}
         offset = s.transition_seconds + SPEECH_LEAD_SECONDS
         cues = voice.get("cues", [])
@@ -219,23 +220,24 @@ class Steps:
             while k < len(cues) and cues[k]["text"].strip() not in line.text:
                 k += 1
             starts.append((line.text, offset + cues[k]["start"] if k < len(cues) else duration))
-        placed = plan_effects(scene.text, scene.sounds, starts, duration, weather=scene.weather,
-                              place=scene.plan.place)
+        cued = s.sound_effects  # the script's cues; the user's own files play either way
+        placed = plan_effects(scene.text, scene.sounds if cued else [], starts, duration, files=files,
+                              weather=scene.weather if cued else "", place=scene.plan.place if cued else "")
         if not placed:
             return {"effects": "", "placed": []}
         spec = sfx_model(self.store, project)
-        key = step_key("effects", placed=[asdict(e) for e in placed], duration=round(duration, 3), seed=s.seed,
+        shown = [{**asdict(e), "file": Path(e.file).name} for e in placed]  # a file by its content's name
+        key = step_key("effects", placed=shown, duration=round(duration, 3), seed=s.seed,
                        model=spec.id, revision=spec.revision)
         path = self.work_dir / f"effects-{scene.number}.wav"
 
         def produce():
             out = write_effects(placed, duration, path, seed=s.seed + scene.number, cancel=self.ctx.check_cancel,
                                 make=None if spec.builtin else model_maker(spec, cancel=self.ctx.check_cancel))
-            return ({"effects": (out, "audio")} if out else {}), {"placed": [asdict(e) for e in placed],
-                                                                  "model": spec.id}
+            return ({"effects": (out, "audio")} if out else {}), {"placed": shown, "model": spec.id}
 
         hit = self.run("effects", scene.number, key, produce)
-        unmatched = [e.cue for e in placed if not e.sound] if spec.builtin else []
+        unmatched = [e.cue for e in placed if not e.sound and not e.file] if spec.builtin else []
         if unmatched and not hit["cached"]:
             self.ctx.note(f"Scene {scene.number}: no built-in sound matches {', '.join(repr(c) for c in unmatched)}: "
                           "it stays silent.")

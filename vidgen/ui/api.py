@@ -83,6 +83,27 @@ def build(shared: Shared) -> None:
         return studio.keep_scene_image(project_id, int(number), float(strength))
 
     @shown
+    def preview_look(project_id: str, number: int, captions: str = "", grade: str = "") -> dict[str, Any]:
+        """A still of one scene as the film shows it: its picture at the frame size, its grade and caption
+        style over its first line (captions/grade: a style or grade to try, "" the scene's own; makes no
+        picture, grey before one exists). Returns {"image": PNG path}."""
+        return studio.preview_look(project_id, int(number), captions or None, grade or None)
+
+    @shown
+    def add_scene_sound(project_id: str, number: int, sound: Any = None, at: float = 0.5,
+                        bed: bool = False) -> dict[str, Any]:
+        """Add your own sound file (an upload: WAV, MP3, OGG, FLAC, M4A) to a scene: played `at` seconds into
+        it, or with `bed` looped under the whole scene. Edit or remove it in the scene's sound_files.
+        Returns the project."""
+        return studio.add_scene_sound(project_id, int(number), _file_path(sound), float(at), bool(bed))
+
+    @shown
+    def add_look_file(file: Any = None, setting: str = "caption_font") -> dict[str, Any]:
+        """Keep an uploaded caption font (.ttf/.otf; setting caption_font), LUT (.cube; grade_lut) or
+        watermark image (watermark), checked: returns {"asset": id, "name"}; put the id in that setting."""
+        return studio.add_look_file(_file_path(file), setting)
+
+    @shown
     def generate_music(project_id: str) -> dict[str, Any]:
         """Make the project's score with its music settings (model, genre, tempo, key; a piece per run of
         scenes of one mood, crossfaded); returns {"audio", "cached", "model", "tempo", "key", "segments"}."""
@@ -155,16 +176,20 @@ def build(shared: Shared) -> None:
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
-               storage_info, update_character, get_cast, keep_scene_image):
+               storage_info, update_character, get_cast, keep_scene_image, preview_look):
         gr.api(fn, api_name=fn.__name__)
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):
         project, name, character, text = (gr.Textbox() for _ in range(4))
-        image, sample = uploaded_file("image"), uploaded_file("voice sample")
+        image, sample, sound = uploaded_file("image"), uploaded_file("voice sample"), uploaded_file("sound")
         voice = gr.JSON()
         answer = gr.JSON()
-        reference_button, voice_button, synth_button = gr.Button(), gr.Button(), gr.Button()
+        number, at, bed = gr.Number(precision=0), gr.Number(value=0.5), gr.Checkbox()
+        look_file, setting = uploaded_file("file"), gr.Textbox()
+        reference_button, voice_button, synth_button, sound_button, file_button = (gr.Button() for _ in range(5))
     reference_button.click(set_character_reference, [project, name, image], answer, api_name="set_character_reference")
+    file_button.click(add_look_file, [look_file, setting], answer, api_name="add_look_file")
+    sound_button.click(add_scene_sound, [project, number, sound, at, bed], answer, api_name="add_scene_sound")
     voice_button.click(set_voice, [project, character, voice, sample], answer, api_name="set_voice")
     synth_button.click(synthesize_voice, [text, voice, project, character, sample], answer,
                        api_name="synthesize_voice", **shared.gpu_events)

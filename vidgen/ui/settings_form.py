@@ -13,6 +13,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from ..render_settings import GROUPS, SETTINGS, Setting
+from .boundary import shown
 from ..services.images.diffusion import SCHEDULERS, styles
 from ..services.music.composer import GENRES
 from ..services.voice import BUILTIN_VOICE
@@ -52,6 +53,7 @@ DYNAMIC: dict[str, Callable[[Any], list[tuple[str, str]]]] = {
     "scheduler": lambda studio: [("the model's own", ""), *((n, n) for n in SCHEDULERS)],
     "music_genre": lambda studio: [("from the moods", ""), *((g, g) for g in GENRES)],
 }
+FILE_TYPES = {"caption_font": [".ttf", ".otf"], "grade_lut": [".cube"], "watermark": ["image"]}
 CUSTOM_VALUES = ("voice", "language", "parser")  # also ollama:TAG  # a voice file or language code not in the list is allowed
 
 
@@ -88,11 +90,25 @@ class SettingsForm:
             with gr.Accordion(FORM_GROUPS[group], open=group in OPEN_GROUPS, elem_id=f"render-group-{group}"):
                 for s in by_group[group]:
                     built[s.name] = _field(studio, s)
+                    if s.name in FILE_TYPES:
+                        self._upload(s.name, built[s.name])
                 if group == "music":
                     self.music_file = gr.File(label="Your music file (looped)", type="filepath",
                                               file_types=["audio"], elem_id="render-music")
         self.fields = [built[s.name] for s in self.rows]
         self.by_name = built
+
+    def _upload(self, name: str, field: gr.components.Component) -> None:
+        """An upload button under a setting that names a file: the file is kept (checked) and the field
+        gets its asset id."""
+        button = gr.UploadButton(f"Upload the {name.replace('_', ' ')} file", file_types=FILE_TYPES[name],
+                                 type="filepath", size="sm", elem_id="render-upload-" + name.replace("_", "-"))
+
+        @shown
+        def kept(path: str | None) -> Any:
+            return self.studio.add_look_file(path, name)["asset"] if path else gr.skip()
+
+        button.upload(kept, button, field, api_visibility="private")
 
     def values(self, values: list[Any]) -> dict[str, Any]:
         """The API's settings dict from the fields' values (in `fields` order); the music file, when

@@ -10,7 +10,7 @@ import gradio as gr
 from ..domain import MOODS, MOTIONS, TRANSITIONS
 from .api import uploaded_file
 from .boundary import shown
-from .finish_fields import FinishFields
+from .finish_fields import FinishFields, sound_files_to_text, with_assets
 from .plan_fields import PlanFields
 from .common import Shared, lines_to_text, text_to_lines
 
@@ -176,6 +176,27 @@ def build(shared: Shared) -> None:
             out["mood"] = mood
         return out
 
+    def save_changes(project_id: str, n: int, fields: tuple[Any, ...]) -> dict[str, Any]:
+        c = changes(*fields)
+        if "sound_files" in c:  # the text names the files; the scene holds their assets
+            stored = next(x for x in studio.get_project(project_id)["scenes"] if x["number"] == n)
+            c["sound_files"] = with_assets(c["sound_files"], stored.get("sound_files") or [], n)
+        return studio.update_scene(project_id, n, c)
+
+    @shown
+    def preview_look(project_id: str, number: Any, captions: str | None, grade: str | None) -> Any:
+        return studio.preview_look(project_id, need(project_id, number), captions or "", grade or "")["image"]
+
+    @shown
+    def add_sound(project_id: str, number: Any, path: str | None) -> tuple[Any, str]:
+        n = need(project_id, number)
+        if not path:
+            return gr.skip(), ""
+        p = studio.add_scene_sound(project_id, n, path)
+        s = next(x for x in p["scenes"] if x["number"] == n)
+        return (sound_files_to_text(s.get("sound_files") or []),
+                f"Scene {n}: {s['sound_files'][-1]['name']} added; set its time (or 'bed') and save the scene.")
+
     def need(project_id: str, number: Any) -> int:
         if not project_id or number is None:
             raise gr.Error("Open a project and pick a scene first (Script tab: Parse, or Projects tab: Open).")
@@ -187,13 +208,13 @@ def build(shared: Shared) -> None:
     @shown
     def save_scene(project_id: str, number: Any, *fields: Any) -> str:
         n = need(project_id, number)
-        studio.update_scene(project_id, n, changes(*fields))
+        save_changes(project_id, n, fields)
         return f"Scene {n} saved."
 
     @shown
     def regenerate_scene(project_id: str, number: Any, made: dict[str, Any], *fields: Any) -> tuple[Any, ...]:
         n = need(project_id, number)
-        studio.update_scene(project_id, n, changes(*fields))
+        save_changes(project_id, n, fields)
         t0 = time.monotonic()
         r = studio.render_scene(project_id, n)
         seconds = time.monotonic() - t0
@@ -209,7 +230,7 @@ def build(shared: Shared) -> None:
     @shown
     def generate_scene_image(project_id: str, number: Any, made: dict[str, Any], *fields: Any) -> tuple[Any, ...]:
         n = need(project_id, number)
-        studio.update_scene(project_id, n, changes(*fields))
+        save_changes(project_id, n, fields)
         t0 = time.monotonic()
         r = studio.generate_image(project_id, n)
         note = (f"Scene {n}: image by `{r['model']}` {'from the cache' if r['cached'] else 'generated'} "
@@ -259,3 +280,8 @@ def build(shared: Shared) -> None:
     painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
                   api_visibility="private")
     keep.click(keep_picture, [shared.current, scene, strength], [strength, result], api_visibility="private")
+    scene.change(lambda: None, None, look.still, api_visibility="private")  # a preview is of its scene
+    look.preview.click(preview_look, [shared.current, scene, look.captions, look.grade], look.still,
+                       api_visibility="private")
+    look.add_sound.upload(add_sound, [shared.current, scene, look.add_sound], [look.sound_files, result],
+                          api_visibility="private")

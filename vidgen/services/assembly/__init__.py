@@ -28,9 +28,9 @@ from .mix import AUDIO_BITRATE, AUDIO_RATE, DUCK, KEY_LEVEL_DBFS, LIMIT_DBFS, bu
 from .subtitles import (LINE_CHARS, LINGER_SECONDS, MAX_CUE_CHARS, MAX_CUE_SECONDS, MERGE_GAP_SECONDS,
                         MIN_CUE_SECONDS, subtitle_font_size, timeline_cues, write_subtitles)
 from .timeline import film_duration, num, overlap, scene_starts
-from .caption_style import write_ass, write_srt, write_vtt
+from .caption_style import write_ass_parts, write_srt, write_vtt
 from .caption_words import write_words_json
-from .finish import Finish, sentence_cues
+from .finish import Finish, caption_parts, sentence_cues
 from .grade import GRADES, grade_filter, stage_lut
 from .overlays import OVERLAYS_ASS, card_clip, lower_thirds, on_film, overlay_ass
 from .video import DECODER_THREADS, EDGE_FADE_SECONDS, XFADE, inputs, join_in_chunks, video_graph
@@ -180,7 +180,7 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
         total = film_duration(scenes, starts)
         cues = timeline_cues(scenes, starts)  # readable: the SRT, WebVTT and whole-line captions
         sentences, words = sentence_cues(scenes, starts)  # as spoken, word-timed: karaoke, words at a time
-        shown, shown_words = (cues, None) if finish.captions.mode == "lines" else (sentences, words)
+        parts = caption_parts(scenes, starts, finish.captions, cues, sentences, words)
         write_srt(cues, wd / "asm-subs.srt")
         write_vtt(cues, wd / "asm-subs.vtt")
         write_words_json(sentences, words, wd / "asm-words.json")
@@ -189,9 +189,9 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
                             loudness=loudness, cancel=cancel, effects_volume=finish.effects_volume,
                             progress=lambda f: report(AUDIO_SHARE * f))
         report(AUDIO_SHARE)
-        burn = burn_subtitles and bool(shown)
+        burn = burn_subtitles and bool(parts)
         if burn:
-            write_ass(shown, shown_words, finish.captions, size, wd / "asm-subs.ass", fonts_dir=wd / "asm-fonts")
+            write_ass_parts(parts, size, wd / "asm-subs.ass", fonts_dir=wd / "asm-fonts")
         overlaid = _write_overlays(scenes, starts, cues, total, finish, size, wd)
         logo = stage_watermark(finish.watermark, wd) if finish.watermark is not None else None
         video_share = 1 - AUDIO_SHARE

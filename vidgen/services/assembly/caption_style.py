@@ -274,36 +274,64 @@ def write_ass(cues: list[Cue], words: list | None, style: CaptionStyle, size: tu
               path: str | os.PathLike, *, fonts_dir: str | os.PathLike | None = None) -> list[Page]:
     """Write the burn-in ASS at `size` (PlayRes = frame) and put its font in `fonts_dir` (default:
     asm-fonts beside `path`, the name the assembler's filter graph uses). Returns the pages shown."""
+    return write_ass_parts([(cues, words, style)], size, path, fonts_dir=fonts_dir)
+
+
+def _ass_style(style: CaptionStyle, family: str, m: Metrics):
     import pysubs2
 
-    w, h = size
-    m = metrics(style, size)
-    family = install_font(style, fonts_dir if fonts_dir is not None else Path(path).parent / "asm-fonts")
     left, right, top, bottom = m.margins
     align = {"bottom": pysubs2.Alignment.BOTTOM_CENTER, "middle": pysubs2.Alignment.MIDDLE_CENTER,
              "top": pysubs2.Alignment.TOP_CENTER}[style.position]
-    ass = pysubs2.SSAFile()
-    # YCbCr Matrix None: colours as written whatever the frames' format (without it, libass in
-    # ffmpeg squeezes them into TV range on RGB frames: white 235, black 16).
-    ass.info.update({"PlayResX": str(w), "PlayResY": str(h), "WrapStyle": "0", "ScaledBorderAndShadow": "yes",
-                     "YCbCr Matrix": "None"})
-    ass.styles = {"Default": pysubs2.SSAStyle(
+    return pysubs2.SSAStyle(
         fontname=family, fontsize=m.font_size, bold=style.bold,
         primarycolor=_colour(style.primary), secondarycolor=_colour(style.primary),
         outlinecolor=_colour(style.box_colour if style.box else style.outline_colour),
         backcolor=_colour(style.shadow_colour), borderstyle=3 if style.box else 1,
         outline=m.outline, shadow=m.shadow, alignment=align,
-        marginl=left, marginr=right, marginv=bottom if style.position == "bottom" else top)}
-    prefix = f"{{\\blur{m.blur:g}}}" if m.blur else ""
-    shown = caption_pages(cues, words, style, size)
-    highlight = style.mode == "karaoke" or (style.mode == "words" and style.highlight != style.primary)
-    for page in shown:
-        segs = _segments(page) if highlight and len(page.words) > 1 else [(page.start, page.end, None)]
-        for a, b, lit in segs:
-            if _cs(b) > _cs(a):
-                ass.append(pysubs2.SSAEvent(start=_cs(a), end=_cs(b), text=prefix + _text(page, lit, style)))
+        marginl=left, marginr=right, marginv=bottom if style.position == "bottom" else top)
+
+
+def write_ass_parts(parts: list[tuple[list[Cue], list | None, CaptionStyle]], size: tuple[int, int],
+                    path: str | os.PathLike, *, fonts_dir: str | os.PathLike | None = None) -> list[Page]:
+    """One ASS for captions in several styles (a scene's own style beside the film's): each part's
+    cues and words in its style, one ASS style per distinct look. All parts share one custom font
+    (the project's; a scene changes the preset, not the font)."""
+    import pysubs2
+
+    w, h = size
+    fonts = {st.font for _, _, st in parts if st.font}
+    if len(fonts) > 1:
+        raise VidgenError("Captions take one font file for the whole film: give the scenes the project's font.")
+    first = next((st for _, _, st in parts if st.font), parts[0][2] if parts else CaptionStyle())
+    install_font(first, fonts_dir if fonts_dir is not None else Path(path).parent / "asm-fonts")
+    ass = pysubs2.SSAFile()
+    # YCbCr Matrix None: colours as written whatever the frames' format (without it, libass in
+    # ffmpeg squeezes them into TV range on RGB frames: white 235, black 16).
+    ass.info.update({"PlayResX": str(w), "PlayResY": str(h), "WrapStyle": "0", "ScaledBorderAndShadow": "yes",
+                     "YCbCr Matrix": "None"})
+    ass.styles = {}
+    names: dict[CaptionStyle, str] = {}
+    shown_all: list[Page] = []
+    for cues, words, style in parts:
+        m = metrics(style, size)
+        if style not in names:
+            names[style] = "Default" if not names else f"Style{len(names) + 1}"
+            ass.styles[names[style]] = _ass_style(style, font_family(style), m)
+        prefix = f"{{\\blur{m.blur:g}}}" if m.blur else ""
+        shown = caption_pages(cues, words, style, size)
+        highlight = style.mode == "karaoke" or (style.mode == "words" and style.highlight != style.primary)
+        for page in shown:
+            segs = _segments(page) if highlight and len(page.words) > 1 else [(page.start, page.end, None)]
+            for a, b, lit in segs:
+                if _cs(b) > _cs(a):
+                    ass.append(pysubs2.SSAEvent(start=_cs(a), end=_cs(b), style=names[style],
+                                                text=prefix + _text(page, lit, style)))
+        shown_all += shown
+    if not ass.styles:
+        ass.styles["Default"] = _ass_style(first, font_family(first), metrics(first, size))
     ass.save(str(path), format_="ass")
-    return shown
+    return sorted(shown_all, key=lambda p: p.start)
 
 
 # --- sidecars ------------------------------------------------------------------------------

@@ -32,6 +32,35 @@ class Finish:
     watermark: Watermark | None = None  # a logo or text over the whole film
 
 
+Part = tuple[list[Cue], list[list[Word]] | None, CaptionStyle]
+
+
+def caption_parts(scenes: list[SceneMedia], starts: list[float], film: CaptionStyle, lines: list[Cue],
+                  sentences: list[Cue], words: list[list[Word]]) -> list[Part]:
+    """The burned captions by style: each cue goes with the scene it starts in, in that scene's
+    style (SceneMedia.captions, else `film`), none for a scene with burn_captions off. A whole-line
+    style shows the readable `lines`; karaoke and words-at-a-time the `sentences` with their words."""
+    def scene_of(t: float) -> int:
+        return max((i for i, a in enumerate(starts) if a <= t + 1e-6), default=0)
+
+    grouped: dict[CaptionStyle, tuple[list[Cue], list[list[Word]]]] = {}
+    for scene in scenes:
+        if scene.burn_captions:
+            grouped.setdefault(scene.captions or film, ([], []))
+    for cue in lines:
+        scene = scenes[scene_of(cue.start)]
+        style = scene.captions or film
+        if scene.burn_captions and style.mode == "lines":
+            grouped[style][0].append(cue)
+    for cue, ws in zip(sentences, words):
+        scene = scenes[scene_of(cue.start)]
+        style = scene.captions or film
+        if scene.burn_captions and style.mode != "lines":
+            grouped[style][0].append(cue)
+            grouped[style][1].append(ws)
+    return [(cs, None if style.mode == "lines" else ws, style) for style, (cs, ws) in grouped.items() if cs]
+
+
 def sentence_cues(scenes: list[SceneMedia], starts: list[float]) -> tuple[list[Cue], list[list[Word]]]:
     """Every spoken sentence on the film's timeline with its words: the voice's alignment where it
     gave one (SceneMedia.phones), else estimated inside the measured sentence (marked estimated)."""
@@ -47,4 +76,4 @@ def sentence_cues(scenes: list[SceneMedia], starts: list[float]) -> tuple[list[C
     return cues, cue_words(cues, given)
 
 
-__all__ = ["Finish", "sentence_cues"]
+__all__ = ["Finish", "Part", "caption_parts", "sentence_cues"]
