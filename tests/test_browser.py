@@ -129,6 +129,18 @@ def _choose(page, elem_id: str, value: str) -> None:
         "([id, v]) => document.querySelector(`#${id} input[role=combobox]`).value === v", arg=[elem_id, value])
 
 
+def _options(page, elem_id: str) -> int:
+    """How many choices a gr.Dropdown offers (opened, counted, closed)."""
+    page.locator(f"#{elem_id} input[role=combobox]").click()
+    options = page.locator("ul[role=listbox] li[role=option]")
+    options.first.wait_for(state="visible")
+    n = options.count()
+    page.keyboard.press("Escape")
+    page.locator(f"#{elem_id} input[role=combobox]").blur()
+    page.wait_for_function("() => !document.querySelector('ul[role=listbox]')")
+    return n
+
+
 def _set_slider(page, elem_id: str, value: int) -> None:
     box = page.locator(f"#{elem_id} input[type=number]")
     box.fill(str(value))
@@ -232,6 +244,23 @@ def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tm
                                    " return i && i.complete && i.naturalWidth > 0; }")
             page.wait_for_function("() => document.querySelector('#storyboard-result').innerText.includes('Scene 1')")
             note = page.locator("#storyboard-result").inner_text()
+
+            # Look and sound: the scene's still with a karaoke caption style, before any render of it.
+            page.locator("#storyboard-finish").get_by_text("Look and sound").first.click()
+            _choose(page, "finish-captions", "karaoke")
+            page.locator("#finish-preview").click()
+            _until_or_error(page, "() => { const i = document.querySelector('#finish-still img');"
+                                  " return !!i && i.complete && i.naturalWidth > 0; }", "previewing the look")
+            # Scene tools: duplicate scene 1 (the list grows by one, the copy picked), then delete the copy.
+            page.locator("#storyboard-scene-tools").get_by_text("Scenes: add, move, split, merge").first.click()
+            page.locator("#scene-duplicate").click()
+            _until_or_error(page, "() => document.querySelector('#storyboard-result').innerText"
+                                  ".includes('duplicated as scene 2')", "duplicating scene 1", timeout_s=60)
+            assert _options(page, "storyboard-scene") == scenes + 1
+            page.locator("#scene-delete").click()
+            _until_or_error(page, "() => document.querySelector('#storyboard-result').innerText"
+                                  ".includes('Scene 2 deleted')", "deleting scene 2", timeout_s=60)
+            assert _options(page, "storyboard-scene") == scenes
             page.screenshot(path=str(shots["storyboard"]), full_page=True)
 
             # Cast tab: the narrator's voice a little higher, previewed on a sentence -> a playable clip.

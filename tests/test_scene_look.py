@@ -199,3 +199,24 @@ def test_a_render_with_a_scenes_own_captions_and_sound_file(studio, tmp_path):
         return float(np.abs(film[int(0.75 * h):] - own[int(0.75 * h):]).max(axis=2).mean())
 
     assert caption_change(ana + 0.5, 1, 0.0) > 3 * caption_change(bo + 0.5, 2, scene2)  # none over scene 2
+
+
+def test_title_and_end_cards_in_the_projects_colours(store, tmp_path):
+    from vidgen.checks import check_saved
+    from vidgen.domain import RenderSettings
+    from vidgen.finishing import finish_of
+
+    s = RenderSettings(title_text="The Storm", end_text="The end", card_color="#FF2020", card_background="#1030C0")
+    finish = finish_of(store, s)
+    clip = make_clip(tmp_path / "a.mp4", GREY, 2.0)
+    out = tmp_path / "cards.mp4"
+    assemble([SceneMedia(clip, 2.0)], out, size=(W, H), fps=FPS, transition_seconds=0.0, music="", finish=finish)
+    for t in (1.5, media.probe(out).duration - 1.5):  # inside each card, past its fade
+        frame = frame_at(str(out), t).astype(int)
+        corner = np.median(frame[5:40, 5:60].reshape(-1, 3), axis=0)
+        assert abs(corner - (16, 48, 192)).max() < 24, corner  # the card's background
+        red = (frame[..., 0] > 180) & (frame[..., 1] < 90) & (frame[..., 2] < 120)
+        assert red.sum() > 30  # its letters in the card colour
+    with pytest.raises(VidgenError, match="colour like #RRGGBB") as err:
+        check_saved(store, RenderSettings(card_background="blue"))
+    assert "\n" not in str(err.value)

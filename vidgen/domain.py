@@ -133,6 +133,12 @@ class Scene:
     overlays: list[dict] = field(default_factory=list)  # text overlays: {text, position, start, seconds}
     captions: str = ""  # caption style preset of this scene, "" = the project's, "none" = no captions here
     sound_files: list[dict] = field(default_factory=list)  # the user's sounds: {asset, name, at (s), bed}
+    seed: int | None = None  # the scene's variation (pictures, clips); None: its number. Kept when scenes move
+
+    @property
+    def variant(self) -> int:
+        """What varies this scene's random choices: its own seed, else its number (as scenes always had)."""
+        return self.seed if self.seed is not None else self.number
 
 
 @dataclass

@@ -5,12 +5,14 @@ the title and end cards, lower thirds and the watermark."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from .errors import VidgenError
 from .services.assembly import Finish
 from .services.assembly.caption_style import CaptionStyle, caption_style
 from .services.assembly.grade import check_lut
+from .services.assembly.overlay_text import CARD_STYLE, check_colour
 from .services.assembly.overlays import EndCard, TitleCard
 from .services.assembly.watermark import Watermark
 from .store import Store
@@ -62,9 +64,12 @@ def finish_of(store: Store, s: Any) -> Finish:
             raise VidgenError("Give a watermark image or a watermark text, not both.")
         mark = Watermark(image=user_file(store, s.watermark, "watermark image") or None, text=s.watermark_text or None,
                          corner=s.watermark_corner, opacity=s.watermark_opacity, scale=s.watermark_scale)
+    check_colour("Title and end cards", "card_color", s.card_color, alpha=False)  # checked with or without cards
+    check_colour("Title and end cards", "card_background", s.card_background, alpha=False)
+    card = replace(CARD_STYLE, colour=s.card_color)
     return Finish(caption_style(s.caption_style, **_overrides(store, s)), s.grade, lut, s.grade_strength, s.effects_volume,
-                  title=TitleCard(s.title_text, s.title_seconds) if s.title_text.strip() else None,
-                  end=EndCard(s.end_text, s.end_seconds) if s.end_text.strip() else None,
+                  title=TitleCard(s.title_text, s.title_seconds, card, s.card_background) if s.title_text.strip() else None,
+                  end=EndCard(s.end_text, s.end_seconds, card, s.card_background) if s.end_text.strip() else None,
                   lower_thirds=s.lower_thirds, watermark=mark)
 
 

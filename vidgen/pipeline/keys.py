@@ -50,6 +50,8 @@ def _visual_fields(scene: Scene) -> dict[str, Any]:
     """The scene fields the painter looks at (so editing dialogue does not repaint)."""
     fields = {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
                                              "time_of_day", "characters")}
+    if scene.variant != scene.number:  # a moved scene: its picture is its variant's (the label says its number)
+        fields["number"], fields["shown_number"] = scene.variant, scene.number
     # Fields added later count only when set, so the keys of older projects stay what they were
     added = {k: getattr(scene, k) for k in ("weather", "shot") if getattr(scene, k)}
     if scene.plan != ScenePlan():

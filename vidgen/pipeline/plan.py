@@ -33,7 +33,7 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: ModelSpec) ->
     if lead is not None:
         seed = diffusion.character_seed(lead, s.seed)  # the character's own seed when set
     else:
-        seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
+        seed = (s.seed + SCENE_SEED_STRIDE * scene.variant) % 2**32
     width, height = diffusion.native_size(spec, s.aspect)
     fields: dict[str, Any] = {"prompt": prompt, "negative_prompt": negative, "width": width, "height": height,
                               "seed": seed, "steps": s.image_steps or None, "guidance": s.image_guidance,
@@ -96,7 +96,7 @@ def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motio
             extra["blur"] = True
         return spec, job, clip_key(project, image_id, motion, duration, **extra)
     job.prompt, job.negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
-    job.seed = (s.seed + SCENE_SEED_STRIDE * scene.number) % 2**32
+    job.seed = (s.seed + SCENE_SEED_STRIDE * scene.variant) % 2**32
     job.strength, job.steps, job.stabilize = s.animation_strength, s.animation_steps, s.stabilize
     return spec, job, step_key("animation", backend=spec.backend, model=spec.id, revision=spec.revision,
                                prompt=job.prompt, negative=job.negative, seed=job.seed, strength=job.strength,

@@ -232,7 +232,7 @@ class Steps:
         path = self.work_dir / f"effects-{scene.number}.wav"
 
         def produce():
-            out = write_effects(placed, duration, path, seed=s.seed + scene.number, cancel=self.ctx.check_cancel,
+            out = write_effects(placed, duration, path, seed=s.seed + scene.variant, cancel=self.ctx.check_cancel,
                                 make=None if spec.builtin else model_maker(spec, cancel=self.ctx.check_cancel))
             return ({"effects": (out, "audio")} if out else {}), {"placed": shown, "model": spec.id}
 

@@ -98,6 +98,43 @@ def build(shared: Shared) -> None:
         return studio.add_scene_sound(project_id, int(number), _file_path(sound), float(at), bool(bed))
 
     @shown
+    def update_scene(project_id: str, number: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """Edit one scene (heading, narration or lines, visual, mood, motion, transition, duration, models,
+        grade, captions, sounds, sound_files, overlays, seed ...). Returns the project."""
+        return studio.update_scene(project_id, int(number), changes)
+
+    @shown
+    def add_scene(project_id: str, after: int | None = None, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new scene after scene `after` (0: first; null: last) from `fields` (as /update_scene takes;
+        default an empty "New scene"). Returns the project."""
+        return studio.add_scene(project_id, after, fields)
+
+    @shown
+    def delete_scene(project_id: str, number: int) -> dict[str, Any]:
+        """Remove a scene (the last one cannot go); the others close up. Returns the project."""
+        return studio.delete_scene(project_id, number)
+
+    @shown
+    def duplicate_scene(project_id: str, number: int) -> dict[str, Any]:
+        """A copy of a scene right after it (the same picture until edited). Returns the project."""
+        return studio.duplicate_scene(project_id, number)
+
+    @shown
+    def move_scene(project_id: str, number: int, to: int) -> dict[str, Any]:
+        """Move a scene to position `to` (1 = first); a re-render reuses its picture and voice."""
+        return studio.move_scene(project_id, number, to)
+
+    @shown
+    def split_scene(project_id: str, number: int, at_line: int) -> dict[str, Any]:
+        """Cut a scene before its line `at_line` (2 to its number of lines): the rest becomes the next scene."""
+        return studio.split_scene(project_id, number, at_line)
+
+    @shown
+    def merge_scenes(project_id: str, number: int) -> dict[str, Any]:
+        """Join a scene with the next one (the first's settings stay). Returns the project."""
+        return studio.merge_scenes(project_id, number)
+
+    @shown
     def add_look_file(file: Any = None, setting: str = "caption_font") -> dict[str, Any]:
         """Keep an uploaded caption font (.ttf/.otf; setting caption_font), LUT (.cube; grade_lut) or
         watermark image (watermark), checked: returns {"asset": id, "name"}; put the id in that setting."""
@@ -176,7 +213,8 @@ def build(shared: Shared) -> None:
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
-               storage_info, update_character, get_cast, keep_scene_image, preview_look):
+               storage_info, update_character, get_cast, keep_scene_image, preview_look, update_scene, add_scene,
+               delete_scene, duplicate_scene, move_scene, split_scene, merge_scenes):
         gr.api(fn, api_name=fn.__name__)
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):

@@ -74,7 +74,8 @@ def _field(studio: Any, s: Setting) -> gr.components.Component:
     if s.kind in ("int", "float", "optional_float"):
         return gr.Number(value=s.default, precision=0 if s.kind == "int" else None, **common)
     lines = 2 if s.kind == "loras" else 1
-    return gr.Textbox(value="", lines=lines, placeholder=s.metavar, **common)
+    return gr.Textbox(value=s.default if isinstance(s.default, str) else "", lines=lines, placeholder=s.metavar,
+                      **common)
 
 
 class SettingsForm:
@@ -150,6 +151,8 @@ def _from_field(s: Setting, v: Any) -> Any:
     if s.kind == "float":
         return float(v if v is not None else s.default)
     if s.kind == "str":
+        if not (v or "").strip() and s.default:  # a cleared field goes back to its default (a colour)
+            return s.default
         return (v or "").strip() if s.name in ("music_key",) else (v or "")
     return v
 

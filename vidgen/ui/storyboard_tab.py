@@ -11,6 +11,7 @@ from ..domain import MOODS, MOTIONS, TRANSITIONS
 from .api import uploaded_file
 from .boundary import shown
 from .finish_fields import FinishFields, sound_files_to_text, with_assets
+from .scene_tools import SceneTools
 from .plan_fields import PlanFields
 from .common import Shared, lines_to_text, text_to_lines
 
@@ -107,6 +108,7 @@ def build(shared: Shared) -> None:
                 keep = gr.Button("Refine this picture", elem_id="storyboard-keep")
             plan = PlanFields()
             look = FinishFields()
+            tools = SceneTools()
             result = gr.Markdown(elem_id="storyboard-result")
 
     editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, animation_model,
@@ -267,6 +269,15 @@ def build(shared: Shared) -> None:
         number = caption.split(".", 1)[0]
         return int(number) if number.isdigit() else gr.skip()
 
+    def shown_again(project_id: str, number: int | None) -> tuple[Any, ...]:
+        """After a scene operation: the cards, the scene list with `number` picked, its editor; the
+        session's previews are dropped (their numbers moved)."""
+        p = studio.get_project(project_id)
+        choices = [(_label(s), s["number"]) for s in p["scenes"]]
+        return (cards(p, {}), gr.Dropdown(choices=choices, value=number), {},
+                *pick(project_id, number, {})[:-1])
+
+    tools.wire(studio, shared.current, scene, [gallery, scene, previews, image, clip, *editor, result], shown_again)
     gallery.select(select_card, shared.current, scene, api_visibility="private")
     save.click(save_scene, [shared.current, scene, *editor], result, api_visibility="private")
     regenerate.click(regenerate_scene, [shared.current, scene, previews, *editor],

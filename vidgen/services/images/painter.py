@@ -121,8 +121,8 @@ class _Painter(SettingsMixin, RoomsMixin, WeatherMixin, PropsMixin, FiguresMixin
         self.setting = self.pic.setting
         self.mood = scene.mood if scene.mood in GRADES else "neutral"
         self.grade_spec = GRADES[self.mood]
-        # Details depend on seed and scene number only, so editing a heading keeps the picture.
-        self.rng = np.random.default_rng(stable_int("vidgen-storyboard", seed, scene.number, self.setting))
+        # Details depend on seed and scene variant (its number unless moved) only, so editing a heading keeps the picture.
+        self.rng = np.random.default_rng(stable_int("vidgen-storyboard", seed, scene.variant, self.setting))
         self.horizon = h * (0.60 if w >= h else 0.58)
         self.stops = weather_stops(SKIES[self.time], self.pic.weather, LIGHT[self.time])
         # Overcast weather dims lit surfaces outside; a room is lit by its own lights and windows.
@@ -134,8 +134,8 @@ class _Painter(SettingsMixin, RoomsMixin, WeatherMixin, PropsMixin, FiguresMixin
         self.sun_pos: tuple[float, float] | None = None  # set by celestial(); the sea reflects them
         self.moon_pos: tuple[float, float] | None = None
         # Weather and layout draw from generators of their own, so neither moves the other.
-        self.wrng = np.random.default_rng(stable_int("vidgen-weather", seed, scene.number))
-        self.layout_seed = stable_int("vidgen-layout", seed, scene.number, self.setting)
+        self.wrng = np.random.default_rng(stable_int("vidgen-weather", seed, scene.variant))
+        self.layout_seed = stable_int("vidgen-layout", seed, scene.variant, self.setting)
         self.lrng = np.random.default_rng(self.layout_seed)
         self.room = room_geometry(self.pic.place or "room", w, h, self.side) if self.pic.interior else {}
         self.layout = self.make_layout()
