@@ -33,7 +33,8 @@ API = ["/parse_script", "/write_script", "/create_project", "/render", "/render_
        "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music",
        "/keep_scene_image", "/preview_look", "/add_scene_sound", "/add_look_file",
        "/update_scene", "/add_scene", "/delete_scene", "/duplicate_scene", "/move_scene", "/split_scene",
-       "/merge_scenes"]
+       "/merge_scenes", "/list_versions", "/get_version", "/name_version", "/compare_versions", "/restore_version",
+       "/delete_version"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:

@@ -263,6 +263,15 @@ def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tm
             assert _options(page, "storyboard-scene") == scenes
             page.screenshot(path=str(shots["storyboard"]), full_page=True)
 
+            # Versions tab: the render is version 1, its film in player A after Compare (A with itself).
+            page.locator("#tab-versions-button").click()
+            page.wait_for_function("() => +document.querySelector('#versions-table [role=grid]')"
+                                   ".getAttribute('aria-rowcount') === 2")  # the header row and one version
+            page.locator("#versions-compare").click()
+            _until_or_error(page, "() => !!document.querySelector('#versions-video-a video')", "comparing versions",
+                            timeout_s=60)
+            assert "nothing: the same project" in page.locator("#versions-diff").inner_text()
+
             # Cast tab: the narrator's voice a little higher, previewed on a sentence -> a playable clip.
             page.locator("#tab-cast-button").click()
             _set_slider(page, "cast-voice-pitch", 3)

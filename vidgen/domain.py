@@ -226,6 +226,23 @@ class Job:
 
 
 @dataclass
+class Version:
+    """One finished render of a project: what it was made from and what it made."""
+
+    id: str  # the render job's id
+    project_id: str
+    number: int = 0  # 1, 2, 3 ... per project
+    name: str = ""
+    created: float = 0.0
+    project: dict[str, Any] = field(default_factory=dict)  # the project as rendered (domain.project_doc)
+    outputs: dict[str, str] = field(default_factory=dict)  # role -> path in the data folder (renders/<job>/...)
+    assets: dict[str, str] = field(default_factory=dict)  # role -> asset id of the same file
+    duration: float = 0.0  # the film's seconds
+    seconds: float = 0.0  # the render's wall time
+    steps: list[dict[str, Any]] = field(default_factory=list)  # {name, scene, cached, seconds}
+
+
+@dataclass
 class ProgressEvent:
     stage: str
     fraction: float  # within the stage, 0..1

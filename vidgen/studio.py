@@ -27,6 +27,7 @@ from .look_preview import preview_look
 from .pipeline import ImageWork, MusicWork, RenderWork, SceneWork
 from .projects import Projects
 from .scene_ops import SceneOps
+from .version_ops import VersionOps
 from .services.assembly.caption_style import caption_style, font_family
 from .services.assembly.grade import check_lut
 from .services.images import check_image
@@ -37,7 +38,7 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 LOOK_FILES = {"caption_font": "caption font", "grade_lut": "LUT", "watermark": "watermark image"}
 
 
-class Studio(SceneOps, Projects):
+class Studio(VersionOps, SceneOps, Projects):
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
                  lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None,
                  threads: bool = True, local_files: bool = False) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ..checks import check_render
-from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia
+from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia, Version, project_doc
 from ..jobs import JobContext
 from ..services.assembly import assemble
 from ..services.assembly.overlays import TextOverlay
@@ -56,6 +57,13 @@ class RenderWork:
         latest = store.get_project(project.id)  # keep edits made while this job ran
         latest.outputs = {**named, "job": ctx.job.id}
         store.save_project(latest)
+        job = ctx.job
+        store.save_version(Version(
+            id=job.id, project_id=project.id, created=time.time(), project=project_doc(project), outputs=named,
+            assets={role: Path(rel).stem for role, rel in files.items()},  # an asset's file is named by its id
+            duration=duration,
+            seconds=round(time.time() - (job.started or time.time()), 3),
+            steps=[{"name": s.name, "scene": s.scene, "cached": s.cached, "seconds": s.seconds} for s in job.steps]))
         return {"project": project.id, **{role: str(data / rel) for role, rel in named.items()},
                 "duration": duration, "scenes": len(project.scenes)}
 

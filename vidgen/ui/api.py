@@ -135,6 +135,37 @@ def build(shared: Shared) -> None:
         return studio.merge_scenes(project_id, number)
 
     @shown
+    def list_versions(project_id: str) -> list[dict[str, Any]]:
+        """A project's versions (every finished render), newest first: id, number, name, created, duration,
+        seconds, scenes, video, ran, cached."""
+        return studio.list_versions(project_id)
+
+    @shown
+    def get_version(version_id: str) -> dict[str, Any]:
+        """One version: its row, the project as rendered, its steps and files."""
+        return studio.get_version(version_id)
+
+    @shown
+    def name_version(version_id: str, name: str) -> dict[str, Any]:
+        """Name a version ("" clears the name)."""
+        return studio.name_version(version_id, name)
+
+    @shown
+    def compare_versions(a: str, b: str) -> dict[str, Any]:
+        """What changed from version a to b: settings, scenes, script, title, characters; both films."""
+        return studio.compare_versions(a, b)
+
+    @shown
+    def restore_version(version_id: str) -> dict[str, Any]:
+        """Put a version's script, settings, scenes and characters back into its project. Returns the project."""
+        return studio.restore_version(version_id)
+
+    @shown
+    def delete_version(version_id: str) -> dict[str, Any]:
+        """Delete a version and free its files (those no other version uses): {"deleted", "freed": bytes}."""
+        return studio.delete_version(version_id)
+
+    @shown
     def add_look_file(file: Any = None, setting: str = "caption_font") -> dict[str, Any]:
         """Keep an uploaded caption font (.ttf/.otf; setting caption_font), LUT (.cube; grade_lut) or
         watermark image (watermark), checked: returns {"asset": id, "name"}; put the id in that setting."""
@@ -214,7 +245,8 @@ def build(shared: Shared) -> None:
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
                storage_info, update_character, get_cast, keep_scene_image, preview_look, update_scene, add_scene,
-               delete_scene, duplicate_scene, move_scene, split_scene, merge_scenes):
+               delete_scene, duplicate_scene, move_scene, split_scene, merge_scenes, list_versions, get_version,
+               name_version, compare_versions, restore_version, delete_version):
         gr.api(fn, api_name=fn.__name__)
     # Endpoints that take a file: hidden components, so that clients upload it (gradio_client's handle_file)
     with gr.Row(visible=False):

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab
+from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab, versions_tab
 from .common import Shared, gpu_options, job_rows, project_rows
 from .uploads_only import UploadsOnly
 
@@ -40,6 +40,7 @@ def build_app(studio: Any) -> gr.Blocks:
                     "Storyboard and re-render only what changed.")
         current = gr.Textbox(label="Current project", interactive=False, elem_id="current-project")
         shared.current = current
+        shared.rendered = gr.State(0)
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Script", id="script", elem_id="tab-script"):
                 script_tab.build(shared)
@@ -49,6 +50,8 @@ def build_app(studio: Any) -> gr.Blocks:
                 cast_tab.build(shared)
             with gr.Tab("Projects", id="projects", elem_id="tab-projects"):
                 projects = projects_tab.build(shared)
+            with gr.Tab("Versions", id="versions", elem_id="tab-versions"):
+                versions_tab.build(shared)
             with gr.Tab("Jobs", id="jobs", elem_id="tab-jobs"):
                 jobs = jobs_tab.build(shared)
             with gr.Tab("Models", id="models", elem_id="tab-models"):
@@ -58,6 +61,7 @@ def build_app(studio: Any) -> gr.Blocks:
             return project_rows(studio.list_projects()), job_rows(studio.list_jobs())
 
         demo.load(tables, None, [projects, jobs], api_visibility="private")
+        shared.rendered.change(tables, None, [projects, jobs], api_visibility="private")
     demo.queue(max_size=QUEUE_MAX, api_open=False, default_concurrency_limit=DEFAULT_CONCURRENCY)
     return demo
 

@@ -27,6 +27,7 @@ class Shared:
     studio: Any  # vidgen.studio.Studio
     current: gr.Textbox  # id of the project the tabs show; its .change refreshes them
     gpu_events: dict[str, Any]  # kwargs for GPU-bound events: one concurrency group, limit = slots
+    rendered: Any = None  # gr.State counting finished renders: its .change refreshes what a render changes
 
 
 def gpu_options(slots: int) -> dict[str, Any]:

@@ -149,7 +149,8 @@ def build(shared: Shared) -> None:
     (render.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
      .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
      .success(lambda m, s_, j, pid: show(m, s_, j, burned(pid)), [mp4, srt, job_id, shared.current],
-              [video, status], api_visibility="private"))
+              [video, status], api_visibility="private")
+     .then(lambda n: (n or 0) + 1, shared.rendered, shared.rendered, api_visibility="private"))
     cancel.click(cancel_current, job_id, status, api_visibility="private")
 
     outputs = [video, mp4, srt]

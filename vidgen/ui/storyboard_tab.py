@@ -260,6 +260,18 @@ def build(shared: Shared) -> None:
                         f"(image-to-image) — or set 0 to use it as it is.") if s["image"] else ""
 
     shared.current.change(load, [shared.current, previews], [gallery, scene], api_visibility="private")
+
+    @shown
+    def after_render(project_id: str, number: Any, made: dict[str, Any]) -> tuple[Any, ...]:
+        """A render made the pictures: show them without reopening the project, the picked scene kept."""
+        if not project_id:
+            return gr.skip(), gr.skip()
+        p = studio.get_project(project_id)
+        numbers = [s["number"] for s in p["scenes"]]
+        keep = number if number in numbers else (numbers[0] if numbers else None)
+        return cards(p, made), gr.Dropdown(choices=[(_label(s), s["number"]) for s in p["scenes"]], value=keep)
+
+    shared.rendered.change(after_render, [shared.current, scene, previews], [gallery, scene], api_visibility="private")
     scene.change(pick, [shared.current, scene, previews], [image, clip, *editor, result], api_visibility="private")
 
     def select_card(project_id: str, evt: gr.SelectData) -> Any:
