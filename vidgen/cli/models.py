@@ -117,39 +117,42 @@ def cmd_models_storage(args: argparse.Namespace) -> int:
     return 0
 
 
+MODEL_ID = "a model id (see `python -m vidgen models list`)"
+
+
 def add_parser(sub: Any, common: Any) -> None:
     m = sub.add_parser("models", help="list, download, activate and remove AI models")
     msub = m.add_subparsers(dest="models_command", required=True, parser_class=Parser)
 
     ls = msub.add_parser("list", help="every known model: status (ready/planned), size, VRAM, licence, active, "
                                            "downloaded, compatibility")
-    ls.add_argument("--kind", choices=list(KINDS))
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--kind", choices=list(KINDS), help="only the models of this kind (default: every kind)")
+    ls.add_argument("--json", action="store_true", help="print the rows as JSON")
     ls.set_defaults(func=cmd_models_list)
 
     act = msub.add_parser("activate", help="make this model the active one of its kind (a planned one is refused)")
-    act.add_argument("model_id")
+    act.add_argument("model_id", help=MODEL_ID)
     act.set_defaults(func=cmd_models_activate)
 
     ad = msub.add_parser("add", help="register another model by Hugging Face repo id (an Ollama tag for llm)")
-    ad.add_argument("repo")
-    ad.add_argument("--kind", required=True, choices=list(KINDS))
+    ad.add_argument("repo", help="a Hugging Face repo id, owner/name (an Ollama tag for --kind llm)")
+    ad.add_argument("--kind", required=True, choices=list(KINDS), help="the model's kind")
     ad.add_argument("--name", help="display name (default: the repo id)")
     ad.add_argument("--revision", default="main", help="branch, tag or commit (default main)")
     ad.set_defaults(func=cmd_models_add)
 
     dl = msub.add_parser("download", help="fetch a model's files into the Hugging Face cache (resumable)")
-    dl.add_argument("model_id")
+    dl.add_argument("model_id", help=MODEL_ID)
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_models_download)
 
     rm = msub.add_parser("remove", help="delete a model's downloaded files")
-    rm.add_argument("model_id")
+    rm.add_argument("model_id", help=MODEL_ID)
     rm.add_argument("--forget", action="store_true", help="also drop a model you added from the registry")
     rm.set_defaults(func=cmd_models_remove)
 
     st = msub.add_parser("storage", help="disk used per model and per kind, free disk")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print the figures as JSON")
     st.set_defaults(func=cmd_models_storage)
 
     for sp in (ls, act, ad, dl, rm, st):

@@ -1,0 +1,114 @@
+"""The command line's rough edges a new user hits: help and defaults of every flag, the models
+table, a reader that closes the pipe, progress in a log, and "1 scene"."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vidgen.cli import build_parser, main, settings_flags
+from vidgen.render_settings import SETTINGS, Setting
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    return subprocess.run([sys.executable, "-m", "vidgen", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**base, **(env or {})})
+
+
+def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command words, parser) of every command and subcommand."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from commands(sub, (*path, name))
+
+
+def help_entries(text: str) -> dict[str, str]:
+    """Each argument's help text, under each of its names, from argparse's --help output: an entry
+    line is indented by two spaces ("  -o OUT.mp4, --output OUT.mp4   where to ..."), its help may go
+    on over lines indented further."""
+    entries: dict[str, str] = {}
+    names: list[str] = []
+    for line in text.splitlines():
+        if re.match(r"^  \S", line):
+            head, _, rest = line.strip().partition("  ")
+            names = [part.split()[0] for part in head.split(", ")]
+            for name in names:
+                entries[name] = rest.strip()
+        elif names and re.match(r"^ {3,}\S", line):
+            for name in names:  # argparse also breaks lines after a hyphen ("sound-|effects")
+                gap = "" if entries[name].endswith("-") else " "
+                entries[name] = (entries[name] + gap + line.strip()).strip()
+        else:
+            names = []
+    return entries
+
+
+def help_of(capsys, *words: str) -> str:
+    with pytest.raises(SystemExit) as done:
+        main([*words, "--help"])
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+# --- 1. help and defaults ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("words", [w for w, _ in commands(build_parser())], ids=" ".join)
+def test_every_argument_of_every_command_has_a_help_line(capsys, words):
+    text = help_of(capsys, *words)
+    entries = help_entries(text)
+    parser = dict(commands(build_parser()))[words]
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        name = action.option_strings[0] if action.option_strings else action.dest
+        assert entries.get(name), f"{' '.join(words)} {name} has no help: {text}"
+    assert not re.search(r"\{,|,,|,\}", text), f"an empty choice is shown in {' '.join(words)} --help"
+
+
+def test_every_render_setting_flag_shows_its_default(capsys):
+    entries = help_entries(help_of(capsys, "render"))
+    assert "title" in entries["--title"]
+    for s in SETTINGS:
+        if s.cli_flag == "-":
+            continue
+        text = entries[s.cli_flag]
+        assert text.startswith(s.help.replace("`", "")[:30]) or s.kind == "bool", (s.cli_flag, text)
+        if s.kind == "bool":
+            assert f"({'on' if s.default else 'off'} by default)" in text, (s.cli_flag, text)
+        elif s.empty:
+            assert f"default: {'0 = ' if s.kind == 'int' else 'empty = ' if s.kind == 'str' else ''}{s.empty}" \
+                in text, (s.cli_flag, text)
+        elif s.default in ("", []):
+            assert "default: none" in text, (s.cli_flag, text)
+        else:
+            assert f"default: {settings_flags._value(s.default)}" in text, (s.cli_flag, text)
+
+
+def test_a_choice_that_may_be_empty_is_shown_honestly(capsys):
+    text = help_of(capsys, "render")
+    assert "--caption-position {bottom,middle,top}" in text
+    assert "default: empty = the style's" in help_entries(text)["--caption-position"]
+    assert build_parser().parse_args(["render", "x.txt", "--caption-position", ""]).caption_position == ""
+
+
+def test_a_new_setting_gets_its_flag_help_and_default_from_the_table(monkeypatch):
+    row = Setting("sparkle", "str", "", "how the film sparkles", "look", choices=("", "soft", "hard"),
+                  empty="the grade's own")
+    monkeypatch.setattr(settings_flags, "SETTINGS", (*SETTINGS, row))
+    parser = argparse.ArgumentParser(prog="vidgen render")
+    settings_flags.add_setting_flags(parser)
+    entries = help_entries(parser.format_help())
+    assert "--sparkle {soft,hard}" in parser.format_help()
+    assert entries["--sparkle"] == "how the film sparkles; default: empty = the grade's own"
