@@ -112,3 +112,41 @@ def test_a_new_setting_gets_its_flag_help_and_default_from_the_table(monkeypatch
     entries = help_entries(parser.format_help())
     assert "--sparkle {soft,hard}" in parser.format_help()
     assert entries["--sparkle"] == "how the film sparkles; default: empty = the grade's own"
+
+
+# --- 2. models list ----------------------------------------------------------------------------
+
+def _licences_by_row(lines: list[str]) -> list[str]:
+    """The LICENCE column of a models table, one entry per model, its wrapped pieces joined."""
+    header = lines[0]
+    id_at, start, end = header.index("ID"), header.index("LICENCE"), header.index("SOURCE")
+    rows: list[list[str]] = []
+    for line in lines[1:]:
+        if line[id_at:header.index("KIND")].strip():
+            rows.append([])
+        rows[-1].append(line[start:end].strip())
+    return ["".join(pieces) for pieces in rows]
+
+
+def test_models_list_has_a_header_and_whole_licences(tmp_path):
+    data = str(tmp_path / "data")
+    rows = json.loads(run("models", "list", "--json", "--data", data).stdout)
+    assert any(len(r["license"]) > 26 for r in rows)  # the old table cut these at 26
+
+    piped = run("models", "list", "--data", data)
+    assert piped.returncode == 0, piped.stderr
+    lines = piped.stdout.splitlines()
+    assert lines[0].split() == ["ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "NAME", "LICENCE",
+                                "SOURCE"]
+    table = lines[: 1 + len(rows)]  # into a pipe: one line per model (nothing wrapped), for grep
+    assert [line.split()[0 if line[0] == " " else 1] for line in table[1:]] == [r["id"] for r in rows]
+    assert lines[1 + len(rows)].startswith("* active")
+    assert _licences_by_row(table) == [r["license"] for r in rows]
+
+    narrow = run("models", "list", "--data", data, env={"COLUMNS": "140"})
+    lines = narrow.stdout.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("* active"))
+    assert all(len(line) <= 140 for line in lines[:end]), max(lines[:end], key=len)
+    assert end > 1 + len(rows)  # some cells wrapped onto more lines
+    squeeze = [p.replace(" ", "") for p in _licences_by_row(lines[:end])]
+    assert squeeze == [r["license"].replace(" ", "") for r in rows]

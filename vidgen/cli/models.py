@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import textwrap
 from typing import Any
 
 from ..config import Settings
@@ -13,6 +14,7 @@ from ..models import operations
 from ..models.registry import KINDS, ModelSpec, Registry, registry_for
 from ..store import Store
 from .progress import Parser
+from .table import out_width, table
 
 
 def _registry(args: argparse.Namespace) -> Registry:
@@ -23,19 +25,24 @@ def _gb(value: float) -> str:
     return f"{value:.2f} GB" if 0 < value < 1 else (f"{value:.1f} GB" if value else "-")
 
 
+HEADERS = ("", "ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "NAME", "LICENCE", "SOURCE")
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
+    source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
+    return [marks, r["id"], r["kind"], r["status"], _gb(r["size_gb"]), _gb(r["vram_gb"]),
+            "yes" if r["downloaded"] else "no", r["compatibility"].get("status", "?"), r["name"], r["license"], source]
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     rows = operations.list_rows(_registry(args), args.kind)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    for r in rows:
-        marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
-        source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
-        print(f"{marks} {r['id']:<20} {r['kind']:<9} {r['status']:<7} {r['name'][:34]:<34} {_gb(r['size_gb']):>8} "
-              f"{_gb(r['vram_gb']):>8}  {r['license'][:26]:<26} {source}  {'yes' if r['downloaded'] else 'no':<3}  "
-              f"{r['compatibility'].get('status', '?')}")
-    print("* active, d default; status: ready (runs) or planned (no runtime yet: cannot be activated or "
-          "downloaded); then: downloaded, compatibility")
+    print("\n".join(table(HEADERS, [_cells(r) for r in rows], wrap=(8, 9, 10), right=(4, 5), width=out_width())))
+    print(textwrap.fill("* active, d default; STATUS planned: no runtime yet (cannot be activated or downloaded); "
+                        "FITS: how it runs on this machine (ok, offload, cpu or too_large)", out_width() or 1000))
     if args.kind in (None, "", "llm"):
         extra = operations.server_llms(_registry(args))
         if extra:
