@@ -150,3 +150,30 @@ def test_models_list_has_a_header_and_whole_licences(tmp_path):
     assert end > 1 + len(rows)  # some cells wrapped onto more lines
     squeeze = [p.replace(" ", "") for p in _licences_by_row(lines[:end])]
     assert squeeze == [r["license"].replace(" ", "") for r in rows]
+
+
+# --- 3. a reader that closes the pipe ----------------------------------------------------------
+
+@pytest.mark.parametrize("words", [["jobs"], ["projects"], ["models", "storage"], ["voices"],
+                                   ["parse", "examples/lighthouse.txt"]], ids=" ".join)
+def test_a_closed_stdout_pipe_ends_quietly(tmp_path, words):
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    child = subprocess.Popen([sys.executable, "-m", "vidgen", *words, "--data", str(tmp_path / "data")], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    child.stdout.close()  # the reader is gone before the command writes a byte (`| head -0`)
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141, err
+    assert err == ""
+
+
+def test_head_one_of_a_long_listing_ends_quietly(tmp_path):
+    """`python -m vidgen parse --json | head -1` through a real shell pipe: 300 KB, more than the pipe
+    holds, so the command is still writing when head has gone."""
+    script = tmp_path / "long.txt"
+    script.write_text("\n\n".join(f"Scene {i}: The dock {i}\nMara: Hello there, this is line {i}.\nTom: And my "
+                                   f"answer to line {i}." for i in range(1, 201)))
+    shell = (f"{sys.executable} -m vidgen parse {script} --json --data {tmp_path / 'data'} | head -1; "
+             "echo \"status ${PIPESTATUS[0]}\" >&2")
+    proc = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.stdout == "{\n"
+    assert proc.stderr == "status 141\n"

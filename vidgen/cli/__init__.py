@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 from .. import __version__
@@ -68,6 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that has gone shows here, not at the interpreter's exit
+    except BrokenPipeError:  # `vidgen jobs | head -1`: the reader has what it wanted
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """End quietly as the Unix tools do when their reader closes the pipe: no message, exit status
+    128 + SIGPIPE; stdout points at devnull so the interpreter's last flush cannot complain."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a descriptor (a test's capture)
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -77,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     except VidgenError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # not a file that cannot be written: main ends quietly
     except OSError as e:  # outside a job (the job runner words its own)
         reason = "the disk is full" if e.errno == 28 else (e.strerror or str(e))
         print(f"error: cannot write {e.filename or 'a file'}: {reason}.", file=sys.stderr)
@@ -85,5 +109,3 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: resume with `python -m vidgen resume JOB_ID` (see `python -m vidgen jobs`)",
               file=sys.stderr)
         return 130
-
-
