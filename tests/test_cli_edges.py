@@ -4,19 +4,26 @@ table, a reader that closes the pipe, progress in a log, and "1 scene"."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from vidgen.cli import build_parser, main, settings_flags
+from vidgen.cli import build_parser, main, models as models_cli, settings_flags
+from vidgen.cli.progress import StageBars
+from vidgen.domain import ProgressEvent
 from vidgen.render_settings import SETTINGS, Setting
 
 ROOT = Path(__file__).resolve().parents[1]
+DRAFT = ["--resolution", "480p", "--fps", "12", "--quality", "draft", "--music", "none"]
+ONE_SCENE = "Scene 1: The harbour\nNarrator: Boats rocked gently in the morning light.\n"
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -177,3 +184,65 @@ def test_head_one_of_a_long_listing_ends_quietly(tmp_path):
     proc = subprocess.run(["bash", "-c", shell], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.stdout == "{\n"
     assert proc.stderr == "status 141\n"
+
+
+# --- 4. progress in a log ----------------------------------------------------------------------
+
+def _events(stage: str, n: int = 100):
+    return [ProgressEvent(stage, i / n, 0.0, f"step {i}") for i in range(n + 1)]
+
+
+def test_a_log_gets_a_few_plain_lines_per_stage(monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    bars = StageBars()  # a StringIO is not a terminal
+    for ev in _events("images") + _events("voice")[:41]:
+        bars(ev)
+    bars(ProgressEvent("voice", 0.4, 0.0, "A note", note=True))
+    bars.close()
+    lines = err.getvalue().splitlines()
+    assert "\r" not in err.getvalue()
+    assert [re.sub(r"[\d.]+ s", "T s", line) for line in lines] == [
+        "images    started: step 0", "images     25%: step 25", "images     50%: step 50",
+        "images     75%: step 75", "images    done in T s: step 100",
+        "voice     started: step 0", "voice      25%: step 25", "note: A note"]  # voice stopped at 40%: no "done"
+
+
+def test_a_terminal_keeps_its_bars(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    bars = StageBars()
+    for ev in _events("images"):
+        bars(ev)
+    bars.close()
+    assert "\r" in err.getvalue() and "100%" in err.getvalue() and "|" in err.getvalue()
+
+
+def test_a_model_download_into_a_log_prints_quarters(monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with contextlib.ExitStack() as stack:
+        progress = models_cli._bar(stack, SimpleNamespace(id="sdxl-turbo"))
+        for i in range(1001):
+            progress(i / 1000, f"{i} of 1000 files")
+    assert len(err.getvalue().splitlines()) == 5 and "\r" not in err.getvalue()
+
+
+def test_a_render_into_a_log_writes_stage_lines_not_bar_frames(tmp_path):
+    script = tmp_path / "one.txt"
+    script.write_text(ONE_SCENE)
+    proc = run("render", str(script), "-o", str(tmp_path / "one.mp4"), "--data", str(tmp_path / "data"), *DRAFT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "\r" not in proc.stderr and "|" not in proc.stderr
+    progress = [line for line in proc.stderr.splitlines() if not line.startswith("note:")]
+    stages = [line.split()[0] for line in progress if re.match(r"\w+ +started\b", line)]
+    assert stages[:2] == ["parse", "images"] and "assembly" in stages
+    for line in progress:
+        assert re.fullmatch(r"(\w+) +(started|\d+%|done in [\d.]+ s)(: .+)?", line), line
+    assert len(progress) <= 5 * len(stages)
+    assert [line.split()[0] for line in progress if " done in " in line] == stages
+    assert len(proc.stderr.encode()) < 2000  # a 15 KB log of bar frames before

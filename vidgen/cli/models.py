@@ -10,10 +10,11 @@ import textwrap
 from typing import Any
 
 from ..config import Settings
+from ..domain import ProgressEvent
 from ..models import operations
 from ..models.registry import KINDS, ModelSpec, Registry, registry_for
 from ..store import Store
-from .progress import Parser
+from .progress import Parser, StageBars
 from .table import out_width, table
 
 
@@ -86,7 +87,10 @@ def cmd_models_download(args: argparse.Namespace) -> int:
 
 
 def _bar(bars: contextlib.ExitStack, spec: ModelSpec) -> Any:
-    """A progress callback drawing one tqdm bar for this model (closed with `bars`)."""
+    """A progress callback drawing one tqdm bar for this model (closed with `bars`); a log gets lines."""
+    if not sys.stderr.isatty():
+        lines = bars.enter_context(contextlib.closing(StageBars(tty=False)))
+        return lambda fraction, message: lines(ProgressEvent(spec.id, fraction, fraction, message))
     from tqdm import tqdm
 
     bar = bars.enter_context(tqdm(total=100, desc=spec.id, file=sys.stderr,
