@@ -20,6 +20,7 @@ from vidgen.cli import build_parser, main, models as models_cli, settings_flags
 from vidgen.cli.progress import StageBars
 from vidgen.domain import ProgressEvent
 from vidgen.render_settings import SETTINGS, Setting
+from vidgen.text import count
 
 ROOT = Path(__file__).resolve().parents[1]
 DRAFT = ["--resolution", "480p", "--fps", "12", "--quality", "draft", "--music", "none"]
@@ -246,3 +247,21 @@ def test_a_render_into_a_log_writes_stage_lines_not_bar_frames(tmp_path):
     assert len(progress) <= 5 * len(stages)
     assert [line.split()[0] for line in progress if " done in " in line] == stages
     assert len(proc.stderr.encode()) < 2000  # a 15 KB log of bar frames before
+    parse_done = next(line for line in progress if line.startswith("parse ") and " done in " in line)
+    assert parse_done.endswith(": 1 scene")  # the pipeline's words, as the log shows them
+    assert ", 1 scene, rendered in" in proc.stdout
+
+
+# --- 5. "1 scene" ------------------------------------------------------------------------------
+
+def test_counts_agree_with_their_nouns(tmp_path):
+    assert (count(1, "scene"), count(2, "scene"), count(0, "scene")) == ("1 scene", "2 scenes", "0 scenes")
+    assert count(1, "child", "children") == "1 child" and count(3, "child", "children") == "3 children"
+    one = tmp_path / "one.txt"
+    one.write_text("Scene 1: The dock\nMara: Hello there.\n")
+    parsed = run("parse", str(one), "--data", str(tmp_path / "data"))
+    assert parsed.returncode == 0, parsed.stderr
+    assert ", 1 scene, " in parsed.stdout and "Mara (scene 1)" in parsed.stdout and "scenes" not in parsed.stdout
+    wrong = run("render", str(one), "--image", f"2={ROOT / 'examples' / 'lighthouse.txt'}", "--data",
+                str(tmp_path / "data"))
+    assert wrong.returncode == 1 and "the script has 1 scene (" in wrong.stderr, wrong.stderr

@@ -13,6 +13,7 @@ from ..media import atomic_output
 from ..script_desk import MAX_MINUTES
 from ..services.script import read_script_file
 from ..services.script.llm import FORMS as WRITER_FORMS
+from ..text import count, noun_for
 from .progress import local_studio, print_notes, progress_bar
 
 
@@ -55,15 +56,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return 0
     print_notes(parsed["notes"])
     total = sum(s["duration"] for s in parsed["scenes"])
-    print(f"{parsed['title']}  ({parsed['form']}, {len(parsed['scenes'])} scenes, ~{total:.0f} s, "
+    print(f"{parsed['title']}  ({parsed['form']}, {count(len(parsed['scenes']), 'scene')}, ~{total:.0f} s, "
           f"read by {parsed['parser']})")
     for s in parsed["scenes"]:
         who = ", ".join(s["characters"]) or "narration"
         cam = f" camera: {', '.join(s['camera'])}" if s["camera"] else ""
         print(f"  {s['number']:>3}. {s['heading'][:48]:<48} {s['mood']:<10} {s['duration']:5.1f} s  {who}{cam}")
     if parsed["characters"]:
-        print("characters: " + ", ".join(f"{c['name']} (scenes {', '.join(map(str, c['scenes']))})"
-                                         for c in parsed["characters"]))
+        print("characters: " + ", ".join(f"{c['name']} ({noun_for(len(c['scenes']), 'scene')} "
+                                         f"{', '.join(map(str, c['scenes']))})" for c in parsed["characters"]))
     return 0
 
 
