@@ -111,3 +111,13 @@ def speakable(text: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+def noun_for(n: int, noun: str, plural: str = "") -> str:
+    """The noun for `n` of it: "scene" for 1, else "scenes" (or `plural`, when not noun + s)."""
+    return noun if n == 1 else plural or noun + "s"
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """"1 scene", "2 scenes": a number with its noun in the right number."""
+    return f"{n} {noun_for(n, noun, plural)}"

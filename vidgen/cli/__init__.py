@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 from .. import __version__
@@ -24,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render a script to an MP4 (built-in backends, or an AI image model)")
     r.add_argument("script", help="script file (.txt, .fountain, .md)")
     r.add_argument("-o", "--output", metavar="OUT.mp4", help="where to write the video (default out/<script>.mp4)")
-    r.add_argument("--title")
+    r.add_argument("--title", help="the film's title (default: the script's own, else words of its first scene)")
     r.add_argument("--image", action="append", type=render.scene_image, metavar="SCENE=FILE",
                    help="use your own picture for a scene instead of painting it (repeatable)")
     r.add_argument("--character-voice", action="append", type=render.named, metavar="NAME=VOICE",
@@ -41,20 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     scripts.add_parsers(sub, common)
 
     re_ = sub.add_parser("resume", help="finish an interrupted render (finished steps are reused)")
-    re_.add_argument("job_id")
-    re_.add_argument("-o", "--output", metavar="OUT.mp4")
-    re_.add_argument("-q", "--quiet", action="store_true")
+    re_.add_argument("job_id", help="the job to finish (see `python -m vidgen jobs`)")
+    re_.add_argument("-o", "--output", metavar="OUT.mp4",
+                     help="also copy the video and its .srt here (default: only the data folder's copy)")
+    re_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common(re_)
     re_.set_defaults(func=render.cmd_resume)
 
     for name, fn, text in (("jobs", render.cmd_jobs, "list render jobs"), ("projects", render.cmd_projects, "list projects")):
         sp = sub.add_parser(name, help=text)
-        sp.add_argument("--json", action="store_true")
+        sp.add_argument("--json", action="store_true", help=f"print the {name} as JSON")
         common(sp)
         sp.set_defaults(func=fn)
 
     c = sub.add_parser("cancel", help="ask a running render to stop")
-    c.add_argument("job_id")
+    c.add_argument("job_id", help="the job to stop (see `python -m vidgen jobs`)")
     common(c)
     c.set_defaults(func=render.cmd_cancel)
 
@@ -67,6 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        try:
+            return _run(argv)
+        finally:
+            sys.stdout.flush()  # a reader that has gone shows here, not at the interpreter's exit
+    except BrokenPipeError:  # `vidgen jobs | head -1`: the reader has what it wanted
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """End quietly as the Unix tools do when their reader closes the pipe: no message, exit status
+    128 + SIGPIPE; stdout points at devnull so the interpreter's last flush cannot complain."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a descriptor (a test's capture)
+        pass
+    return 128 + getattr(signal, "SIGPIPE", 13)
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -76,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     except VidgenError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise  # not a file that cannot be written: main ends quietly
     except OSError as e:  # outside a job (the job runner words its own)
         reason = "the disk is full" if e.errno == 28 else (e.strerror or str(e))
         print(f"error: cannot write {e.filename or 'a file'}: {reason}.", file=sys.stderr)
@@ -84,5 +109,3 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: resume with `python -m vidgen resume JOB_ID` (see `python -m vidgen jobs`)",
               file=sys.stderr)
         return 130
-
-

@@ -6,13 +6,16 @@ import argparse
 import contextlib
 import json
 import sys
+import textwrap
 from typing import Any
 
 from ..config import Settings
+from ..domain import ProgressEvent
 from ..models import operations
 from ..models.registry import KINDS, ModelSpec, Registry, registry_for
 from ..store import Store
-from .progress import Parser
+from .progress import Parser, StageBars
+from .table import out_width, table
 
 
 def _registry(args: argparse.Namespace) -> Registry:
@@ -23,19 +26,24 @@ def _gb(value: float) -> str:
     return f"{value:.2f} GB" if 0 < value < 1 else (f"{value:.1f} GB" if value else "-")
 
 
+HEADERS = ("", "ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "NAME", "LICENCE", "SOURCE")
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
+    source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
+    return [marks, r["id"], r["kind"], r["status"], _gb(r["size_gb"]), _gb(r["vram_gb"]),
+            "yes" if r["downloaded"] else "no", r["compatibility"].get("status", "?"), r["name"], r["license"], source]
+
+
 def cmd_models_list(args: argparse.Namespace) -> int:
     rows = operations.list_rows(_registry(args), args.kind)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    for r in rows:
-        marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
-        source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
-        print(f"{marks} {r['id']:<20} {r['kind']:<9} {r['status']:<7} {r['name'][:34]:<34} {_gb(r['size_gb']):>8} "
-              f"{_gb(r['vram_gb']):>8}  {r['license'][:26]:<26} {source}  {'yes' if r['downloaded'] else 'no':<3}  "
-              f"{r['compatibility'].get('status', '?')}")
-    print("* active, d default; status: ready (runs) or planned (no runtime yet: cannot be activated or "
-          "downloaded); then: downloaded, compatibility")
+    print("\n".join(table(HEADERS, [_cells(r) for r in rows], wrap=(8, 9, 10), right=(4, 5), width=out_width())))
+    print(textwrap.fill("* active, d default; STATUS planned: no runtime yet (cannot be activated or downloaded); "
+                        "FITS: how it runs on this machine (ok, offload, cpu or too_large)", out_width() or 1000))
     if args.kind in (None, "", "llm"):
         extra = operations.server_llms(_registry(args))
         if extra:
@@ -79,7 +87,10 @@ def cmd_models_download(args: argparse.Namespace) -> int:
 
 
 def _bar(bars: contextlib.ExitStack, spec: ModelSpec) -> Any:
-    """A progress callback drawing one tqdm bar for this model (closed with `bars`)."""
+    """A progress callback drawing one tqdm bar for this model (closed with `bars`); a log gets lines."""
+    if not sys.stderr.isatty():
+        lines = bars.enter_context(contextlib.closing(StageBars(tty=False)))
+        return lambda fraction, message: lines(ProgressEvent(spec.id, fraction, fraction, message))
     from tqdm import tqdm
 
     bar = bars.enter_context(tqdm(total=100, desc=spec.id, file=sys.stderr,
@@ -117,39 +128,42 @@ def cmd_models_storage(args: argparse.Namespace) -> int:
     return 0
 
 
+MODEL_ID = "a model id (see `python -m vidgen models list`)"
+
+
 def add_parser(sub: Any, common: Any) -> None:
     m = sub.add_parser("models", help="list, download, activate and remove AI models")
     msub = m.add_subparsers(dest="models_command", required=True, parser_class=Parser)
 
     ls = msub.add_parser("list", help="every known model: status (ready/planned), size, VRAM, licence, active, "
                                            "downloaded, compatibility")
-    ls.add_argument("--kind", choices=list(KINDS))
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--kind", choices=list(KINDS), help="only the models of this kind (default: every kind)")
+    ls.add_argument("--json", action="store_true", help="print the rows as JSON")
     ls.set_defaults(func=cmd_models_list)
 
     act = msub.add_parser("activate", help="make this model the active one of its kind (a planned one is refused)")
-    act.add_argument("model_id")
+    act.add_argument("model_id", help=MODEL_ID)
     act.set_defaults(func=cmd_models_activate)
 
     ad = msub.add_parser("add", help="register another model by Hugging Face repo id (an Ollama tag for llm)")
-    ad.add_argument("repo")
-    ad.add_argument("--kind", required=True, choices=list(KINDS))
+    ad.add_argument("repo", help="a Hugging Face repo id, owner/name (an Ollama tag for --kind llm)")
+    ad.add_argument("--kind", required=True, choices=list(KINDS), help="the model's kind")
     ad.add_argument("--name", help="display name (default: the repo id)")
     ad.add_argument("--revision", default="main", help="branch, tag or commit (default main)")
     ad.set_defaults(func=cmd_models_add)
 
     dl = msub.add_parser("download", help="fetch a model's files into the Hugging Face cache (resumable)")
-    dl.add_argument("model_id")
+    dl.add_argument("model_id", help=MODEL_ID)
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_models_download)
 
     rm = msub.add_parser("remove", help="delete a model's downloaded files")
-    rm.add_argument("model_id")
+    rm.add_argument("model_id", help=MODEL_ID)
     rm.add_argument("--forget", action="store_true", help="also drop a model you added from the registry")
     rm.set_defaults(func=cmd_models_remove)
 
     st = msub.add_parser("storage", help="disk used per model and per kind, free disk")
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print the figures as JSON")
     st.set_defaults(func=cmd_models_storage)
 
     for sp in (ls, act, ad, dl, rm, st):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,22 +21,27 @@ class Parser(argparse.ArgumentParser):
 
 
 class StageBars:
-    """A progress bar per stage on stderr, fed by the job's progress events."""
+    """Progress on stderr, fed by the job's progress events: a bar per stage on a terminal; in a log
+    (a file or a pipe) plain lines, one as a stage starts, at each quarter and as it ends."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, tty: bool | None = None):
         self.enabled = enabled
+        self.tty = sys.stderr.isatty() if tty is None else tty
         self.stage = ""
         self.shown: tuple[int, str] = (-1, "")
         self.bar: Any = None
+        self.started = 0.0
 
     def __call__(self, ev: ProgressEvent) -> None:
-        from tqdm import tqdm
-
         if ev.note:  # its own line above the bars, quiet or not
-            tqdm.write(f"note: {ev.message}", file=sys.stderr)
+            self._write(f"note: {ev.message}")
             return
         if not self.enabled:
             return
+        if not self.tty:
+            self._line(ev)
+            return
+        from tqdm import tqdm
 
         if ev.stage != self.stage:
             self.close()
@@ -50,10 +56,40 @@ class StageBars:
             self.bar.set_postfix_str(shown[1], refresh=False)
             self.bar.refresh()
 
+    def _line(self, ev: ProgressEvent) -> None:
+        percent = round(min(1.0, max(0.0, ev.fraction)) * 100)
+        if ev.stage != self.stage:
+            self._end()
+            self.stage, self.started = ev.stage, time.monotonic()
+            self.shown = (percent // 25 * 25, ev.message)
+            self._write(f"{ev.stage:<9} started{': ' + ev.message if ev.message else ''}")
+            return
+        step = percent // 25 * 25
+        if 0 < step < 100 and step > self.shown[0]:  # a quarter, not every frame
+            self._write(f"{ev.stage:<9} {step:3d}%{': ' + ev.message if ev.message else ''}")
+        self.shown = (max(step, self.shown[0]), ev.message or self.shown[1])
+
+    def _end(self, finished: bool = True) -> None:
+        if self.stage and finished:
+            last = self.shown[1]
+            self._write(f"{self.stage:<9} done in {time.monotonic() - self.started:.1f} s"
+                        f"{': ' + last if last else ''}")
+        self.stage = ""
+
+    def _write(self, line: str) -> None:
+        if self.tty:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if not self.tty:
+            self._end(finished=self.shown[0] >= 100)  # a stage cut short says so in the error that follows
 
 
 def local_studio(args: argparse.Namespace) -> Studio:

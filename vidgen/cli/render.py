@@ -23,6 +23,7 @@ from ..services.music import check_music_file
 from ..services.script import read_script_file
 from ..store import Store
 from ..studio import Studio
+from ..text import count, noun_for
 from ..ui.serve import serve
 from .progress import StageBars, local_studio, print_notes, progress_bar
 from .settings_flags import given_settings
@@ -59,7 +60,7 @@ def _deliver(job_result: dict[str, Any], output: str | None) -> tuple[str, str]:
 def _print_done(job: dict[str, Any], store: Store, video: str, srt: str) -> None:
     r = job["result"]
     secs = (job["finished"] or time.time()) - (job["started"] or time.time())
-    print(f"video:     {video}  ({r['duration']:.1f} s, {r['scenes']} scenes, rendered in {secs:.1f} s)")
+    print(f"video:     {video}  ({r['duration']:.1f} s, {count(r['scenes'], 'scene')}, rendered in {secs:.1f} s)")
     print(f"subtitles: {srt}")
     print(f"project:   {r['project']}  (job {job['id']}; store {store.settings.db_path})")
 
@@ -211,7 +212,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 def cmd_projects(args: argparse.Namespace) -> int:
     def line(p: Any) -> str:
         video = p.outputs.get("video", "")
-        return f"{p.id}  {_when(p.updated)}  {p.title[:40]:<40} {len(p.scenes):>3} scenes  {video or 'not rendered'}"
+        n = len(p.scenes)
+        return (f"{p.id}  {_when(p.updated)}  {p.title[:40]:<40} {n:>3} {noun_for(n, 'scene'):<6}  "
+                f"{video or 'not rendered'}")
 
     return _table(_store(args).list_projects(), args.json, "No projects yet: render a script with `python -m vidgen "
                   "render SCRIPT`.", line)

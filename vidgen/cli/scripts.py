@@ -13,23 +13,24 @@ from ..media import atomic_output
 from ..script_desk import MAX_MINUTES
 from ..services.script import read_script_file
 from ..services.script.llm import FORMS as WRITER_FORMS
+from ..text import count, noun_for
 from .progress import local_studio, print_notes, progress_bar
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]) -> None:
     pa = sub.add_parser("parse", help="print the scenes, characters and notes found in a script")
-    pa.add_argument("script")
-    pa.add_argument("--title")
+    pa.add_argument("script", help="script file (.txt, .fountain, .md)")
+    pa.add_argument("--title", help="the film's title (default: the script's own, else words of its first scene)")
     pa.add_argument("--parser", default="rules", metavar="rules|ID",
-                    help="the script reader: rules (built in), an LLM model id or ollama:TAG")
-    pa.add_argument("--json", action="store_true")
+                    help="the script reader: rules (built in), an LLM model id or ollama:TAG (default rules)")
+    pa.add_argument("--json", action="store_true", help="print the reading as JSON")
     common(pa)
     pa.set_defaults(func=cmd_parse)
 
     w = sub.add_parser("write", help="write a script from a topic with an LLM (Ollama), ready to render")
     w.add_argument("topic", help='what the film is about, e.g. "how bread is made"')
     w.add_argument("--minutes", type=float, default=1.0, help=f"length of the film, 0.25 to {MAX_MINUTES:g} (default 1)")
-    w.add_argument("--tone", default="", help='e.g. "warm and curious"')
+    w.add_argument("--tone", default="", help='e.g. "warm and curious" (default: none)')
     w.add_argument("--language", default="en", metavar="CODE", help="ISO 639-1 (default en)")
     w.add_argument("--form", choices=WRITER_FORMS, default="narrated",
                    help="narrated video, dialogue scene or storyboard (default narrated)")
@@ -55,15 +56,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return 0
     print_notes(parsed["notes"])
     total = sum(s["duration"] for s in parsed["scenes"])
-    print(f"{parsed['title']}  ({parsed['form']}, {len(parsed['scenes'])} scenes, ~{total:.0f} s, "
+    print(f"{parsed['title']}  ({parsed['form']}, {count(len(parsed['scenes']), 'scene')}, ~{total:.0f} s, "
           f"read by {parsed['parser']})")
     for s in parsed["scenes"]:
         who = ", ".join(s["characters"]) or "narration"
         cam = f" camera: {', '.join(s['camera'])}" if s["camera"] else ""
         print(f"  {s['number']:>3}. {s['heading'][:48]:<48} {s['mood']:<10} {s['duration']:5.1f} s  {who}{cam}")
     if parsed["characters"]:
-        print("characters: " + ", ".join(f"{c['name']} (scenes {', '.join(map(str, c['scenes']))})"
-                                         for c in parsed["characters"]))
+        print("characters: " + ", ".join(f"{c['name']} ({noun_for(len(c['scenes']), 'scene')} "
+                                         f"{', '.join(map(str, c['scenes']))})" for c in parsed["characters"]))
     return 0
 
 

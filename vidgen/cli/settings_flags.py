@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..render_settings import GROUPS, SETTINGS, Setting, describe
+from ..render_settings import GROUPS, SETTINGS, Setting
 
 
 def programs(value: str) -> list[int]:
@@ -23,16 +23,41 @@ def lora(value: str) -> dict[str, Any]:
         return {"source": value, "scale": 1.0}  # a ":" that is not a scale, e.g. in a path
 
 
+def _value(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def help_text(s: Setting) -> str:
+    """A flag's help from its row: what it does, its range and its default (with what an empty
+    default means). Choices are the flag's metavar, so they are not repeated here."""
+    if s.kind == "bool":
+        text = ("turns off (on by default): " if s.default else "turns on (off by default): ") + s.help
+    else:
+        parts = [s.help]
+        if s.range is not None:
+            parts.append(f"{_value(s.range[0])} to {_value(s.range[1])}")
+        literal = {"str": "empty = ", "int": "0 = "}.get(s.kind, "")
+        unset = s.default in ("", None, []) or (s.kind == "int" and s.default == 0 and bool(s.empty))
+        if s.empty and unset:  # say what the empty default means (and that "" or 0 gives it)
+            parts.append(f"default: {literal}{s.empty}")
+        else:
+            if s.empty:
+                parts.append(f"{literal or 'empty = '}{s.empty}")
+            parts.append("default: none" if unset else f"default: {_value(s.default)}")
+        if s.kind == "loras":
+            parts.append("repeatable")
+        text = "; ".join(parts)
+    return text.replace("`", "").replace("%", "%%")  # argparse expands % in help
+
+
 def _arguments(s: Setting) -> dict[str, Any]:
-    text = describe(s).replace("`", "").replace("%", "%%")
-    kw: dict[str, Any] = {"dest": s.name, "default": None, "help": text}
+    kw: dict[str, Any] = {"dest": s.name, "default": None, "help": help_text(s)}
     if s.kind == "bool":
         kw["action"] = "store_false" if s.default else "store_true"
-        kw["help"] = ("turns off (on by default): " if s.default else "turns on: ") + text
         return kw
     kw["metavar"] = s.metavar or None
-    if s.choices:
-        kw.update(choices=list(s.choices), metavar=None)
+    if s.choices:  # "" stays accepted, but is said in the help (empty: ...), not shown as a blank choice
+        kw.update(choices=list(s.choices), metavar="{" + ",".join(c for c in s.choices if c) + "}")
     if s.kind == "int":
         kw["type"] = int
     elif s.kind in ("float", "optional_float"):

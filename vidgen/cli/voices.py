@@ -22,7 +22,7 @@ def add_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
     v = sub.add_parser("voices", help="list the built-in voices and your Piper voices, with their languages")
     v.add_argument("--dir", action="append", metavar="DIR", default=[],
                    help="another folder of Piper voices (.onnx + .onnx.json; repeatable)")
-    v.add_argument("--json", action="store_true")
+    v.add_argument("--json", action="store_true", help="print the voices as JSON")
     common(v)
     v.set_defaults(func=cmd_voices)
 

@@ -22,6 +22,7 @@ from ..errors import VidgenError
 from ..jobs import EventFn, gpu_lane, new_job, run_job
 from ..services.images import check_image
 from ..store import Store
+from ..text import count
 from .executor import Executor, LocalExecutor
 from .keys import STEP_VERSIONS, clip_key, image_key, scene_duration, step_key, voice_key
 from .plan import image_plan, music_segments, scene_motions
@@ -50,7 +51,7 @@ def create_project(store: Store, text: str, *, title: str | None = None,
     for number, path in (scene_images or {}).items():
         if not 1 <= number <= len(parsed.scenes):
             raise VidgenError(f"No scene {number} for the image {Path(path).name}: the script has "
-                              f"{len(parsed.scenes)} scenes (`python -m vidgen parse SCRIPT` lists them).")
+                              f"{count(len(parsed.scenes), 'scene')} (`python -m vidgen parse SCRIPT` lists them).")
         if not Path(path).is_file():
             raise VidgenError(f"Image {path} not found.")
         check_image(path)

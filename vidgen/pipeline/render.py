@@ -22,6 +22,7 @@ from .keys import step_key
 from .plan import scene_motions
 from .reading import read_script
 from .steps import Steps, work_folder
+from ..text import count
 
 
 class RenderWork:
@@ -87,7 +88,7 @@ class RenderWork:
             project.notes = parsed.notes
             self.store.save_project(project)
         check_render(self.store, project, warn=ctx.note)
-        ctx.progress(1.0, f"{len(project.scenes)} scenes")
+        ctx.progress(1.0, count(len(project.scenes), "scene"))
         return project
 
     def _music(self, ctx: JobContext, steps: Steps, project: Project, clips: list[dict[str, Any]]) -> str:

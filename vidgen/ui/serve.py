@@ -14,7 +14,7 @@ from ..studio import Studio
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--host", default=os.environ.get("VIDGEN_HOST") or os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
                    help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("VIDGEN_PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860), help="default 7860")
+    p.add_argument("--port", type=int, default=int(os.environ.get("VIDGEN_PORT") or os.environ.get("GRADIO_SERVER_PORT") or 7860), help="port to listen on (default 7860)")
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     p.add_argument("--auth", metavar="USER:PASS", default=None,
                    help="require a login (several: a,b separated by commas; env VIDGEN_AUTH)")

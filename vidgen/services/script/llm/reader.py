@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from ....domain import Character, Figure, ParsedScript, Scene, ScenePlan
 from ....errors import VidgenError
+from ....text import count
 from .chunks import Chunk, Mismatch, plan_chunks, same_name, spoken_lines
 from ....models.registry import packaged
 from ....models.ollama_server import (PROBE_SECONDS, Answer, ChatFailed, ChatTimeout, ModelMissing, ServerDown,
@@ -104,7 +105,7 @@ def read_with_llm(text: str, model: str, rules: ParsedScript, *, host: str | Non
             scenes.extend(ch.scenes)
             continue
         scenes.extend(read)
-    report(1.0, f"Read {len(rules.scenes)} scenes with {model}")
+    report(1.0, f"Read {count(len(rules.scenes), 'scene')} with {model}")
     return ParsedScript(title=rules.title, form=rules.form, scenes=scenes, characters=cast.final(scenes),
                         notes=notes, parser=model)
 
