@@ -31,7 +31,8 @@ API = ["/parse_script", "/write_script", "/create_project", "/render", "/render_
        "/get_project", "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
        "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info",
        "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music",
-       "/keep_scene_image", "/preview_look", "/add_scene_sound", "/add_look_file"]
+       "/keep_scene_image", "/preview_look", "/add_scene_sound", "/add_look_file", "/upload_asset", "/list_assets",
+       "/get_asset", "/tag_asset", "/delete_asset"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:
