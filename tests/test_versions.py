@@ -72,3 +72,18 @@ def test_version_refusals_change_nothing(studio):
             call()
         assert "\n" not in str(err.value)
     assert studio.list_versions(p["id"]) == before
+
+
+def test_a_file_an_old_version_needs_cannot_be_deleted(studio, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "mine.png"
+    Image.new("RGB", (320, 180), (30, 140, 60)).save(picture)
+    p = studio.create_project(SCRIPT, "Road", TINY)
+    asset = studio.set_scene_image(p["id"], 1, str(picture))["scenes"][0]["image"]
+    render(studio, p["id"])
+    studio.set_scene_image(p["id"], 1, None)  # the project no longer uses it; version 1 does
+    with pytest.raises(VidgenError, match=r"project 'Road \(version 1\)' scene 1") as err:
+        studio.delete_asset(asset)
+    assert "\n" not in str(err.value)
+    assert studio.store.asset_path(asset).is_file()

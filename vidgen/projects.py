@@ -16,6 +16,7 @@ from .domain import Job, Project, RenderSettings, Scene, estimate_duration
 from .edits import (MAX_PREVIEW_CHARS, MAX_TITLE, SCENE_CHANGES, character_index, characters_from, need_id,
                     need_str, replace_narration, scene_from, scene_index, title_of, typed, voice_from)
 from .errors import VidgenError
+from .library import user_file_meta
 from .models import operations
 from .models.registry import registry_for
 from .pipeline import create_project
@@ -151,8 +152,8 @@ class Projects(ScriptDesk):
         else:
             image_path = self._uploaded(image_path, "image")
             check_image(image_path)
-            project.scenes[index].image = self.store.add_file(image_path, type="image",
-                                                              name=Path(image_path).name).id
+            project.scenes[index].image = self.store.add_file(image_path, type="image", name=Path(image_path).name,
+                                                              meta=user_file_meta()).id
         return self._project_dict(self.store.save_project(project))
 
     def keep_scene_image(self, project_id: str, number: int, strength: float = 0.5) -> dict:
@@ -194,7 +195,8 @@ class Projects(ScriptDesk):
         else:
             image_path = self._uploaded(image_path, "image")
             check_image(image_path)
-            character.reference = self.store.add_file(image_path, type="image", name=Path(image_path).name).id
+            character.reference = self.store.add_file(image_path, type="image", name=Path(image_path).name,
+                                                      meta=user_file_meta()).id
         return self._project_dict(self.store.save_project(project))
 
     def model_choices(self, kind: str) -> list[dict]:
@@ -229,7 +231,8 @@ class Projects(ScriptDesk):
         if sample_path:
             sample_path = self._uploaded(sample_path, "voice sample")
             check_voice_sample(sample_path)
-            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name).id
+            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name,
+                                                 meta=user_file_meta()).id
         elif chosen.sample:
             self.store.get_asset(chosen.sample)
         if character:
@@ -267,7 +270,8 @@ class Projects(ScriptDesk):
         if sample_path:
             sample_path = self._uploaded(sample_path, "voice sample")
             check_voice_sample(sample_path)
-            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name).id
+            chosen.sample = self.store.add_file(sample_path, type="audio", name=Path(sample_path).name,
+                                                 meta=user_file_meta()).id
         self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.settings.tmp_dir) as tmp:
             r = synthesize_preview(text, chosen, Path(tmp) / "preview.wav", language=settings.language,
@@ -289,7 +293,8 @@ class Projects(ScriptDesk):
         else:
             music_path = self._uploaded(music_path, "music")
             check_music_file(music_path)
-            project.settings.music = self.store.add_file(music_path, type="audio", name=Path(music_path).name).id
+            project.settings.music = self.store.add_file(music_path, type="audio", name=Path(music_path).name,
+                                                         meta=user_file_meta()).id
         return self._project_dict(self.store.save_project(project))
 
     def duplicate_project(self, project_id: str, title: str | None = None) -> dict:

@@ -1,8 +1,8 @@
 """Everything the studio does, as plain data: the UI's callbacks and the API endpoints call this.
 
-A thin facade over the projects (vidgen/projects.py), the job queue (vidgen/jobs/queue.py) and the
-models (vidgen/models/operations.py). Inputs and outputs are JSON-friendly (str ids, dicts, lists,
-file paths as str). Every failure a user can act on is a `VidgenError` with a one-line message;
+A thin facade over the projects (vidgen/projects.py), the asset library (vidgen/library_studio.py),
+the job queue (vidgen/jobs/queue.py) and the models (vidgen/models/operations.py). Inputs and outputs
+are JSON-friendly (str ids, dicts, lists, file paths as str). Every failure a user can act on is a `VidgenError` with a one-line message;
 the UI turns it into `gr.Error`.
 
 Renders run on the queue's background worker (started on the first render), so a render goes on
@@ -23,6 +23,8 @@ from .domain import Job
 from .edits import need_id, scene_index
 from .errors import VidgenError
 from .jobs import EventFn, GpuLane, JobQueue
+from .library import user_file_meta
+from .library_studio import LibraryMixin
 from .look_preview import preview_look
 from .pipeline import ImageWork, MusicWork, RenderWork, SceneWork
 from .projects import Projects
@@ -38,7 +40,7 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 LOOK_FILES = {"caption_font": "caption font", "grade_lut": "LUT", "watermark": "watermark image"}
 
 
-class Studio(VersionOps, SceneOps, Projects):
+class Studio(LibraryMixin, VersionOps, SceneOps, Projects):
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
                  lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None,
                  threads: bool = True, local_files: bool = False) -> None:
@@ -157,7 +159,7 @@ class Studio(VersionOps, SceneOps, Projects):
         path = self._uploaded(sound_path, "sound")
         user_sound(path)
         name = Path(path).name
-        entry = {"asset": self.store.add_file(path, type="audio", name=name).id, "name": name,
+        entry = {"asset": self.store.add_file(path, type="audio", name=name, meta=user_file_meta()).id, "name": name,
                  "at": EVENT_LEAD if at is None else at, "bed": bed}
         files = [*scene.sound_files, entry]
         return self.update_scene(project.id, scene.number, {"sound_files": files})
@@ -175,7 +177,8 @@ class Studio(VersionOps, SceneOps, Projects):
         else:
             check_image(path)
         name = Path(path).name
-        return {"asset": self.store.add_file(path, type="image" if setting == "watermark" else "data", name=name).id,
+        return {"asset": self.store.add_file(path, type="image" if setting == "watermark" else "data", name=name,
+                                             meta=user_file_meta()).id,
                 "name": name}
 
     # --- jobs ----------------------------------------------------------------------------------

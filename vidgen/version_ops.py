@@ -18,6 +18,7 @@ from typing import Any, Callable
 from .domain import Project, Version, from_dict
 from .edits import need_id
 from .errors import VidgenError
+from .library import in_library, usage_index
 from .store import Store
 from .store.versions import MAX_NAME
 
@@ -106,8 +107,16 @@ class VersionOps:
         if folder.is_dir():
             freed += sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and f.stat().st_nlink == 1)
             shutil.rmtree(folder, ignore_errors=True)
+        uses = usage_index(self.store)
         for asset_id in set(v.assets.values()) - kept:
-            freed += self.store.forget_asset(asset_id)
+            try:
+                asset = self.store.get_asset(asset_id)
+            except VidgenError:
+                continue  # already gone
+            if in_library(asset, uses.get(asset_id, [])):
+                continue  # the user keeps it in the library (or a project uses it)
+            size = (self.store.data_dir / asset.path).stat().st_size if (self.store.data_dir / asset.path).is_file() else 0
+            freed += size if self.store.delete_asset(asset_id) else 0
         self.store.delete_version(v.id)
         if project.outputs.get("job") == v.id:
             project.outputs = {}

@@ -15,6 +15,7 @@ from ..checks import check_render
 from ..domain import Character, Project, Voice
 from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
+from ..library import user_file_meta
 from ..media import atomic_output
 from ..pipeline import RenderWork
 from ..services.images import check_image
@@ -93,7 +94,7 @@ def _apply_characters(store: Store, project: Project, images: list[tuple[str, st
 
     for name, path in images:
         check_image(path)
-        find(name).reference = store.add_file(path, type="image", name=Path(path).name).id
+        find(name).reference = store.add_file(path, type="image", name=Path(path).name, meta=user_file_meta()).id
     for name, seed in seeds:
         if not seed.lstrip("-").isdigit():
             raise VidgenError(f"--character-seed {name}={seed}: the seed must be a whole number.")
@@ -116,18 +117,18 @@ def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
         data["music"] = music.lower()
     else:
         check_music_file(music)
-        data["music"] = store.add_file(music, type="audio", name=Path(music).name).id
+        data["music"] = store.add_file(music, type="audio", name=Path(music).name, meta=user_file_meta()).id
     for lora in data.get("loras", []):
         path = Path(lora["source"]).expanduser()
         if path.is_file():  # kept with the project, like its other files
             check_lora_source(str(path))
-            lora["source"] = store.add_file(path, type="data", name=path.name).id
+            lora["source"] = store.add_file(path, type="data", name=path.name, meta=user_file_meta()).id
     for name, kind in (("caption_font", "data"), ("grade_lut", "data"), ("watermark", "image")):
         if data.get(name):  # a file on this machine, kept with the project as an upload would be
             path = Path(data[name]).expanduser()
             if not path.is_file():
                 raise VidgenError(f"--{name.replace('_', '-')}: {path.name} is not a file.")
-            data[name] = store.add_file(path, type=kind, name=path.name).id
+            data[name] = store.add_file(path, type=kind, name=path.name, meta=user_file_meta()).id
     return data
 
 

@@ -14,6 +14,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from tinydb import where
 
@@ -168,10 +169,49 @@ class Assets(StoreBase):
                               "again or re-run the step that made it.")
         return path
 
-    def list_assets(self, type: str | None = None) -> list[Asset]:
+    def update_asset(self, asset_id: str, *, name: str | None = None, meta: dict | None = None) -> Asset:
+        """Replace an asset's display name and/or its meta in one atomic write; the id, file and type stay."""
+        with self._tx():
+            doc = self._get("assets", "id", asset_id)
+            if doc is None:
+                raise VidgenError(f"No asset {_shown_id(asset_id)}: add the file again (upload it).")
+            new = dict(doc)
+            if name is not None:
+                new["name"] = name
+            if meta is not None:
+                new["meta"] = _plain(meta)
+            self._put("assets", "id", new, doc)
+            return from_dict(Asset, new)
+
+    def delete_asset(self, asset_id: str) -> bool:
+        """Forget an asset; its file goes too unless another record has that path. Returns whether
+        the file was removed. The caller checks first that nothing needs it (vidgen/library.py)."""
+        with self._tx():
+            doc = self._get("assets", "id", asset_id)
+            if doc is None:
+                raise VidgenError(f"No asset {_shown_id(asset_id)}: add the file again (upload it).")
+            t = self._table("assets")
+            t.remove(doc_ids=[doc.doc_id])
+            if t.search(where("path") == doc["path"]):
+                return False
+            # Record first, then file: a record never points at a missing file; a file left by a
+            # failed unlink is an orphan that the same bytes, added again, simply replace.
+            try:
+                (self.data_dir / doc["path"]).unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("Forgot asset %s but could not remove its file: %s", asset_id, exc)
+                return False
+            return True
+
+    def list_assets(self, type: str | None = None, *, match: Callable[[dict], bool] | None = None) -> list[Asset]:
+        """Newest first; `match(doc)` picks records by their stored dict before they are built (cheap)."""
         with self._tx():
             t = self._table("assets")
             docs = t.all() if type is None else t.search(where("type") == type)
+        if match is not None:
+            docs = [d for d in docs if match(d)]
         return sorted((from_dict(Asset, d) for d in docs), key=lambda a: a.created, reverse=True)
 
     def _incoming(self) -> Path:

@@ -106,6 +106,11 @@ class StoreBase:
                 self._depth = 0
                 self._flock.release()
 
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Several operations as one: the locks are held across them (re-entrant), so what is read
+        inside cannot change before the writes inside (e.g. "delete this asset unless a project uses it")."""
+        return self._tx()
+
     def _table(self, name: str) -> Table:
         # A fresh Table per operation: TinyDB caches query results and the next doc id per Table
         # object, and both go stale once another process writes the file.

@@ -85,6 +85,12 @@ class Records(StoreBase):
         projects = [from_dict(Project, d) for d in docs]
         return sorted(projects, key=lambda p: p.updated, reverse=True)
 
+    def project_docs(self) -> list[dict[str, Any]]:
+        """Every project as stored (settings grouped), for a reader of a few fields of each, faster
+        than building them (the library's uses). Read-only."""
+        with self._tx():
+            return [dict(d) for d in self._table("projects").all()]
+
     def delete_project(self, project_id: str) -> None:
         """Remove the project record (its jobs and shared assets stay)."""
         with self._tx():
@@ -187,6 +193,12 @@ class Records(StoreBase):
                 raise ValueError(f"put_step({name!r}): unknown asset ids {missing}")
             doc = {"key": key, "name": name, "outputs": dict(outputs), "data": _plain(data or {}), "created": time.time()}
             self._put("steps", "key", doc, self._get("steps", "key", key))
+
+    def step_uses(self, asset_id: str) -> bool:
+        """Whether a cached step has this asset among its outputs (the cache needs its file)."""
+        with self._tx():
+            return bool(self._table("steps").search(
+                where("outputs").test(lambda o: isinstance(o, dict) and asset_id in o.values())))
 
     # --- model state (downloaded / active / user-added models; the registry owns the meaning) ---
 

@@ -3,7 +3,6 @@ outputs, timings and steps) in its own TinyDB table; numbered per project."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 from typing import Any
@@ -57,19 +56,10 @@ class Versions(StoreBase):
             doc.update(fields)
             return from_dict(Version, copy.deepcopy(dict(doc)))
 
-    def forget_asset(self, asset_id: str) -> int:
-        """Remove an asset's record and file (a version's film no one uses any more); the step cache
-        entries that made it drop themselves on their next lookup. Returns the bytes freed."""
+    def version_docs(self) -> list[dict[str, Any]]:
+        """Every version as stored, for a reader of a few fields (the library's uses). Read-only."""
         with self._tx():
-            doc = self._get("assets", "id", asset_id)
-            if doc is None:
-                return 0
-            self._table("assets").remove(doc_ids=[doc.doc_id])
-            path = self.data_dir / doc["path"]
-            size = path.stat().st_size if path.is_file() else 0
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        return size
+            return [dict(d) for d in self._table("versions").all()]
 
     def delete_version(self, version_id: str) -> None:
         with self._tx():

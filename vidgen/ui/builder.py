@@ -10,7 +10,8 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from . import api, cast_tab, jobs_tab, models_tab, projects_tab, script_tab, storyboard_tab, versions_tab
+from . import (api, cast_tab, jobs_tab, library_tab, models_tab, projects_tab, script_tab, storyboard_tab,
+               versions_tab)
 from .common import Shared, gpu_options, job_rows, project_rows
 from .uploads_only import UploadsOnly
 
@@ -48,6 +49,8 @@ def build_app(studio: Any) -> gr.Blocks:
                 storyboard_tab.build(shared)
             with gr.Tab("Cast", id="cast", elem_id="tab-cast"):
                 cast_tab.build(shared)
+            with gr.Tab("Library", id="library", elem_id="tab-library") as library:
+                library_tab.build(shared, library)
             with gr.Tab("Projects", id="projects", elem_id="tab-projects"):
                 projects = projects_tab.build(shared)
             with gr.Tab("Versions", id="versions", elem_id="tab-versions"):
