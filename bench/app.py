@@ -1,6 +1,7 @@
-"""The studio as a server: cold start of `python app.py`, and API latency with 100 projects in the store.
+"""The studio as a server: cold start of `python app.py`, and API latency with 100 projects and 1,000
+library assets in the store.
 
-    python bench/app.py [--calls 200] [--projects 100] [--starts 3]
+    python bench/app.py [--calls 200] [--projects 100] [--assets 1000] [--starts 3]
 
 1. Cold start: `python app.py --port <free> --data <tmp>` until `GET /` answers 200, the median of
    --starts runs, against `python -c "import gradio"` timed in the same run (the ratio shows what is
@@ -10,6 +11,9 @@
    each through `gradio_client`, with --projects parse-only projects in the store. Baselines in the
    same run: a bare Gradio app's echo endpoint through the same client (the queue's floor), and the
    same two Studio calls made in-process (what the work itself costs).
+3. The library and scene endpoints (issue 17), same client, same baseline: `/list_assets` (a search
+   page of 50 among --assets uploaded pictures), `/get_asset`, `/update_scene` (a heading edit) and
+   `/move_scene` (a scene moved and back) on a project of the store.
 """
 
 from __future__ import annotations
@@ -87,15 +91,25 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def seed(data: Path, n: int) -> None:
+def seed(data: Path, n: int, assets: int = 0) -> None:
+    """`n` parse-only projects and `assets` small pictures uploaded to the library (checked, previewed)."""
+    from PIL import Image
+
     from vidgen.config import Settings
     from vidgen.studio import Studio
 
     scripts = sorted(p for p in (ROOT / "examples").glob("*") if p.suffix in (".txt", ".fountain", ".md"))
-    studio = Studio(Settings.from_env(data))
+    studio = Studio(Settings.from_env(data), upload_roots=[data])
     try:
         for i in range(n):
             studio.create_project(scripts[i % len(scripts)].read_text(encoding="utf-8"), f"Project {i:03d}")
+        uploads = data / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        for i in range(assets):
+            path = uploads / f"picture-{i:04d}.png"
+            Image.new("RGB", (32, 32), (i % 256, (i // 256) * 40 % 256, 90)).save(path)
+            studio.upload_asset(str(path), "image", [f"set{i % 10}"])
+            path.unlink()
     finally:
         studio.shutdown(timeout=10)
 
@@ -162,7 +176,7 @@ def cold_start(data: Path, starts: int) -> None:
     print(f"  the server printed at start: {printed.strip()!r}")
 
 
-def latency(data: Path, calls: int, projects: int) -> None:
+def latency(data: Path, calls: int, projects: int) -> list[float]:
     import gradio as gr
     from gradio_client import Client
 
@@ -212,6 +226,44 @@ def latency(data: Path, calls: int, projects: int) -> None:
     print(row("studio.list_projects in-process", direct_list))
     print(f"  ratio to the bare echo at p50: /parse_script {pct(parse, .5) / pct(echo, .5):.2f}, "
           f"/list_projects {pct(listed, .5) / pct(echo, .5):.2f}")
+    return echo
+
+
+def library_and_scenes(data: Path, calls: int, assets: int, echo: list[float]) -> None:
+    from gradio_client import Client
+
+    proc, url = start(data)
+    try:
+        wait_ok(url + "/", proc)
+        c = Client(url, verbose=False)
+        page = c.predict("picture-0", "", "", 50, 0, api_name="/list_assets")
+        assert page["total"] > 0, page
+        one = page["assets"][0]["id"]
+        pid = c.predict(api_name="/list_projects")[0]["id"]
+        flip = {"n": 0}
+
+        def edit() -> None:
+            flip["n"] += 1
+            c.predict(pid, 1, {"heading": f"Heading {flip['n'] % 2}"}, api_name="/update_scene")
+
+        def move() -> None:
+            flip["n"] += 1
+            c.predict(pid, 1 + flip["n"] % 2, 2 - flip["n"] % 2, api_name="/move_scene")
+
+        rows = {"/list_assets (50 of the search)": timed(lambda: c.predict("picture-0", "", "", 50, 0,
+                                                                           api_name="/list_assets"), calls),
+                "/list_assets (tag, page 3)": timed(lambda: c.predict("", "image", "set3", 20, 40,
+                                                                      api_name="/list_assets"), calls),
+                "/get_asset": timed(lambda: c.predict(one, api_name="/get_asset"), calls),
+                "/update_scene": timed(edit, calls), "/move_scene": timed(move, calls)}
+    finally:
+        stop(proc)
+    print(f"library and scene endpoints over {calls} calls each, {assets} library assets:")
+    print(row("bare Gradio echo (baseline)", echo))
+    for name, xs in rows.items():
+        print(row(name, xs))
+    print("  ratio to the bare echo at p50: " + ", ".join(f"{n.split()[0]} {pct(x, .5) / pct(echo, .5):.2f}"
+                                                         for n, x in rows.items()))
 
 
 def main() -> int:
@@ -219,15 +271,18 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--projects", type=int, default=100)
     ap.add_argument("--starts", type=int, default=3)
+    ap.add_argument("--assets", type=int, default=1000)
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="vidgen-bench-app-") as tmp:
         empty, full = Path(tmp) / "empty", Path(tmp) / "full"
         t = time.perf_counter()
-        seed(full, args.projects)
-        print(f"seeded {args.projects} parse-only projects in {time.perf_counter() - t:.1f} s")
+        seed(full, args.projects, args.assets)
+        print(f"seeded {args.projects} parse-only projects and {args.assets} library pictures in "
+              f"{time.perf_counter() - t:.1f} s")
         cold_start(empty, args.starts)
-        latency(full, args.calls, args.projects)
+        echo = latency(full, args.calls, args.projects)
+        library_and_scenes(full, args.calls, args.assets, echo)
     print(f"load at the end {os.getloadavg()[0]:.1f}")
     return 0
 

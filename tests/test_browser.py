@@ -203,6 +203,11 @@ def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tm
 
             # Render: the button, then a playable <video> and the MP4 download.
             page.locator("#render-button").click()
+            page.wait_for_function(f"() => document.querySelector('#current-title').innerText"
+                                   f".includes('{scenes} scenes')")  # the project by its title, not an id
+            # Live previews: pictures of the first scenes show while the render still runs.
+            _until_or_error(page, "() => !!document.querySelector('#render-live img')", "painting the first scenes")
+            assert not page.evaluate("() => !!document.querySelector('#render-video video')"), "film before previews"
             video = page.locator("#render-video video")
             _until_or_error(page, "() => !!document.querySelector('#render-video video')", "rendering")
             page.wait_for_function("() => { const v = document.querySelector('#render-video video');"
@@ -232,6 +237,12 @@ def test_browser_renders_an_example_and_plays_it(sync_playwright, studio_url, tm
 
             # Storyboard tab: scene 1 chosen, Regenerate scene -> its image shows.
             page.locator("#tab-storyboard-button").click()
+            # The timeline strip: one block per scene (refreshed by the render); a click opens its scene.
+            page.wait_for_function(f"() => document.querySelectorAll('#storyboard-timeline [data-scene]').length"
+                                   f" === {scenes}")
+            page.locator("#storyboard-timeline [data-scene='2']").click()
+            page.wait_for_function("() => document.querySelector('#storyboard-scene input[role=combobox]')"
+                                   ".value.startsWith('2.')")
             page.locator("#storyboard-scene input[role=combobox]").wait_for(state="visible")
             page.locator("#storyboard-scene input[role=combobox]").click()
             page.locator("ul[role=listbox] li[role=option]").first.click()

@@ -128,6 +128,8 @@ def check_scene(store: Store, scene: Scene) -> None:
         resolve.model_of_kind(registry_for(store), scene.animation_model, "animation").check_runs()
     if scene.lipsync_model not in ("", "none"):
         resolve.model_of_kind(registry_for(store), scene.lipsync_model, "lipsync").check_runs()
+    if scene.clip and store.get_asset(scene.clip).type != "video":
+        raise VidgenError(f"Scene {scene.number}: its clip is not a video: upload an MP4, MOV, WebM or MKV clip.")
     for f in scene.sound_files:  # each an audio file of this studio (an upload), not a path
         try:
             store.asset_path(f["asset"])

@@ -126,6 +126,7 @@ class Scene:
     # Storyboard overrides, "" means automatic / project default.
     motion: str = ""
     image: str = ""  # asset id of an image the user supplied
+    clip: str = ""  # asset id of the user's video clip: the scene's moving picture (looped or cut to length)
     transition: str = ""  # transition *into* this scene
     image_model: str = ""  # image model id for this scene, "" = the project's
     image_strength: float = 0.0  # > 0 with `image` and an AI model: img2img from the user's image

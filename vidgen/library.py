@@ -34,7 +34,8 @@ MAX_TAGS, MAX_NAME, MAX_PAGE, MAX_QUERY = 20, 200, 500, 200
 _TAG = re.compile(r"[\w-]{1,32}")  # letters and digits of any script, _ and -
 TYPE_KINDS = {"image": "image", "audio": "audio", "video": "video"}
 # What each place a project names a file takes, and how it reads in a message.
-FIELDS = {"scene_image": ("image", "scene {scene} picture"), "scene_sound": ("audio", "scene {scene} sound"),
+FIELDS = {"scene_image": ("image", "scene {scene} picture"), "scene_clip": ("video", "scene {scene} clip"),
+          "scene_sound": ("audio", "scene {scene} sound"),
           "music": ("audio", "music"), "reference": ("image", "{character}'s reference picture"),
           "voice_sample": ("audio", "{character}'s voice sample"), "caption_font": ("font", "caption font"),
           "grade_lut": ("lut", "LUT"), "watermark": ("image", "watermark"), "lora": ("lora", "LoRA {index}")}
@@ -78,6 +79,7 @@ def project_uses(doc: dict[str, Any]) -> list[tuple[str, Use]]:
 
     for scene in _dicts(doc.get("scenes")):
         add(scene.get("image"), "scene_image", scene=scene.get("number"))
+        add(scene.get("clip"), "scene_clip", scene=scene.get("number"))
         for f in _dicts(scene.get("sound_files")):
             add(f.get("asset"), "scene_sound", scene=scene.get("number"))
     s = from_doc(doc.get("settings"))

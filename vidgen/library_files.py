@@ -99,6 +99,9 @@ def _video(p: Path, name: str) -> Checked:
     info = probe(p)
     if info.video is None or not info.video.width:
         raise VidgenError(f"{name} has no video in it: give an MP4, MOV, WebM or MKV clip.")
+    if info.duration <= 0.0:
+        raise VidgenError(f"{name} is a still picture, not a clip: upload a video (MP4, MOV, WebM or MKV), or "
+                          "use the picture as the scene's image.")
     if not 0.0 < info.duration <= MAX_MEDIA_SECONDS:
         raise VidgenError(f"{name} lasts {info.duration:.1f} s: a clip must last more than 0 and at most "
                           f"{MAX_MEDIA_SECONDS / 60:.0f} minutes.")

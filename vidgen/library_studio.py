@@ -18,7 +18,7 @@ from .services.voice import check_voice_sample
 from .store import Store
 
 ROLES = tuple(library.FIELDS)  # where a library file can be used in a project
-SCENE_ROLES, CHARACTER_ROLES = ("scene_image", "scene_sound"), ("reference", "voice_sample")
+SCENE_ROLES, CHARACTER_ROLES = ("scene_image", "scene_clip", "scene_sound"), ("reference", "voice_sample")
 SETTING_ROLES = ("caption_font", "grade_lut", "watermark")
 _ROLE_CHECKS = {"scene_image": check_image, "reference": check_image, "watermark": check_image,
                 "scene_sound": user_sound, "music": check_music_file, "voice_sample": check_voice_sample}
@@ -70,14 +70,14 @@ class LibraryMixin:
         check = _ROLE_CHECKS.get(role)
         if check is not None:
             check(path)
-        elif role in ("caption_font", "grade_lut"):
+        elif role in ("caption_font", "grade_lut", "scene_clip"):
             check_file(path, kind, asset.name)
         pid, data = project.id, self.get_project(project.id)  # type: ignore[attr-defined]
         if role in SCENE_ROLES:
             number = typed("scene number", target, int)
             scene = data["scenes"][scene_index(project.scenes, number, pid)]
-            if role == "scene_image":
-                scene["image"] = asset.id
+            if role in ("scene_image", "scene_clip"):
+                scene["image" if role == "scene_image" else "clip"] = asset.id
                 return self.save_project({"id": pid, "scenes": data["scenes"]})  # type: ignore[attr-defined]
             entry = {"asset": asset.id, "name": asset.name, "at": EVENT_LEAD, "bed": False}
             files = [*scene["sound_files"], entry]

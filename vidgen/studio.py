@@ -24,9 +24,11 @@ from .edits import need_id, scene_index
 from .errors import VidgenError
 from .jobs import EventFn, GpuLane, JobQueue
 from .library import user_file_meta
+from .library_files import check_file
 from .library_studio import LibraryMixin
 from .look_preview import preview_look
 from .pipeline import ImageWork, MusicWork, RenderWork, SceneWork
+from .pipeline.query import timeline_blocks
 from .projects import Projects
 from .scene_ops import SceneOps
 from .version_ops import VersionOps
@@ -164,6 +166,18 @@ class Studio(LibraryMixin, VersionOps, SceneOps, Projects):
         files = [*scene.sound_files, entry]
         return self.update_scene(project.id, scene.number, {"sound_files": files})
 
+    def set_scene_clip(self, project_id: str, number: int, clip_path: str | None) -> dict:
+        """Use the user's own video clip as a scene's moving picture (checked by decoding it; looped or
+        cut to the scene's length, its sound left out; lip sync still applies); None removes it."""
+        project = self.store.get_project(need_id(project_id, "project"))
+        scene = project.scenes[scene_index(project.scenes, number, project.id)]
+        clip = ""
+        if clip_path:
+            path = self._uploaded(clip_path, "clip")
+            check_file(path, "video", Path(path).name)
+            clip = self.store.add_file(path, type="video", name=Path(path).name, meta=user_file_meta()).id
+        return self.update_scene(project.id, scene.number, {"clip": clip})
+
     def add_look_file(self, path: str, setting: str) -> dict:
         """Keep an uploaded caption font (.ttf/.otf), LUT (.cube) or watermark image with the studio,
         checked as a render will use it; returns {"asset": id, "name"}: set `setting` to the id."""
@@ -180,6 +194,28 @@ class Studio(LibraryMixin, VersionOps, SceneOps, Projects):
         return {"asset": self.store.add_file(path, type="image" if setting == "watermark" else "data", name=name,
                                              meta=user_file_meta()).id,
                 "name": name}
+
+    def timeline(self, project_id: str) -> dict:
+        """The project's timeline as the step cache has it: {"blocks": [{number, heading, seconds, measured,
+        transition, image, speech}], "music": the music setting}. Computes nothing."""
+        project = self.store.get_project(need_id(project_id, "project"))
+        return {"blocks": timeline_blocks(self.store, project), "music": project.settings.music}
+
+    def job_previews(self, job_id: str) -> list[dict]:
+        """What a job has made so far, per scene in order: {"scene", "image", "clip"} (paths, "" where
+        not made yet), from its finished steps; for showing a render as it goes."""
+        job = self.jobs.store.get_job(need_id(job_id, "job"))
+        made: dict[int, dict] = {}
+        for step in job.steps:
+            role = {"image": "image", "animation": "clip", "lipsync": "clip"}.get(step.name)
+            if role is None or step.scene is None:
+                continue
+            hit = self.store.get_step(step.key)
+            asset = (hit or {}).get("outputs", {}).get(role)
+            if asset:
+                entry = made.setdefault(step.scene, {"scene": step.scene, "image": "", "clip": ""})
+                entry[role] = str(self.store.asset_path(asset))
+        return [made[n] for n in sorted(made)]
 
     # --- jobs ----------------------------------------------------------------------------------
 

@@ -115,7 +115,8 @@ class VersionOps:
                 continue  # already gone
             if in_library(asset, uses.get(asset_id, [])):
                 continue  # the user keeps it in the library (or a project uses it)
-            size = (self.store.data_dir / asset.path).stat().st_size if (self.store.data_dir / asset.path).is_file() else 0
+            file = self.store.data_dir / asset.path
+            size = file.stat().st_size if file.is_file() else 0
             freed += size if self.store.delete_asset(asset_id) else 0
         self.store.delete_version(v.id)
         if project.outputs.get("job") == v.id:

@@ -39,6 +39,8 @@ def image_key(project: Project, scene: Scene) -> str:
     s = project.settings
     if scene.image:
         return step_key("image", backend="user", asset=scene.image, size=s.size)
+    if scene.clip:  # the still of the user's clip: its first frame
+        return step_key("image", backend="user-clip", asset=scene.clip, size=s.size)
     label = {} if s.scene_label else {"label": False}  # keys of labelled frames stay what they were
     # The painter's own version (issue 13 draws plans, rooms, weather): its frames are made again, while
     # the step's version, shared with the AI images, stays (their cache is costly to remake)
@@ -80,6 +82,12 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
     return step_key("voice", voice=project.settings.voice, lines=[_line_fields(line) for line in lines],
                     voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
                     mood=scene.mood, language=language, seed=project.settings.seed, **own)
+
+
+def user_clip_key(project: Project, scene: Scene, duration: float) -> str:
+    """The key of a scene's clip made from the user's own video."""
+    s = project.settings
+    return step_key("animation", backend="user-clip", clip=scene.clip, duration=duration, fps=s.fps, size=s.size)
 
 
 def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera",

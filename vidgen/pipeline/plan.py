@@ -13,7 +13,7 @@ from ..services.animation import ClipJob, choose_motion
 from ..services.assembly import scene_starts
 from ..services.images import diffusion
 from ..store import Store
-from .keys import clip_key, step_key
+from .keys import clip_key, step_key, user_clip_key
 
 CLIP_PRESET, CLIP_CRF = "ultrafast", 15  # intermediate scene clips: fast, near-lossless
 SCENE_SEED_STRIDE = 7919  # a prime: scene n of seed s never shares scene m's seed of the same project
@@ -26,6 +26,8 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: ModelSpec) ->
         return None
     if scene.image and scene.image_strength <= 0:
         return None  # the user's picture as it is: no AI involved
+    if scene.clip and not scene.image:
+        return None  # the user's clip: its own first frame
     s = project.settings
     prompt, negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
     negative = ", ".join(p for p in (negative.strip(), s.negative_prompt.strip()) if p)
@@ -85,6 +87,9 @@ def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motio
     the scene's custom path), or an image-to-video model from the picture and the scene's prompt."""
     s = project.settings
     spec = animation_model(store, project, scene)
+    if scene.clip:  # the user's video, looped or cut to length (steps.clip fits it); no model
+        return spec, ClipJob("", motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF), \
+            user_clip_key(project, scene, duration)
     job = ClipJob(str(store.asset_path(image_id)), motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF)
     base = {"image": image_id, "duration": duration, "fps": s.fps, "size": s.size}
     if spec.backend == "camera":

@@ -53,3 +53,21 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
                 entry["clip"] = str(store.asset_path(clip["outputs"]["clip"]))
         out.append(entry)
     return out
+
+
+def timeline_blocks(store: Store, project: Project) -> list[dict]:
+    """Per scene, what a timeline strip shows: {number, heading, seconds (measured when the voice
+    step has run, else estimated), measured, transition (into it), image, speech (paths or "")}."""
+    media = {m["number"]: m for m in cached_scene_media(store, project)}
+    out = []
+    for scene in project.scenes:
+        seconds = speech_seconds(store, project, scene)
+        speech = ""
+        if seconds is not None and spoken_lines(scene) and project.settings.voice != NO_VOICE:
+            step = store.get_step(voice_key(store, project, scene))
+            speech = str(store.asset_path(step["outputs"]["speech"])) if step and step["outputs"].get("speech") else ""
+        out.append({"number": scene.number, "heading": scene.heading,
+                    "seconds": scene_duration(seconds, project.settings) if seconds is not None else scene.duration,
+                    "measured": seconds is not None, "transition": scene.transition or project.settings.transition,
+                    "image": media.get(scene.number, {}).get("image", ""), "speech": speech})
+    return out

@@ -23,6 +23,7 @@ from ..models.registry import registry_for
 from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, scene_cast,
                        scene_speech, sfx_model, silent_speech_seconds, spoken_lines)
 from ..services.animation import make_clip
+from ..services.animation.user_clip import clip_still, fit_user_clip
 from ..services.images import ImageJob, fit_user_image, make_image
 from ..services.lipsync import Shot, key_name, lip_sync_shot
 from ..services.sfx.scene import model_maker, plan_effects, write_effects
@@ -92,6 +93,11 @@ class Steps:
 
             def produce():
                 return {"image": (fit_user_image(src, s.size, path), "image")}, {}
+        elif scene.clip:
+            key, src = image_key(project, scene), self.store.asset_path(scene.clip)
+
+            def produce():
+                return {"image": (clip_still(src, s.size, path), "image")}, {}
         else:
             key = image_key(project, scene)
 
@@ -158,6 +164,11 @@ class Steps:
         spec, job, key = clip_plan(self.store, project, scene, image, motion, duration)
 
         def produce():
+            if scene.clip:  # the user's own video, fitted to the scene
+                out = fit_user_clip(self.store.asset_path(scene.clip), duration, project.settings.fps,
+                                    project.settings.size, path, preset=job.preset, crf=job.crf,
+                                    cancel=self.ctx.check_cancel)
+                return {"clip": (out, "video")}, {"model": "your clip"}
             clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
             return {"clip": (clip, "video")}, {"model": spec.id}
 

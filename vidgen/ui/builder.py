@@ -12,6 +12,8 @@ from starlette.middleware import Middleware
 
 from . import (api, cast_tab, jobs_tab, library_tab, models_tab, projects_tab, script_tab, storyboard_tab,
                versions_tab)
+from ..errors import VidgenError
+from ..text import count
 from .common import Shared, gpu_options, job_rows, project_rows
 from .uploads_only import UploadsOnly
 
@@ -39,7 +41,10 @@ def build_app(studio: Any) -> gr.Blocks:
         api.build(shared)  # first, so the JSON endpoints own their names
         gr.Markdown("## vidgen studio\nWrite or upload a script, parse it, render it; edit scenes in the "
                     "Storyboard and re-render only what changed.")
-        current = gr.Textbox(label="Current project", interactive=False, elem_id="current-project")
+        with gr.Row():
+            heading = gr.Markdown("No project open: write or pick a script and press Parse.", elem_id="current-title")
+            current = gr.Textbox(label="Project id", interactive=False, elem_id="current-project", scale=0,
+                                 min_width=160)
         shared.current = current
         shared.rendered = gr.State(0)
         with gr.Tabs(elem_id="tabs"):
@@ -61,8 +66,21 @@ def build_app(studio: Any) -> gr.Blocks:
                 models_tab.build(shared)
 
         def tables() -> tuple[list, list]:
-            return project_rows(studio.list_projects()), job_rows(studio.list_jobs())
+            listed = studio.list_projects()
+            return project_rows(listed), job_rows(studio.list_jobs(), {p["id"]: p["title"] for p in listed})
 
+        def title_of(project_id: str) -> str:
+            """The open project as a person names it: its title and size (the id stays beside it)."""
+            if not project_id:
+                return "No project open: write or pick a script and press Parse."
+            try:
+                p = studio.get_project(project_id)
+            except VidgenError:
+                return "The project is gone (deleted elsewhere): open another in the Projects tab."
+            return f"### {p['title']}\n{count(len(p['scenes']), 'scene')}" + (" · rendered" if p.get("video") else "")
+
+        current.change(title_of, current, heading, api_visibility="private")
+        shared.rendered.change(title_of, current, heading, api_visibility="private")
         demo.load(tables, None, [projects, jobs], api_visibility="private")
         shared.rendered.change(tables, None, [projects, jobs], api_visibility="private")
     demo.queue(max_size=QUEUE_MAX, api_open=False, default_concurrency_limit=DEFAULT_CONCURRENCY)

@@ -34,17 +34,33 @@ def gpu_options(slots: int) -> dict[str, Any]:
     return {"concurrency_id": GPU, "concurrency_limit": slots}
 
 
-def progress_reporter(progress: Any) -> Callable[[ProgressEvent], None]:
-    """A job's progress events -> a gr.Progress bar showing stage and scene."""
+STAGE_WORDS = {"parse": "checking the project", "images": "picture", "voice": "voice", "animation": "moving picture",
+               "lipsync": "lip sync", "music": "music", "assembly": "assembling the film"}
+
+
+def progress_words(ev: ProgressEvent, scenes: int = 0) -> str:
+    """"Scene 2 of 6: voice" while a scene's step runs, else the stage and its message in words."""
+    stage = STAGE_WORDS.get(ev.stage, ev.stage)
+    if ev.scene:
+        return f"Scene {ev.scene}" + (f" of {scenes}" if scenes else "") + f": {stage}"
+    return stage[:1].upper() + stage[1:] + (f": {ev.message}" if ev.message else "")
+
+
+def progress_reporter(progress: Any, scenes: int = 0) -> Callable[[ProgressEvent], None]:
+    """A job's progress events -> a gr.Progress bar showing stage and scene in words."""
 
     def on_event(ev: ProgressEvent) -> None:
         if ev.note:  # a note (a voice chosen for the script's language) stays on screen as a toast
             gr.Info(ev.message, duration=None)
-        where = f" · scene {ev.scene}" if ev.scene else ""
-        text = f"{ev.stage}{where}" + (f": {ev.message}" if ev.message else "")
-        progress(ev.overall, desc=text)
+            return
+        progress(ev.overall, desc=progress_words(ev, scenes))
 
     return on_event
+
+
+def live_cards(made: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """A render's pictures so far, for a gallery: (image, "Scene N")."""
+    return [(m["image"], f"Scene {m['scene']}") for m in made if m["image"]]
 
 
 def finished(job: dict[str, Any]) -> dict[str, Any]:
@@ -95,13 +111,16 @@ def project_rows(projects: list[dict[str, Any]]) -> list[list[Any]]:
              p.get("status") or "not rendered"] for p in projects]
 
 
-def job_rows(jobs: list[dict[str, Any]]) -> list[list[Any]]:
+def job_rows(jobs: list[dict[str, Any]], titles: dict[str, str] | None = None) -> list[list[Any]]:
+    """The jobs table; `titles` (project id -> title) shows a project by its title, as people name it."""
+    titles = titles or {}
     rows = []
     for j in jobs:
         took = ""
         if j.get("started") and j.get("finished"):
             took = f"{j['finished'] - j['started']:.1f} s"
-        rows.append([j["id"], j.get("project_id", ""), j.get("status", ""), j.get("stage", ""),
+        project = j.get("project_id", "")
+        rows.append([j["id"], titles.get(project, project), j.get("status", ""), j.get("stage", ""),
                      f"{float(j.get('progress') or 0) * 100:.0f}%", when(j.get("started")), took,
                      j.get("error") or j.get("message", "")])
     return rows

@@ -26,7 +26,7 @@ def build(shared: Shared) -> gr.Dataframe:
 
     @shown
     def rows() -> list[list[Any]]:
-        return job_rows(studio.list_jobs())
+        return job_rows(studio.list_jobs(), {p["id"]: p["title"] for p in studio.list_projects()})
 
     def need(job: str) -> str:
         if not job.strip():

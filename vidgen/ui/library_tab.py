@@ -16,7 +16,8 @@ from .common import Shared
 
 PAGE = 24  # results per page in the tab (the API takes any limit up to 500)
 HEADERS = ["name", "kind", "size", "tags", "used by", "id"]
-ROLE_LABELS = {"scene_image": "Scene picture", "scene_sound": "Scene sound", "music": "Music",
+ROLE_LABELS = {"scene_image": "Scene picture", "scene_clip": "Scene clip (moving picture)", "scene_sound": "Scene sound",
+               "music": "Music",
                "reference": "Character's reference picture", "voice_sample": "Voice sample (empty: narrator)",
                "caption_font": "Caption font", "grade_lut": "LUT", "watermark": "Watermark", "lora": "LoRA"}
 

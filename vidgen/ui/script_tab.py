@@ -9,8 +9,8 @@ import gradio as gr
 
 from . import script_writer
 from .boundary import shown
-from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, progress_reporter,
-                     scene_rows, scene_table_changes)
+from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, live_cards,
+                     progress_reporter, scene_rows, scene_table_changes)
 from .settings_form import SettingsForm
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
@@ -72,6 +72,10 @@ def build(shared: Shared) -> None:
         render = gr.Button("Render", variant="primary", elem_id="render-button")
         cancel = gr.Button("Cancel", variant="stop", elem_id="render-cancel")
         job_id = gr.Textbox(label="Job", interactive=False, elem_id="render-job-id")
+    with gr.Row():
+        live = gr.Gallery(label="Scenes as they are made", columns=6, height=180, allow_preview=False,
+                          interactive=False, object_fit="contain", elem_id="render-live")
+        live_clip = gr.Video(label="Latest clip", interactive=False, height=180, elem_id="render-live-clip")
     status = gr.Markdown(elem_id="render-status")
     video = gr.Video(label="Film", interactive=False, elem_id="render-video")
     with gr.Row():
@@ -118,8 +122,25 @@ def build(shared: Shared) -> None:
         job = studio.start_render(project_id)
         yield None, None, job
         progress(0.0, desc="queued")
-        done = finished(studio.wait(job, on_event=progress_reporter(progress)))
+        scenes = len(studio.get_project(project_id)["scenes"])
+        done = finished(studio.wait(job, on_event=progress_reporter(progress, scenes)))
         yield done["video"], done["subtitles"], job
+
+    def watch(job: str) -> tuple[Any, ...]:
+        """A new job: its previews start empty and the timer polls until it ends."""
+        return gr.Timer(active=bool(job)), [], [], None
+
+    @shown
+    def poll(job: str, seen: list[Any]) -> tuple[Any, ...]:
+        """While a render runs: each scene's picture and the latest clip as soon as its steps finish."""
+        if not job:
+            return gr.skip(), gr.skip(), gr.Timer(active=False), seen
+        made = studio.job_previews(job)
+        running = studio.get_job(job)["status"] in ("pending", "running")
+        if made == seen:
+            return gr.skip(), gr.skip(), gr.Timer(active=running), seen
+        clips = [m["clip"] for m in made if m["clip"]]
+        return (live_cards(made), clips[-1] if clips else gr.skip(), gr.Timer(active=running), made)
 
     def show(mp4_path: str | None, srt_path: str | None, job: str, burned: bool) -> tuple[Any, str]:
         if not mp4_path:
@@ -147,11 +168,16 @@ def build(shared: Shared) -> None:
     upload.upload(load_upload, upload, [text, source_name], api_visibility="private")
     parse.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
     (render.click(prepare, form, [shared.current, scenes, characters, notes], api_visibility="private")
-     .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", **shared.gpu_events)
+     .success(run_render, shared.current, [mp4, srt, job_id], api_name="render", show_progress_on=[status],
+              **shared.gpu_events)
      .success(lambda m, s_, j, pid: show(m, s_, j, burned(pid)), [mp4, srt, job_id, shared.current],
               [video, status], api_visibility="private")
      .then(lambda n: (n or 0) + 1, shared.rendered, shared.rendered, api_visibility="private"))
     cancel.click(cancel_current, job_id, status, api_visibility="private")
+    seen = gr.State([])
+    timer = gr.Timer(1.0, active=False)
+    job_id.change(watch, job_id, [timer, seen, live, live_clip], api_visibility="private")
+    timer.tick(poll, [job_id, seen], [live, live_clip, timer, seen], api_visibility="private", show_progress="hidden")
 
     outputs = [video, mp4, srt]
 

@@ -11,6 +11,7 @@ from ..domain import MOODS, MOTIONS, TRANSITIONS
 from .api import uploaded_file
 from .boundary import shown
 from .finish_fields import FinishFields, sound_files_to_text, with_assets
+from . import timeline_strip
 from .scene_tools import SceneTools
 from .plan_fields import PlanFields
 from .common import Shared, lines_to_text, text_to_lines
@@ -66,6 +67,7 @@ def _card(scene: dict[str, Any]) -> str:
 def build(shared: Shared) -> None:
     studio = shared.studio
     previews = gr.State({})  # "project:number" -> {"image", "clip"} made by "Regenerate scene" in this session
+    strip = timeline_strip.build()
     gallery = gr.Gallery(label="Scenes", columns=4, height=320, allow_preview=False, interactive=False,
                          object_fit="contain", elem_id="storyboard-gallery")
     scene = gr.Dropdown([], label="Scene", interactive=True, allow_custom_value=True, elem_id="storyboard-scene")
@@ -104,6 +106,8 @@ def build(shared: Shared) -> None:
                 regenerate = gr.Button("Regenerate scene", variant="primary", elem_id="storyboard-regenerate")
                 upload = gr.UploadButton("Upload image for scene", file_types=["image"], type="filepath",
                                          elem_id="storyboard-upload")
+                upload_clip = gr.UploadButton("Upload a video clip", file_types=["video"], type="filepath",
+                                              elem_id="storyboard-upload-clip")
                 painted = gr.Button("Use the painted image", elem_id="storyboard-painted")
                 keep = gr.Button("Refine this picture", elem_id="storyboard-keep")
             plan = PlanFields()
@@ -132,13 +136,18 @@ def build(shared: Shared) -> None:
                 out.append((path, _card(s)))
         return out
 
+    def timeline(project_id: str) -> str:
+        t = studio.timeline(project_id)
+        return timeline_strip.strip_html(t["blocks"], t["music"])
+
     @shown
     def load(project_id: str, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id:
-            return [], gr.Dropdown(choices=[], value=None)
+            return "", [], gr.Dropdown(choices=[], value=None)
         p = studio.get_project(project_id)
         choices = [(_label(s), s["number"]) for s in p["scenes"]]
-        return cards(p, made), gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+        first = choices[0][1] if choices else None
+        return timeline(project_id), cards(p, made), gr.Dropdown(choices=choices, value=first)
 
     @shown
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
@@ -250,6 +259,14 @@ def build(shared: Shared) -> None:
         return user_image(s), f"Scene {n} now uses {what}: press Regenerate scene to see it move."
 
     @shown
+    def use_clip(project_id: str, number: Any, path: str | None) -> tuple[Any, str]:
+        """Use your own video clip as the scene's moving picture (None: back to the picture and camera)."""
+        n = need(project_id, number)
+        studio.set_scene_clip(project_id, n, path)
+        return None, (f"Scene {n} now plays your clip (looped or cut to its length): press Regenerate scene."
+                      if path else f"Scene {n} is a picture with a camera move again.")
+
+    @shown
     def keep_picture(project_id: str, number: Any, strength: float) -> tuple[Any, str]:
         """The current picture becomes the scene's own; Generate image then changes it by `strength`."""
         n = need(project_id, number)
@@ -259,19 +276,27 @@ def build(shared: Shared) -> None:
         return amount, (f"Scene {n} keeps this picture; Generate image changes it by {amount:.2f} "
                         f"(image-to-image) — or set 0 to use it as it is.") if s["image"] else ""
 
-    shared.current.change(load, [shared.current, previews], [gallery, scene], api_visibility="private")
+    shared.current.change(load, [shared.current, previews], [strip, gallery, scene], api_visibility="private")
 
     @shown
     def after_render(project_id: str, number: Any, made: dict[str, Any]) -> tuple[Any, ...]:
         """A render made the pictures: show them without reopening the project, the picked scene kept."""
         if not project_id:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip()
         p = studio.get_project(project_id)
         numbers = [s["number"] for s in p["scenes"]]
         keep = number if number in numbers else (numbers[0] if numbers else None)
-        return cards(p, made), gr.Dropdown(choices=[(_label(s), s["number"]) for s in p["scenes"]], value=keep)
+        return (timeline(project_id), cards(p, made),
+                gr.Dropdown(choices=[(_label(s), s["number"]) for s in p["scenes"]], value=keep))
 
-    shared.rendered.change(after_render, [shared.current, scene, previews], [gallery, scene], api_visibility="private")
+    shared.rendered.change(after_render, [shared.current, scene, previews], [strip, gallery, scene],
+                           api_visibility="private")
+
+    def open_block(evt: gr.EventData) -> Any:
+        number = getattr(evt, "scene", None)
+        return int(number) if isinstance(number, (int, float)) else gr.skip()
+
+    strip.click(open_block, None, scene, api_visibility="private")
     scene.change(pick, [shared.current, scene, previews], [image, clip, *editor, result], api_visibility="private")
 
     def select_card(project_id: str, evt: gr.SelectData) -> Any:
@@ -286,10 +311,11 @@ def build(shared: Shared) -> None:
         session's previews are dropped (their numbers moved)."""
         p = studio.get_project(project_id)
         choices = [(_label(s), s["number"]) for s in p["scenes"]]
-        return (cards(p, {}), gr.Dropdown(choices=choices, value=number), {},
+        return (timeline(project_id), cards(p, {}), gr.Dropdown(choices=choices, value=number), {},
                 *pick(project_id, number, {})[:-1])
 
-    tools.wire(studio, shared.current, scene, [gallery, scene, previews, image, clip, *editor, result], shown_again)
+    tools.wire(studio, shared.current, scene, [strip, gallery, scene, previews, image, clip, *editor, result],
+               shown_again)
     gallery.select(select_card, shared.current, scene, api_visibility="private")
     save.click(save_scene, [shared.current, scene, *editor], result, api_visibility="private")
     regenerate.click(regenerate_scene, [shared.current, scene, previews, *editor],
@@ -300,6 +326,10 @@ def build(shared: Shared) -> None:
     with gr.Row(visible=False):  # the API's way in: an upload (handle_file), never a path on the server
         sent, send = uploaded_file("scene image"), gr.Button()
     send.click(use_image, [shared.current, scene, sent], [image, result], api_name="set_scene_image")
+    upload_clip.upload(use_clip, [shared.current, scene, upload_clip], [clip, result], api_visibility="private")
+    with gr.Row(visible=False):
+        sent_clip, send_clip = uploaded_file("scene clip"), gr.Button()
+    send_clip.click(use_clip, [shared.current, scene, sent_clip], [clip, result], api_name="set_scene_clip")
     painted.click(lambda pid, n: use_image(pid, n, None), [shared.current, scene], [image, result],
                   api_visibility="private")
     keep.click(keep_picture, [shared.current, scene, strength], [strength, result], api_visibility="private")
