@@ -436,3 +436,30 @@ def test_errors_name_assets_by_id_not_the_data_folder(client, served):
     with pytest.raises(Exception, match=r"No asset '\.\./\.\./etc/passwd'") as e:
         client.predict(p, api_name="/save_project")
     assert str(Path(data).resolve()) not in str(e.value) and str(data) not in str(e.value)
+
+
+def test_music_and_assemble_tabs_hold_their_settings(tmp_path):
+    """The settings form is shown in three tabs (Script, Music, Assemble), read back from the
+    page's layout: each field under the tab its group belongs to, and every field shown once."""
+    studio = Studio(Settings.from_env(tmp_path / "data"), gpu_slots=1)
+    try:
+        config = build_app(studio).get_config_file()
+    finally:
+        studio.shutdown(timeout=30)
+    ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    where: dict[str, list[str]] = {}
+
+    def walk(node: dict, tabs: list[str]) -> None:
+        elem = ids.get(node["id"])
+        here = tabs + [elem] if elem and elem.startswith("tab-") else tabs
+        if elem:
+            where.setdefault(elem, []).append(here[-1] if here else "")
+        for child in node.get("children", []):
+            walk(child, here)
+
+    walk(config["layout"], [])
+    expected = {"render-resolution": "tab-script", "render-voice": "tab-script", "render-music-genre": "tab-music",
+                "render-music-preview": "tab-music", "render-music": "tab-music", "render-caption-style": "tab-assemble",
+                "render-grade": "tab-assemble", "render-title-text": "tab-assemble",
+                "render-upload-watermark": "tab-assemble"}
+    assert {k: where.get(k) for k in expected} == {k: [v] for k, v in expected.items()}

@@ -15,6 +15,7 @@ from . import (api, cast_tab, jobs_tab, library_tab, models_tab, projects_tab, s
 from ..errors import VidgenError
 from ..text import count
 from .common import Shared, gpu_options, job_rows, project_rows
+from .settings_form import ASSEMBLE_GROUPS
 from .uploads_only import UploadsOnly
 
 QUEUE_MAX = 32  # waiting events in all; a full queue answers "Queue is full"
@@ -49,11 +50,21 @@ def build_app(studio: Any) -> gr.Blocks:
         shared.rendered = gr.State(0)
         with gr.Tabs(elem_id="tabs"):
             with gr.Tab("Script", id="script", elem_id="tab-script"):
-                script_tab.build(shared)
+                form, score = script_tab.build(shared)
             with gr.Tab("Storyboard", id="storyboard", elem_id="tab-storyboard"):
                 storyboard_tab.build(shared)
             with gr.Tab("Cast", id="cast", elem_id="tab-cast"):
                 cast_tab.build(shared)
+            with gr.Tab("Music", id="music", elem_id="tab-music"):
+                gr.Markdown("The film's music: a generated score (its model, genre, tempo, key and instruments), "
+                            "your own file, or none; Parse and Render in the Script tab use these.")
+                form.render_groups(("music",))
+                for component in score:
+                    component.render()
+            with gr.Tab("Assemble", id="assemble", elem_id="tab-assemble"):
+                gr.Markdown("How the film is finished: captions, colour grade, titles, lower thirds and the "
+                            "watermark; Parse and Render in the Script tab use these.")
+                form.render_groups(ASSEMBLE_GROUPS)
             with gr.Tab("Library", id="library", elem_id="tab-library") as library:
                 library_tab.build(shared, library)
             with gr.Tab("Projects", id="projects", elem_id="tab-projects"):

@@ -11,7 +11,7 @@ from . import script_writer
 from .boundary import shown
 from .common import (CHARACTER_HEADERS, SCENE_HEADERS, Shared, character_rows, finished, live_cards,
                      progress_reporter, scene_rows, scene_table_changes)
-from .settings_form import SettingsForm
+from .settings_form import SCRIPT_GROUPS, SettingsForm
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -32,7 +32,9 @@ def film(video: str, subtitles: str | None, burned: bool) -> Any:
     return gr.Video(value=video, subtitles=None if burned else (subtitles or None))
 
 
-def build(shared: Shared) -> None:
+def build(shared: Shared) -> tuple[SettingsForm, list[Any]]:
+    """The tab; returns the settings form and the score preview's components, which the Music and
+    Assemble tabs show (render_groups, .render())."""
     studio = shared.studio
 
     def burned(project_id: str) -> bool:
@@ -56,9 +58,11 @@ def build(shared: Shared) -> None:
         with gr.Column(scale=2):
             gr.Markdown("### Render settings")
             settings = SettingsForm(studio)
-            score = gr.Button("Preview the score", elem_id="render-music-preview")
-            score_audio = gr.Audio(label="Score", interactive=False, elem_id="render-music-audio")
-            score_info = gr.Markdown(elem_id="render-music-info")
+            settings.render_groups(SCRIPT_GROUPS)
+            gr.Markdown("Music: the Music tab. Captions, colour grade, titles and watermark: the Assemble tab.")
+            score = gr.Button("Preview the score", elem_id="render-music-preview", render=False)
+            score_audio = gr.Audio(label="Score", interactive=False, elem_id="render-music-audio", render=False)
+            score_info = gr.Markdown(elem_id="render-music-info", render=False)
     notes = gr.Markdown(elem_id="script-notes")
     scenes = gr.Dataframe(headers=SCENE_HEADERS, label="Scenes (edit heading, mood or camera, then save)",
                           interactive=True, static_columns=[0, 2, 4], type="array", elem_id="script-scenes",
@@ -209,3 +213,4 @@ def build(shared: Shared) -> None:
     for name in ("parser", "image_model", "animation_model", "music_model", "voice"):
         field = settings.by_name[name]
         field.focus(settings.refresh_choices(name), field, field, api_visibility="private")
+    return settings, [score, score_audio, score_info]

@@ -22,6 +22,8 @@ LANGUAGES = [("detect from the script", ""), ("English", "en"), ("French", "fr")
              ("German", "de"), ("Italian", "it"), ("Portuguese", "pt"), ("Dutch", "nl"), ("Polish", "pl"),
              ("Russian", "ru"), ("Hindi", "hi"), ("Japanese", "ja"), ("Chinese", "zh")]
 MUSIC_AUTO, MUSIC_NONE, MUSIC_FILE = "generated score", "no music", "my file"
+SCRIPT_GROUPS = ("script", "output", "image", "animation", "voice")  # the Script tab's; music: Music tab
+ASSEMBLE_GROUPS = ("subtitles", "look", "titles")  # the Assemble tab's
 FORM_GROUPS = {"script": "Script reader", "output": "Output", "image": "Pictures", "animation": "Transitions", "voice": "Voice",
                "music": "Music", "subtitles": "Captions", "look": "Colour grade", "titles": "Titles and watermark"}
 OPEN_GROUPS = ("output",)  # the rest start folded
@@ -59,7 +61,8 @@ CUSTOM_VALUES = ("voice", "language", "parser")  # also ollama:TAG  # a voice fi
 
 def _field(studio: Any, s: Setting) -> gr.components.Component:
     info = s.help + (f" (empty: {s.empty})" if s.empty else "")
-    common = {"label": s.title, "info": info.replace("`", ""), "elem_id": "render-" + s.name.replace("_", "-")}
+    common = {"label": s.title, "info": info.replace("`", ""), "elem_id": "render-" + s.name.replace("_", "-"),
+              "render": False}
     if s.name == "music":
         return gr.Radio([MUSIC_AUTO, MUSIC_NONE, MUSIC_FILE], value=MUSIC_AUTO, **{**common, "elem_id": "render-music-mode"})
     if s.name in DYNAMIC:
@@ -79,25 +82,29 @@ def _field(studio: Any, s: Setting) -> gr.components.Component:
 
 
 class SettingsForm:
-    """Builds the fields (grouped in accordions) and converts between them and the settings dict."""
+    """Makes the fields and converts between them and the settings dict. The fields are made first
+    and shown later, group by group, in whichever tab holds them (`render_groups`), so the Script
+    tab's Parse and Render read the Music and Assemble tabs' fields too."""
 
     def __init__(self, studio: Any):
         self.studio = studio
         self.rows = [s for s in SETTINGS if s.kind != "voice"]  # the narrator's voice is set in the Cast tab
-        self.fields: list[gr.components.Component] = []
-        by_group = {g: [s for s in self.rows if s.group == g] for g in GROUPS}
-        built: dict[str, gr.components.Component] = {}
-        for group in GROUPS:
+        self.by_group = {g: [s for s in self.rows if s.group == g] for g in GROUPS}
+        self.by_name = {s.name: _field(studio, s) for s in self.rows}
+        self.fields = [self.by_name[s.name] for s in self.rows]
+        self.music_file = gr.File(label="Your music file (looped)", type="filepath", file_types=["audio"],
+                                  elem_id="render-music", render=False)
+
+    def render_groups(self, groups: tuple[str, ...]) -> None:
+        """Show these groups' fields here, each group in an accordion."""
+        for group in groups:
             with gr.Accordion(FORM_GROUPS[group], open=group in OPEN_GROUPS, elem_id=f"render-group-{group}"):
-                for s in by_group[group]:
-                    built[s.name] = _field(studio, s)
+                for s in self.by_group[group]:
+                    self.by_name[s.name].render()
                     if s.name in FILE_TYPES:
-                        self._upload(s.name, built[s.name])
+                        self._upload(s.name, self.by_name[s.name])
                 if group == "music":
-                    self.music_file = gr.File(label="Your music file (looped)", type="filepath",
-                                              file_types=["audio"], elem_id="render-music")
-        self.fields = [built[s.name] for s in self.rows]
-        self.by_name = built
+                    self.music_file.render()
 
     def _upload(self, name: str, field: gr.components.Component) -> None:
         """An upload button under a setting that names a file: the file is kept (checked) and the field
