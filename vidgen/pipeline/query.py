@@ -17,8 +17,12 @@ def speech_seconds(store: Store, project: Project, scene: Scene) -> float | None
     lines = spoken_lines(scene)
     if project.settings.voice == NO_VOICE or not lines:
         return silent_speech_seconds(lines)
-    voice = store.get_step(voice_key(store, project, scene))
+    voice = _voice_step(store, project, scene)
     return voice["data"]["seconds"] if voice else None
+
+
+def _voice_step(store: Store, project: Project, scene: Scene) -> dict | None:
+    return store.get_step(voice_key(store, project, scene))
 
 
 def current_scene_image(store: Store, project: Project, scene: Scene) -> str:
@@ -61,11 +65,14 @@ def timeline_blocks(store: Store, project: Project) -> list[dict]:
     media = {m["number"]: m for m in cached_scene_media(store, project)}
     out = []
     for scene in project.scenes:
-        seconds = speech_seconds(store, project, scene)
-        speech = ""
-        if seconds is not None and spoken_lines(scene) and project.settings.voice != NO_VOICE:
-            step = store.get_step(voice_key(store, project, scene))
-            speech = str(store.asset_path(step["outputs"]["speech"])) if step and step["outputs"].get("speech") else ""
+        lines, speech = spoken_lines(scene), ""
+        if project.settings.voice == NO_VOICE or not lines:
+            seconds: float | None = silent_speech_seconds(lines)
+        else:  # one read of the voice step for its length and its file
+            step = _voice_step(store, project, scene)
+            seconds = step["data"]["seconds"] if step else None
+            if step and step["outputs"].get("speech"):
+                speech = str(store.asset_path(step["outputs"]["speech"]))
         out.append({"number": scene.number, "heading": scene.heading,
                     "seconds": scene_duration(seconds, project.settings) if seconds is not None else scene.duration,
                     "measured": seconds is not None, "transition": scene.transition or project.settings.transition,

@@ -136,15 +136,20 @@ def build(shared: Shared) -> tuple[SettingsForm, list[Any]]:
 
     @shown
     def poll(job: str, seen: list[Any]) -> tuple[Any, ...]:
-        """While a render runs: each scene's picture and the latest clip as soon as its steps finish."""
+        """While a render runs: each scene's picture and the latest clip as soon as its steps finish.
+        `seen`: [the job's step count at the last look, *the previews shown]."""
         if not job:
             return gr.skip(), gr.skip(), gr.Timer(active=False), seen
-        made = studio.job_previews(job)
-        running = studio.get_job(job)["status"] in ("pending", "running")
-        if made == seen:
+        record = studio.get_job(job)
+        running = record["status"] in ("pending", "running")
+        if seen and seen[0] == len(record["steps"]):  # no step finished since the last tick: nothing to read
             return gr.skip(), gr.skip(), gr.Timer(active=running), seen
+        made = studio.job_previews(job)
+        if made == seen[1:]:
+            return gr.skip(), gr.skip(), gr.Timer(active=running), [len(record["steps"]), *made]
         clips = [m["clip"] for m in made if m["clip"]]
-        return (live_cards(made), clips[-1] if clips else gr.skip(), gr.Timer(active=running), made)
+        return (live_cards(made), clips[-1] if clips else gr.skip(), gr.Timer(active=running),
+                [len(record["steps"]), *made])
 
     def show(mp4_path: str | None, srt_path: str | None, job: str, burned: bool) -> tuple[Any, str]:
         if not mp4_path:
