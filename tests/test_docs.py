@@ -43,10 +43,11 @@ def test_requirements_pin_torch_exactly():
 
 
 def test_readme_settings_table_is_the_generated_one():
-    from vidgen.render_settings import SETTINGS, readme_table
+    from vidgen.render_settings import SETTINGS
+    from vidgen.settings_readme import readme_table
 
     block = re.search(r"<!-- settings table: start -->\n(.*?)\n<!-- settings table: end -->", README, re.S)
     assert block, "README.md has no generated settings table"
-    assert block.group(1) == readme_table(), "README's settings table drifted: paste render_settings.readme_table()"
+    assert block.group(1) == readme_table(), "README's settings table drifted: paste settings_readme.readme_table()"
     for s in SETTINGS:  # and each row names its setting, so a new row cannot go undocumented
         assert f"| `{s.name}` |" in block.group(1), s.name

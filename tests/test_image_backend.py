@@ -165,6 +165,31 @@ def test_studio_generate_image_and_settings_validation(store, studio, harbour):
     assert studio.update_settings(p["id"], {"style": "anime"})["settings"]["style"] == "anime"
 
 
+def test_a_scenes_own_style_reaches_its_picture_alone(store, studio, harbour):
+    """Scene.style overrides the project's style for that scene's AI picture; "none" means no style;
+    the other scene's picture step is reused; an unknown style is refused with the project unchanged."""
+    spec = Registry(studio.store).add(SDXL_REPO, "image")
+    p = studio.create_project(harbour, "", {"resolution": "480p", "fps": 8, "quality": "draft", "voice": "none",
+                                            "image_model": spec.id, "style": "cinematic"})
+    studio.update_scene(p["id"], 1, {"style": "anime"})
+    job = render(studio.store, p["id"])
+    assert job.status == "completed"
+    prompts = {s.scene: studio.store.get_step(s.key)["data"]["prompt"] for s in job.steps if s.name == "image"}
+    assert prompts[1].startswith("anime artwork of") and prompts[2].startswith("cinematic film still of"), prompts
+
+    studio.update_scene(p["id"], 2, {"style": "none"})
+    again = {s.scene: s for s in render(studio.store, p["id"]).steps if s.name == "image"}
+    assert again[1].cached and not again[2].cached
+    plain = studio.store.get_step(again[2].key)["data"]["prompt"]
+    assert not any(word in plain for word in ("cinematic", "anime", "film still")), plain
+
+    before = studio.get_project(p["id"])
+    with pytest.raises(VidgenError, match="unknown style 'vaporwave'") as e:
+        studio.update_scene(p["id"], 1, {"style": "vaporwave"})
+    assert "\n" not in str(e.value) and "anime" in str(e.value)
+    assert studio.get_project(p["id"]) == before
+
+
 CAST_SCRIPT = """Scene 1: The harbour
 Mara: The boats are back before the storm.
 

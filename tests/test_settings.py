@@ -57,6 +57,22 @@ def test_api_checks_come_from_the_table():
     assert with_changes(base, {"music_tempo": 0, "image_steps": 0}).music_tempo == 0  # 0 = automatic
 
 
+def test_the_settings_a_scene_overrides_are_scene_fields_that_take_the_same_values():
+    from vidgen.edits import SCENE_CHANGES, scene_from
+
+    fields = {f.name for f in dataclasses.fields(Scene)}
+    overridable = [s for s in SETTINGS if s.scene]
+    assert {s.name for s in overridable} >= {"image_model", "style", "transition", "animation_model",
+                                              "lipsync_model", "grade", "caption_style"}
+    for s in overridable:
+        assert s.scene in fields and s.scene in SCENE_CHANGES, s.name
+        for value in s.choices:  # every project value is a scene value too
+            assert getattr(scene_from({"number": 1, "heading": "x", s.scene: value}, 1, 1000), s.scene) == value
+        if s.choices:
+            with pytest.raises(VidgenError, match=f"unknown {s.scene}"):
+                scene_from({"number": 1, "heading": "x", s.scene: "nope"}, 1, 1000)
+
+
 def test_stored_settings_are_grouped_and_round_trip():
     s = with_changes(RenderSettings(), {"fps": 8, "music_volume": 0.5, "scene_label": False})
     doc = to_doc(s)

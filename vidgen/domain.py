@@ -129,6 +129,7 @@ class Scene:
     clip: str = ""  # asset id of the user's video clip: the scene's moving picture (looped or cut to length)
     transition: str = ""  # transition *into* this scene
     image_model: str = ""  # image model id for this scene, "" = the project's
+    style: str = ""  # AI image style preset of this scene, "" = the project's, "none" = no style here
     image_strength: float = 0.0  # > 0 with `image` and an AI model: img2img from the user's image
     grade: str = ""  # colour grade of this scene, "" = the project's
     overlays: list[dict] = field(default_factory=list)  # text overlays: {text, position, start, seconds}

@@ -12,12 +12,13 @@ from .errors import VidgenError
 from .render_settings import GRADES, typed, voice_from
 from .services.assembly.caption_style import PRESETS
 from .services.assembly.overlays import TextOverlay
+from .services.images.prompts import styles
 from .services.voice.prosody import parse_line
 
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
                  "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces", "grade", "overlays",
-                 "captions", "sound_files", "seed", "clip")
+                 "captions", "sound_files", "seed", "clip", "style")
 MAX_TITLE = 200
 SCENE_CAPTIONS = ("none", *PRESETS)  # a scene's own caption style ("" = the project's)
 MAX_OVERLAYS = 20
@@ -134,7 +135,7 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
         transition=choice("transition", TRANSITIONS, True), image_model=text("image_model"),
         image_strength=strength, grade=choice("grade", GRADES, True), overlays=overlays_from(d.get("overlays"), where),
         captions=choice("captions", SCENE_CAPTIONS, True), sound_files=sound_files_from(d.get("sound_files"), where),
-        seed=seed_from(d.get("seed"), where), clip=text("clip"),
+        seed=seed_from(d.get("seed"), where), clip=text("clip"), style=choice("style", ("none", *styles()), True),
     )
 
 

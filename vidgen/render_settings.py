@@ -77,6 +77,7 @@ class Setting:
     flag: str = ""  # the CLI flag ("" = --name-with-dashes; "-" = no flag)
     metavar: str = ""
     label: str = ""  # the studio's field label ("" = the name in words)
+    scene: str = ""  # the Scene field that overrides this setting for one scene ("" = none does)
 
     @property
     def title(self) -> str:
@@ -121,12 +122,12 @@ SETTINGS: tuple[Setting, ...] = (
        range=(0, 2**32 - 1), metavar="N"),
     # image
     _s("image_model", "str", "", "image model id (`models list --kind image`; storyboard = the painter)", "image",
-       empty="the active image model", metavar="ID"),
+       empty="the active image model", metavar="ID", scene="image_model"),
     _s("scene_label", "bool", True, "the painter writes the scene's number and heading on its picture (a "
        "storyboard aid; turn it off for a finished film: the captions already say it)", "image",
        label="Scene label on painted pictures"),
     _s("style", "str", "", "style preset of AI image models (cinematic, photographic, anime, ...)", "image",
-       empty="none", metavar="NAME"),
+       empty="none", metavar="NAME", scene="style"),
     _s("negative_prompt", "str", "", "added to the style's negative prompt (AI image models)", "image",
        flag="--negative", metavar="TEXT", label="Negative prompt (AI images)"),
     _s("image_steps", "int", 0, "denoising steps of AI image models", "image", range=(1, 200),
@@ -142,13 +143,13 @@ SETTINGS: tuple[Setting, ...] = (
        "(IP-Adapter)", "image", range=(0.0, 1.0), metavar="S",
        label="Character reference strength"),
     # animation
-    _s("transition", "str", "fade", "transition between scenes (a scene's own overrides it)", "animation",
-       choices=TRANSITIONS),
+    _s("transition", "str", "fade", "transition between scenes", "animation", choices=TRANSITIONS,
+       scene="transition"),
     _s("transition_seconds", "float", 0.5, "length of each transition", "animation", range=(0.0, 2.0),
        metavar="S", label="Transition length (s)"),
     _s("animation_model", "str", "", "animation model id (`models list --kind animation`; camera = the built-in "
-       "camera move over the still; a scene's own overrides it)", "animation", empty="the active animation model",
-       metavar="ID"),
+       "camera move over the still)", "animation", empty="the active animation model", metavar="ID",
+       scene="animation_model"),
     _s("animation_strength", "float", 0.5, "how much an image-to-video model moves the picture (0 still, 1 a lot)",
        "animation", range=(0.0, 1.0), metavar="S", label="Motion strength (AI video)"),
     _s("animation_steps", "int", 0, "denoising steps of image-to-video models", "animation", range=(1, 100),
@@ -156,8 +157,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("stabilize", "bool", False, "smooth the shake of image-to-video clips (feature tracking, a 4% crop)",
        "animation", label="Stabilize AI clips"),
     _s("lipsync_model", "str", "", "lip-sync model id (`models list --kind lipsync`; visemes = the built-in drawn "
-       "mouth; none = no lip sync; a scene's own overrides it)", "animation", empty="the active lip-sync model",
-       metavar="ID"),
+       "mouth; none = no lip sync)", "animation", empty="the active lip-sync model", metavar="ID",
+       scene="lipsync_model"),
     _s("motion_blur", "bool", False, "blur the camera's moves along their path (slower to render)", "animation",
        label="Motion blur"),
     # voice
@@ -195,7 +196,7 @@ SETTINGS: tuple[Setting, ...] = (
        "subtitles", flag="--no-burn-subtitles", label="Burn captions into the picture"),
     _s("caption_style", "str", "clean", "how burnt-in captions look: clean (outlined), boxed, outline (bold), karaoke "
        "(the spoken word lights up), words (one to three big words at a time, as short videos do)", "subtitles",
-       choices=CAPTION_STYLES, label="Caption style"),
+       choices=CAPTION_STYLES, label="Caption style", scene="captions"),
     _s("caption_position", "str", "", "where captions sit (bottom, middle, top), inside the aspect's safe margins",
        "subtitles", choices=("", "bottom", "middle", "top"), empty="the style's", label="Caption position"),
     _s("caption_size", "optional_float", None, "caption text height as a fraction of the frame height (9:16 "
@@ -208,8 +209,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("caption_font", "str", "", "a .ttf/.otf font for the captions (a file, or its asset id)", "subtitles",
        empty="the bundled DejaVu Sans", metavar="FILE", label="Caption font"),
     # look
-    _s("grade", "str", "none", "colour grade of the whole film (a scene's own overrides it)", "look",
-       choices=GRADES, label="Colour grade"),
+    _s("grade", "str", "none", "colour grade of the whole film", "look", choices=GRADES, label="Colour grade",
+       scene="grade"),
     _s("grade_lut", "str", "", "a .cube 3D LUT applied after the grade (a file, or its asset id)", "look",
        empty="none", metavar="FILE", label="LUT (.cube)"),
     _s("grade_strength", "float", 1.0, "how much of the grade and LUT is applied (0 none, 1 all)", "look",
@@ -340,7 +341,7 @@ def check_value(s: Setting, value: Any) -> None:
         raise VidgenError(f"Unknown {s.name} {value!r}: use one of {', '.join(s.choices)}.")
     zero_ok = bool(s.empty) and s.kind == "int" and value == 0  # 0 = the model's / mood's own
     if s.range is not None and value is not None and not zero_ok and not s.range[0] <= value <= s.range[1]:
-        low, high = (_num(v) for v in s.range)
+        low, high = (num(v) for v in s.range)
         extra = f" (or 0 for {s.empty})" if s.empty and s.kind == "int" else ""
         raise VidgenError(f"{s.name} must be from {low} to {high}{extra}, not {value!r}.")
     if s.kind == "voice":
@@ -391,29 +392,5 @@ def from_doc(doc: Any) -> dict[str, Any]:
     return {k: v for k, v in flat.items() if k in BY_NAME}
 
 
-def _num(v: float) -> str:
+def num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
-
-
-def describe(s: Setting) -> str:
-    """The README's line for a setting: its help, choices or range, and what empty means."""
-    parts = [s.help]
-    if s.choices:
-        parts.append("one of " + ", ".join(f"`{c}`" for c in s.choices))
-    elif s.range is not None and s.kind != "bool":
-        parts.append(f"{_num(s.range[0])} to {_num(s.range[1])}")
-    if s.empty:
-        parts.append(f"empty{' or 0' if s.kind in ('int',) else ''}: {s.empty}")
-    return "; ".join(parts)
-
-
-def readme_table() -> str:
-    """The settings table the README carries (checked by tests/test_docs.py)."""
-    rows = ["| group | setting | CLI | default | what it does |", "|---|---|---|---|---|"]
-    for s in SETTINGS:
-        flag = "" if s.cli_flag == "-" else f"`{s.cli_flag}`"
-        default = "[]" if s.default == [] else ("" if s.default is None else repr(s.default).replace("'", '"'))
-        rows.append(f"| {s.group} | `{s.name}` | {flag} | `{default}` | {describe(s)} |"
-                    if default else f"| {s.group} | `{s.name}` | {flag} | | {describe(s)} |")
-    return "\n".join(rows)
-

@@ -104,6 +104,11 @@ def image_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
     return model_of_kind(registry, model_id, "image") if model_id else registry.active("image")
 
 
+def scene_style(project: Project, scene: Scene) -> str:
+    """The AI image style preset of a scene: its own ("none": no style here), else the project's."""
+    return "" if scene.style == "none" else scene.style or project.settings.style
+
+
 def is_ai_image_model(spec: ModelSpec) -> bool:
     """False for the built-in painter (which also uses the user's own pictures as they are)."""
     return not (spec.builtin or spec.source == "builtin")

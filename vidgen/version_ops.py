@@ -22,7 +22,7 @@ from .library import in_library, usage_index
 from .store import Store
 from .store.versions import MAX_NAME
 
-SCENE_FIELDS_SHOWN = ("heading", "lines", "visual", "mood", "motion", "transition", "image", "image_model",
+SCENE_FIELDS_SHOWN = ("heading", "lines", "visual", "mood", "motion", "transition", "image", "image_model", "style",
                       "animation_model", "grade", "captions", "sounds", "sound_files", "overlays", "duration")
 
 

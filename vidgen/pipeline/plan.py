@@ -8,7 +8,8 @@ from typing import Any
 
 from ..domain import Project, Scene, SceneMedia
 from ..models.registry import ModelSpec
-from ..resolve import animation_model, dominant_character, is_ai_image_model, lora_path, scene_characters
+from ..resolve import (animation_model, dominant_character, is_ai_image_model, lora_path, scene_characters,
+                       scene_style)
 from ..services.animation import ClipJob, choose_motion
 from ..services.assembly import scene_starts
 from ..services.images import diffusion
@@ -29,7 +30,8 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: ModelSpec) ->
     if scene.clip and not scene.image:
         return None  # the user's clip: its own first frame
     s = project.settings
-    prompt, negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
+    style = scene_style(project, scene)
+    prompt, negative = diffusion.compose_prompt(scene, scene_characters(project, scene), style)
     negative = ", ".join(p for p in (negative.strip(), s.negative_prompt.strip()) if p)
     lead = dominant_character(project, scene)
     if lead is not None:
@@ -100,7 +102,8 @@ def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motio
         if job.motion_blur:
             extra["blur"] = True
         return spec, job, clip_key(project, image_id, motion, duration, **extra)
-    job.prompt, job.negative = diffusion.compose_prompt(scene, scene_characters(project, scene), s.style)
+    job.prompt, job.negative = diffusion.compose_prompt(scene, scene_characters(project, scene),
+                                                        scene_style(project, scene))
     job.seed = (s.seed + SCENE_SEED_STRIDE * scene.variant) % 2**32
     job.strength, job.steps, job.stabilize = s.animation_strength, s.animation_steps, s.stabilize
     return spec, job, step_key("animation", backend=spec.backend, model=spec.id, revision=spec.revision,

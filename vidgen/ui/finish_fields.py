@@ -1,5 +1,5 @@
-"""The Storyboard card's "Look and sound": the scene's own colour grade and caption style (previewed
-on its still), its sound cues (the script's, editable; each matched to the built-in library), the
+"""The Storyboard card's "Look and sound": the scene's own picture style (AI image models), colour
+grade and caption style (previewed on its still), its sound cues (the script's, editable; each matched to the built-in library), the
 user's own sound files ("NAME at SECONDS" or "NAME bed") and its text overlays
 ("START+SECONDS POSITION: text")."""
 
@@ -12,6 +12,7 @@ import gradio as gr
 from ..errors import VidgenError
 from ..edits import SCENE_CAPTIONS
 from ..render_settings import GRADES
+from ..services.images.prompts import styles
 
 AUTO = ""
 EXAMPLE = "0.5+3 top: Three days later"
@@ -93,6 +94,9 @@ class FinishFields:
                 self.captions = gr.Dropdown([("the film's caption style", AUTO), ("no captions here", "none"),
                                              *((c, c) for c in SCENE_CAPTIONS if c != "none")], value=AUTO,
                                             label="Caption style", elem_id="finish-captions")
+                self.style = gr.Dropdown([("the film's style", AUTO), ("no style here", "none"),
+                                          *((s, s) for s in sorted(styles()))], value=AUTO,
+                                         label="Picture style (AI image models)", elem_id="finish-style")
                 self.preview = gr.Button("Preview the look", elem_id="finish-preview")
             self.still = gr.Image(label="The scene's look (picture, grade, captions)", type="filepath",
                                   interactive=False, height=260, elem_id="finish-still")
@@ -107,22 +111,24 @@ class FinishFields:
             self.overlays = gr.Textbox(label="Text overlays (one per line: START+SECONDS POSITION: text; positions "
                                              "top-left, top, top-right, left, center, right, bottom-left, bottom, "
                                              "bottom-right)", lines=2, placeholder=EXAMPLE, elem_id="finish-overlays")
-        self.components = [self.grade, self.captions, self.sounds, self.sound_files, self.overlays]
+        self.components = [self.grade, self.captions, self.sounds, self.sound_files, self.overlays, self.style]
 
     @staticmethod
     def values(scene: dict[str, Any] | None) -> list[Any]:
         if not scene:
-            return [AUTO, AUTO, "", "", ""]
+            return [AUTO, AUTO, "", "", "", AUTO]
         return [scene.get("grade", ""), scene.get("captions", ""), "\n".join(scene.get("sounds") or []),
-                sound_files_to_text(scene.get("sound_files") or []), overlays_to_text(scene.get("overlays") or [])]
+                sound_files_to_text(scene.get("sound_files") or []), overlays_to_text(scene.get("overlays") or []),
+                scene.get("style", "")]
 
     @staticmethod
     def changes(grade: str | None, captions: str | None, sounds: str | None, sound_files: str | None,
-                overlays: str | None) -> dict[str, Any]:
+                overlays: str | None, style: str | None = AUTO) -> dict[str, Any]:
         """The scene's changes; "sound_files" rows lack their assets (with_assets adds the stored ones)."""
         return {"grade": grade or "", "captions": captions or "",
                 "sounds": [s.strip() for s in (sounds or "").splitlines() if s.strip()],
-                "sound_files": text_to_sound_files(sound_files or ""), "overlays": text_to_overlays(overlays or "")}
+                "sound_files": text_to_sound_files(sound_files or ""), "overlays": text_to_overlays(overlays or ""),
+                "style": style or ""}
 
 
 __all__ = ["FinishFields", "overlays_to_text", "text_to_overlays", "sound_files_to_text", "text_to_sound_files",
