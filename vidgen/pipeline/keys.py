@@ -85,9 +85,16 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
 
 
 def user_clip_key(project: Project, scene: Scene, duration: float) -> str:
-    """The key of a scene's clip made from the user's own video."""
+    """The key of a scene's clip made from the user's own video (the camera's move on top: only when set,
+    so keys of clips without one stay what they were)."""
     s = project.settings
-    return step_key("animation", backend="user-clip", clip=scene.clip, duration=duration, fps=s.fps, size=s.size)
+    extra: dict[str, Any] = {}
+    if scene.motion:
+        extra["motion"] = scene.motion
+    if len(scene.camera_path) >= 2:
+        extra["path"] = [asdict(k) for k in scene.camera_path]
+    return step_key("animation", backend="user-clip", clip=scene.clip, duration=duration, fps=s.fps, size=s.size,
+                    **extra)
 
 
 def clip_key(project: Project, image: str, motion: str, duration: float, backend: str = "camera",

@@ -89,9 +89,10 @@ def clip_plan(store: Store, project: Project, scene: Scene, image_id: str, motio
     the scene's custom path), or an image-to-video model from the picture and the scene's prompt."""
     s = project.settings
     spec = animation_model(store, project, scene)
-    if scene.clip:  # the user's video, looped or cut to length (steps.clip fits it); no model
-        return spec, ClipJob("", motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF), \
-            user_clip_key(project, scene, duration)
+    if scene.clip:  # the user's video, looped or cut to length (steps.clip fits it), the camera on top
+        # only where the user chose a move: the automatic pick was made for a still
+        job = ClipJob("", scene.motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF, path=list(scene.camera_path))
+        return spec, job, user_clip_key(project, scene, duration)
     job = ClipJob(str(store.asset_path(image_id)), motion, duration, s.fps, s.size, CLIP_PRESET, CLIP_CRF)
     base = {"image": image_id, "duration": duration, "fps": s.fps, "size": s.size}
     if spec.backend == "camera":

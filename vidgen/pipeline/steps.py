@@ -167,13 +167,13 @@ class Steps:
             if scene.clip:  # the user's own video, fitted to the scene
                 out = fit_user_clip(self.store.asset_path(scene.clip), duration, project.settings.fps,
                                     project.settings.size, path, preset=job.preset, crf=job.crf,
-                                    cancel=self.ctx.check_cancel)
+                                    cancel=self.ctx.check_cancel, motion=job.motion, path=job.path)
                 return {"clip": (out, "video")}, {"model": "your clip"}
             clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
             return {"clip": (clip, "video")}, {"model": spec.id}
 
         hit = self.run("animation", scene.number, key, produce)
-        return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": motion, "cached": hit["cached"]}
+        return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": job.motion, "cached": hit["cached"]}
 
     def lipsync(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], clip: dict[str, Any],
                 motion: str, progress: Progress | None = None) -> dict[str, Any]:
@@ -196,7 +196,7 @@ class Steps:
         def produce():
             spec_c, job, _ = clip_plan(self.store, project, scene, image, motion, clip["duration"])
             shot = Shot(str(self.store.asset_path(image)), str(self.store.asset_path(clip["clip"])), job,
-                        spec_c.backend == "camera", painted_heads(self.store, project, scene))
+                        spec_c.backend == "camera" and not scene.clip, painted_heads(self.store, project, scene))
             cues = [Cue(c["start"], c["end"], c["text"], c.get("speaker")) for c in talk]
             r = lip_sync_shot(spec, shot, str(self.store.asset_path(voice["speech"])), cues, offset,
                               scene.speaker_faces, path, languages=languages, phones=phones, progress=progress,

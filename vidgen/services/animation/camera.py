@@ -13,7 +13,7 @@ import queue
 import random
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -158,17 +158,42 @@ def _view(motion: str, path: Sequence[CameraKey], n: int, w: int, h: int) -> Cal
     return lambda u: camera_at(motion, ease(u / span) if n > 1 else 0.0, w, h)
 
 
-def _frames(src: np.ndarray, view: Callable[[float], Cam], n: int, w: int, h: int,
-            motion_blur: bool = False) -> Iterator[np.ndarray]:
+def _warp(src: np.ndarray, cam: Cam, w: int, h: int) -> np.ndarray:
     import cv2
 
     sx, sy = src.shape[1] / w, src.shape[0] / h  # source pixels per output pixel at zoom 1
+    # Bilinear from the oversampled source: cubic quality at bilinear speed.
+    return cv2.warpAffine(src, inverse_affine(cam, w, h, sx, sy), (w, h),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT101)
 
+
+def cover_size(motion: str, size: tuple[int, int], path: Sequence[CameraKey] = ()) -> tuple[int, int]:
+    """The (even) size a moving picture is fitted to before `moving_frames` moves over it: the
+    output at the move's tightest zoom, so no frame of the move is upscaled."""
+    w, h = _check_args(motion, 1.0, 1, size, 0)
+    z = _zmax(motion, path, w, h)
+    return 2 * math.ceil(w * z / 2), 2 * math.ceil(h * z / 2)
+
+
+def moving_frames(frames: Iterable[np.ndarray], motion: str, n: int, size: tuple[int, int], *,
+                  path: Sequence[CameraKey] = ()) -> Iterator[np.ndarray]:
+    """The camera's move over a moving picture: frame i of `frames` (each at `cover_size`) seen
+    through the view of frame i of the n-frame move; a shorter source holds its last frame."""
+    w, h = _check_args(motion, 1.0, 1, size, 0)
+    view = _view(motion, path, n, w, h)
+    last = None
+    source = iter(frames)
+    for i in range(n):
+        last = next(source, last)
+        if last is None:
+            raise VidgenError("The clip to move over has no frames.")
+        yield _warp(np.ascontiguousarray(last[..., :3]), view(float(i)), w, h)
+
+
+def _frames(src: np.ndarray, view: Callable[[float], Cam], n: int, w: int, h: int,
+            motion_blur: bool = False) -> Iterator[np.ndarray]:
     def warp(u: float) -> np.ndarray:
-        m = inverse_affine(view(u), w, h, sx, sy)
-        # Bilinear from the 2x oversampled source: cubic quality at bilinear speed.
-        return cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REFLECT101)
+        return _warp(src, view(u), w, h)
 
     for i in range(n):
         samples = blur_samples(view, i, n, w, h) if motion_blur else [(float(i), 1.0)]
@@ -283,7 +308,7 @@ def _cover(rgb: np.ndarray, w: int, h: int, zmax: float) -> np.ndarray:
 
 
 __all__ = ["choose_motion", "render_camera_motion", "motion_frames", "camera_at", "ease", "rotate_zoom",
-           "still_to_frame"]
+           "still_to_frame", "cover_size", "moving_frames"]
 
 
 def animate(spec: ModelSpec, job: ClipJob, out_path: str | Path, *, progress: Callable[[float], None] | None = None,
