@@ -94,7 +94,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def studio_url(tmp_path_factory):
+def studio_app(tmp_path_factory):
+    """(url, the in-process Studio): the browser drives the page, the store is read to check what it did."""
     pytest.importorskip("gradio")
     from vidgen.config import Settings
     from vidgen.studio import Studio
@@ -105,10 +106,15 @@ def studio_url(tmp_path_factory):
     demo = build_app(studio)
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **launch_options(data, port=_free_port()))
     try:
-        yield url.rstrip("/")
+        yield url.rstrip("/"), studio
     finally:
         demo.close()
         studio.shutdown(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def studio_url(studio_app):
+    return studio_app[0]
 
 
 def _check_png(path: Path) -> None:

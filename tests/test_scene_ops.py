@@ -106,7 +106,7 @@ def test_a_rerender_after_a_move_reuses_every_unchanged_step(studio):
     studio.move_scene(p["id"], 3, 1)
     again = studio.wait(studio.start_render(p["id"]))
     assert again["status"] == "completed", again.get("error")
-    for name in ("voice", "animation"):
+    for name in ("image", "voice", "animation"):  # no scene label: a moved picture is not painted again
         assert all(s["cached"] for s in again["steps"] if s["name"] == name), name
     old, new = outputs(first, "image"), outputs(again, "image")
     assert [new[1], new[2], new[3]] == [old[3], old[1], old[2]]  # the same pictures, in the new order

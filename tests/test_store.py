@@ -321,6 +321,29 @@ def test_storage_alone_round_trips(tmp_path):
     assert st.clean_stale() == 1
 
 
+def test_the_kept_parse_gives_each_read_its_own_objects_and_sees_other_writers(tmp_path):
+    st, other = AtomicJSONStorage(tmp_path / "db.json"), AtomicJSONStorage(tmp_path / "db.json")
+    st.write({"t": {"1": {"tags": ["a"]}}})
+    first = st.read()
+    first["t"]["1"]["tags"].append("changed by a caller")  # never saved
+    assert st.read() == {"t": {"1": {"tags": ["a"]}}}
+    other.write({"t": {"1": {"tags": ["b"]}}})  # another process's write: a new file in place
+    assert st.read() == {"t": {"1": {"tags": ["b"]}}}
+    (tmp_path / "db.json").unlink()
+    (tmp_path / "db.json.bak").unlink()
+    assert st.read() is None
+
+
+def test_a_built_project_shares_no_list_with_the_store(store):
+    project = store.save_project(Project(id="p1", title="T", script="x", settings=RenderSettings(),
+                                         scenes=[Scene(number=1, heading="H", camera=["zoom_in"])]))
+    got = store.get_project(project.id)
+    got.scenes[0].camera.append("pan_left")
+    got.scenes.append(Scene(number=2, heading="unsaved"))
+    again = store.get_project(project.id)
+    assert again.scenes[0].camera == ["zoom_in"] and len(again.scenes) == 1
+
+
 # --- assets -------------------------------------------------------------------------------------
 
 

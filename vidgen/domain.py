@@ -11,7 +11,7 @@ import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from . import render_settings
 from .render_settings import (ASPECTS, QUALITIES, RESOLUTIONS, TRANSITIONS, Lora, RenderSettings,  # noqa: F401
@@ -310,28 +310,40 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     """Build a dataclass (nested ones too) from a dict; unknown keys are dropped."""
-    hints = _hints(cls)
     kwargs = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    for name, convert in _plan(cls):
+        if name in data:
+            value = data[name]
+            kwargs[name] = None if value is None else convert(value)
     return cls(**kwargs)
 
 
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if tp is RenderSettings and isinstance(value, dict):  # grouped, or flat as saved before the grouping
-        return from_dict(tp, render_settings.from_doc(value))
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return from_dict(tp, value)
+@functools.lru_cache(maxsize=None)
+def _plan(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    # each field's converter worked out once per class: building a project is a store read's main cost
+    hints = _hints(cls)
+    return tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def _converter(tp: Any) -> Callable[[Any], Any]:
+    """value -> the field's value: nested dataclasses built, lists copied (never shared with the doc)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is RenderSettings:  # grouped, or flat as saved before the grouping
+        return lambda v: from_dict(tp, render_settings.from_doc(v)) if isinstance(v, dict) else v
+    if dataclasses.is_dataclass(tp):
+        return lambda v: from_dict(tp, v) if isinstance(v, dict) else v
     if origin is list and args:
-        return [_convert(args[0], v) for v in value]
+        inner = _converter(args[0])
+        if inner is _same:
+            return list
+        return lambda v: [None if x is None else inner(x) for x in v]
     if origin in (typing.Union, types.UnionType):
         for a in args:
-            if a is not type(None) and dataclasses.is_dataclass(a) and isinstance(value, dict):
-                return from_dict(a, value)
-        return value
-    return value
+            if a is not type(None) and dataclasses.is_dataclass(a):
+                return lambda v, a=a: from_dict(a, v) if isinstance(v, dict) else v
+    return _same

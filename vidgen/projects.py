@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .checks import check_named_voices, check_saved, check_scene, project_voices
 from .config import Settings
-from .domain import Job, Project, RenderSettings, Scene, estimate_duration
+from .domain import Project, RenderSettings, Scene, estimate_duration
 from .edits import (MAX_PREVIEW_CHARS, MAX_TITLE, SCENE_CHANGES, character_index, characters_from, need_id,
                     need_str, replace_narration, scene_from, scene_index, title_of, typed, voice_from)
 from .errors import VidgenError
@@ -64,16 +64,17 @@ class Projects(ScriptDesk):
 
     def list_projects(self) -> list[dict]:
         """Newest first: id, title, scenes, updated, status (of the last render, "" if none), video, job."""
-        last: dict[str, Job] = {}
-        for job in self.store.list_jobs():  # newest first
-            if job.kind == "render":
-                last.setdefault(job.project_id, job)
+        last: dict[str, dict] = {}
+        for job in self.store.job_summaries():  # newest first
+            if job["kind"] == "render":
+                last.setdefault(job["project_id"], job)
         out = []
-        for p in self.store.list_projects():
-            job = last.get(p.id)
-            out.append({"id": p.id, "title": p.title, "scenes": len(p.scenes), "updated": p.updated,
-                        "status": job.status if job else "", "video": self._output(p.outputs.get("video")),
-                        "job": job.id if job else ""})
+        # the stored documents, not built projects: building 100 of them is most of the call's time
+        for p in sorted(self.store.project_docs(), key=lambda d: d.get("updated") or 0, reverse=True):
+            job = last.get(p["id"])
+            out.append({"id": p["id"], "title": p.get("title", ""), "scenes": len(p.get("scenes") or []),
+                        "updated": p.get("updated", 0.0), "status": job["status"] if job else "",
+                        "video": self._output((p.get("outputs") or {}).get("video")), "job": job["id"] if job else ""})
         return out
 
     def get_project(self, project_id: str) -> dict:

@@ -45,15 +45,17 @@ def image_key(project: Project, scene: Scene) -> str:
     # The painter's own version (issue 13 draws plans, rooms, weather): its frames are made again, while
     # the step's version, shared with the AI images, stays (their cache is costly to remake)
     return step_key("image", backend="painter", size=s.size, seed=s.seed, total=len(project.scenes),
-                    scene=_visual_fields(scene), painter=PAINTER_VERSION, **label)
+                    scene=_visual_fields(scene, s.scene_label), painter=PAINTER_VERSION, **label)
 
 
-def _visual_fields(scene: Scene) -> dict[str, Any]:
+def _visual_fields(scene: Scene, labelled: bool) -> dict[str, Any]:
     """The scene fields the painter looks at (so editing dialogue does not repaint)."""
     fields = {k: getattr(scene, k) for k in ("number", "heading", "visual", "mood", "location", "interior",
                                              "time_of_day", "characters")}
-    if scene.variant != scene.number:  # a moved scene: its picture is its variant's (the label says its number)
-        fields["number"], fields["shown_number"] = scene.variant, scene.number
+    if scene.variant != scene.number:  # a moved scene: its picture is its variant's
+        fields["number"] = scene.variant
+        if labelled:  # the label shows the number it has now
+            fields["shown_number"] = scene.number
     # Fields added later count only when set, so the keys of older projects stay what they were
     added = {k: getattr(scene, k) for k in ("weather", "shot") if getattr(scene, k)}
     if scene.plan != ScenePlan():

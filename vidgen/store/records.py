@@ -140,6 +140,14 @@ class Records(StoreBase):
         jobs = [from_dict(Job, d) for d in docs]
         return sorted(jobs, key=lambda j: j.created, reverse=True)
 
+    def job_summaries(self) -> list[dict[str, Any]]:
+        """{id, project_id, kind, status, created} of every job, newest first: what a list of projects
+        needs, without building each job and its steps."""
+        with self._tx():
+            docs = self._table("jobs").all()
+        fields = ("id", "project_id", "kind", "status", "created")
+        return sorted(({f: d.get(f) for f in fields} for d in docs), key=lambda j: j["created"] or 0, reverse=True)
+
     def mark_interrupted(self) -> list[str]:
         """Jobs left `running` by a process of this host that is gone become `interrupted`; returns their ids.
 

@@ -49,8 +49,11 @@ class SceneTools:
                     left = len(studio.delete_scene(project_id, n)["scenes"])
                     pick, note = min(n, left), f"Scene {n} deleted; the scenes after it moved up."
                 elif op == "move":
-                    studio.move_scene(project_id, n, to)
-                    pick, note = int(to), f"Scene {n} is now scene {int(to)}; a re-render reuses its picture and voice."
+                    moved = studio.move_scene(project_id, n, to)
+                    pick = int(to)
+                    # the painter's label shows the number: those pictures are painted again
+                    again = "its voice" if moved["settings"]["scene_label"] else "its picture and voice"
+                    note = f"Scene {n} is now scene {pick}; a re-render reuses {again}."
                 elif op == "split":
                     studio.split_scene(project_id, n, line)
                     pick, note = n + 1, f"Scene {n} split before its line {int(line)}: the rest is scene {n + 1}."

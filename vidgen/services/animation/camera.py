@@ -52,7 +52,8 @@ def choose_motion(scene: Scene, previous: str | None = None, *, seed: int = 0) -
             raise VidgenError(f"Scene {scene.number}: unknown camera direction {first!r}: use one of {allowed}.")
         return first
     # A string seed keeps the pick stable across processes (random.Random hashes it with SHA-512).
-    rng = random.Random(f"vidgen-motion:{seed}:{scene.number}")
+    # The scene's variant (its number unless it moved): a moved scene keeps its pick where it can.
+    rng = random.Random(f"vidgen-motion:{seed}:{scene.variant}")
     names = [m for m in AUTO_WEIGHTS if m != previous]
     return rng.choices(names, weights=[AUTO_WEIGHTS[m] for m in names])[0]
 
