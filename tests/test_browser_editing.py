@@ -96,6 +96,13 @@ def test_browser_edits_scenes_reuses_steps_and_shares_a_library_file(sync_playwr
                                   ".includes('Scene 2 is now scene 1; a re-render reuses its picture and voice')",
                             "moving scene 2", timeout_s=60)
             assert [s["heading"] for s in studio.get_project(first)["scenes"]][0].startswith("EXT. ROAD")
+            page.wait_for_function("() => document.querySelector('#storyboard-timeline [data-scene=\"1\"]')"
+                                   ".innerText.includes('ROAD')")  # the strip follows the new order
+            colours = page.evaluate("() => [...document.querySelectorAll('#storyboard-timeline .tl-label')]"
+                                    ".map(e => getComputedStyle(e).color)")
+            assert colours == ["rgb(255, 255, 255)"] * 2, colours  # white on the dark band, readable
+            page.locator("#storyboard-timeline").screenshot(path=str(tmp_path / "timeline.png"))
+            print(f"\nscreenshot timeline: {tmp_path / 'timeline.png'}")
             job = _render(page, studio, "rendering after the move")
             assert job["status"] == "completed" and job["project_id"] == first, job["status"]
             steps = job["steps"]

@@ -23,9 +23,10 @@ CSS = """
 .tl-block {flex-shrink: 1; min-width: 28px; border-radius: 4px; overflow: hidden; cursor: pointer;
            background: #334 center / cover no-repeat; color: #fff; font-size: 11px; position: relative; height: 56px}
 .tl-block:hover {outline: 2px solid #6366f1}
-.tl-label {position: absolute; left: 0; right: 0; bottom: 0; padding: 1px 4px; background: #0009;
+.tl-label {position: absolute; left: 0; right: 0; bottom: 0; padding: 1px 4px; background: #000b;
+           color: #fff !important; font-weight: 600; text-shadow: 0 1px 2px #000;
            white-space: nowrap; overflow: hidden; text-overflow: ellipsis}
-.tl-wave {height: 22px; min-width: 28px; flex-shrink: 1}
+.tl-wave {height: 22px; width: 100%; min-width: 28px; flex-shrink: 1}
 .tl-music {margin-top: 2px; height: 16px; border-radius: 3px; background: #6366f133; font-size: 11px; padding: 0 6px}
 .tl-estimated {opacity: 0.7}
 """
