@@ -1,6 +1,7 @@
 """The studio as an editor, in a real browser (headless Chromium, as tests/test_browser.py): a scene moved
 on the Storyboard and the film rendered again with every picture, voice and clip from the cache; a
-picture uploaded to the Library, tagged, and used in two projects; a version restored. The page is
+picture uploaded to the Library, tagged, and used in two projects; a version restored; the Models table
+within the page. The page is
 driven as a person would; the in-process store is read to check what each click did."""
 
 from __future__ import annotations
@@ -147,6 +148,14 @@ def test_browser_edits_scenes_reuses_steps_and_shares_a_library_file(sync_playwr
             page.locator("#library-delete").click()
             _library_note(page, "is used by", "refusing to delete a used file")
             assert studio.get_asset(asset["id"])["id"] == asset["id"]  # still there
+
+            # Models: the table fits the page (licences and compatibility not cut off at the right).
+            page.locator("#tab-models-button").click()
+            page.wait_for_function("() => document.querySelector('#models-table').innerText"
+                                   ".includes('Llama 3.1 Community License')")
+            box, table = page.evaluate("() => { const t = document.querySelector('#models-table');"
+                                       " return [t.clientWidth, t.querySelector('table').scrollWidth]; }")
+            assert table <= box, (table, box)
         except Exception:
             failed = tmp_path / "failure.png"
             page.screenshot(path=str(failed), full_page=True)

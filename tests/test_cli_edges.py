@@ -268,3 +268,35 @@ def test_counts_agree_with_their_nouns(tmp_path):
     wrong = run("render", str(one), "--image", f"2={ROOT / 'examples' / 'lighthouse.txt'}", "--data",
                 str(tmp_path / "data"))
     assert wrong.returncode == 1 and "the script has 1 scene (" in wrong.stderr, wrong.stderr
+
+
+def test_the_models_table_fits_the_page_and_a_failed_action_marks_only_its_details(tmp_path):
+    from vidgen.config import Settings
+    from vidgen.models import operations
+    from vidgen.models.registry import registry_for
+    from vidgen.store import Store
+    from vidgen.studio import Studio
+    from vidgen.ui import build_app
+    from vidgen.ui.models_tab import COLUMN_WIDTHS, MODEL_HEADERS, model_rows
+
+    rows = model_rows(operations.list_rows(registry_for(Store(Settings.from_env(tmp_path / "a"))), ""))
+    assert rows and all(len(r) == len(MODEL_HEADERS) == len(COLUMN_WIDTHS) for r in rows)
+    assert sum(float(w.rstrip("%")) for w in COLUMN_WIDTHS) == 100.0
+    licences = {r[MODEL_HEADERS.index("licence")] for r in rows}
+    assert "Llama 3.1 Community License" in licences  # whole, never cut
+    states = {r[0]: r[MODEL_HEADERS.index("state")] for r in rows}
+    assert states["rules"] == "built in, default, active" and "not downloaded" in states["llama3.1-8b"]
+
+    studio = Studio(Settings.from_env(tmp_path / "b"), gpu_slots=1)
+    try:
+        config = build_app(studio).get_config_file()
+    finally:
+        studio.shutdown(timeout=30)
+    ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+    deps = config["dependencies"]
+    for button in ("models-download", "models-activate", "models-remove-yes"):
+        i = next(i for i, d in enumerate(deps) if d["targets"] and ids.get(d["targets"][0][0]) == button)
+        assert "models-table" not in [ids.get(o) for o in deps[i]["outputs"]], button  # an error badges the details
+        after = [d for d in deps if d["trigger_after"] == i]
+        assert [[ids.get(o) for o in d["outputs"]] for d in after] == [["models-table"]], button
+        assert not after[0]["trigger_only_on_success"]  # the table is read again after a failure too

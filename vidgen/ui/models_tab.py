@@ -15,8 +15,9 @@ from ..models.registry import KINDS, registry_for
 from .boundary import shown
 from .common import Shared, row_value
 
-MODEL_HEADERS = ["id", "kind", "status", "name", "source", "size", "VRAM", "licence", "default / active",
-                 "downloaded", "compatibility"]
+MODEL_HEADERS = ["id", "kind", "name", "source", "state", "size · VRAM", "licence", "compatibility"]
+# Shares of the page's width: the table fits it, long cells wrap (licences, compatibility reasons)
+COLUMN_WIDTHS = ["13%", "6%", "15%", "14%", "11%", "9%", "13%", "19%"]
 
 
 def size(gb: float) -> str:
@@ -24,16 +25,21 @@ def size(gb: float) -> str:
 
 
 def model_rows(models: list[dict[str, Any]]) -> list[list[Any]]:
-    def role(m: dict[str, Any]) -> str:
-        return " / ".join(w for w, on in (("default", m["default"]), ("active", m["active"])) if on)
+    def state(m: dict[str, Any]) -> str:
+        words = [] if m["status"] == "ready" else [m["status"]]
+        words.append("built in" if m["builtin"] else ("downloaded" if m["downloaded"] else "not downloaded"))
+        words += [w for w, on in (("default", m["default"]), ("active", m["active"])) if on]
+        return ", ".join(words)
 
     def compat(m: dict[str, Any]) -> str:
         c = m.get("compatibility") or {}
         return f"{c.get('status', '')}: {c.get('reason', '')}".strip(": ")
 
-    return [[m["id"], m["kind"], m["status"], m["name"], m["repo"] if m["source"] == "hf" else m["source"],
-             "built in" if m["builtin"] else size(m["size_gb"]), size(m["vram_gb"]), m["license"], role(m),
-             "yes" if m["downloaded"] else "no", compat(m)] for m in models]
+    def weight(m: dict[str, Any]) -> str:
+        return "—" if m["builtin"] else f"{size(m['size_gb'])} · {size(m['vram_gb'])}"
+
+    return [[m["id"], m["kind"], m["name"], m["repo"] if m["source"] == "hf" else m["source"], state(m), weight(m),
+             m["license"], compat(m)] for m in models]
 
 
 def build(shared: Shared) -> gr.Dataframe:
@@ -48,7 +54,7 @@ def build(shared: Shared) -> gr.Dataframe:
                            info="empty = all", elem_id="models-kind")
         model_id = gr.Textbox(label="Model id", elem_id="models-id")
     table = gr.Dataframe(headers=MODEL_HEADERS, label="Models", interactive=False, wrap=True,
-                         elem_id="models-table")
+                         column_widths=COLUMN_WIDTHS, elem_id="models-table")
     with gr.Row():
         refresh = gr.Button("Refresh", elem_id="models-refresh")
         download = gr.Button("Download", variant="primary", elem_id="models-download")
@@ -74,31 +80,32 @@ def build(shared: Shared) -> gr.Dataframe:
         return row_value(data, evt.index)
 
     @shown
-    def do_download(mid: str, k: str, progress: gr.Progress = gr.Progress()) -> tuple[dict, list]:
+    def do_download(mid: str, progress: gr.Progress = gr.Progress()) -> dict:
         def report(fraction: float, message: str) -> None:  # the one bar follows each model in turn
             progress(fraction, desc=message)
 
-        return operations.download(reg, need(mid), lambda spec, compat: report), rows(k)
+        return operations.download(reg, need(mid), lambda spec, compat: report)
 
     @shown
-    def do_activate(mid: str, k: str) -> tuple[dict, list]:
-        return operations.activate(reg, need(mid)), rows(k)
+    def do_activate(mid: str) -> dict:
+        return operations.activate(reg, need(mid))
 
     def ask(mid: str) -> tuple[Any, str]:
         return gr.update(visible=True), f"Remove the downloaded files of **{need(mid)}**?"
 
     @shown
-    def do_remove(mid: str, k: str) -> tuple[dict, list, Any]:
-        return operations.remove(reg, need(mid)), rows(k), gr.update(visible=False)
+    def do_remove(mid: str) -> tuple[dict, Any]:
+        return operations.remove(reg, need(mid)), gr.update(visible=False)
 
     private = {"api_visibility": "private"}
     refresh.click(rows, kind, table, **private)
     kind.change(rows, kind, table, **private)
     table.select(select, table, model_id, **private)
-    download.click(do_download, [model_id, kind], [detail, table], **private)
-    activate.click(do_activate, [model_id, kind], [detail, table], **private)
+    # An action's error marks only the details; the table is read again whether it worked or not
+    download.click(do_download, model_id, detail, **private).then(rows, kind, table, **private)
+    activate.click(do_activate, model_id, detail, **private).then(rows, kind, table, **private)
     remove.click(ask, model_id, [confirm_row, confirm_text], **private)
-    yes.click(do_remove, [model_id, kind], [detail, table, confirm_row], **private)
+    yes.click(do_remove, model_id, [detail, confirm_row], **private).then(rows, kind, table, **private)
     no.click(lambda: gr.update(visible=False), None, confirm_row, **private)
     storage.click(shown(lambda: operations.storage(reg)), None, detail, **private)
 
