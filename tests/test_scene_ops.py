@@ -111,3 +111,33 @@ def test_a_rerender_after_a_move_reuses_every_unchanged_step(studio):
     old, new = outputs(first, "image"), outputs(again, "image")
     assert [new[1], new[2], new[3]] == [old[3], old[1], old[2]]  # the same pictures, in the new order
     assert not next(s for s in again["steps"] if s["name"] == "assembly")["cached"]  # a new film
+
+
+def test_a_scenes_minimum_length_holds_the_shot_and_never_cuts_its_speech(studio):
+    from vidgen import media
+
+    p = studio.create_project(SCRIPT, "t", TINY)
+    first = studio.wait(studio.start_render(p["id"]))
+    assert first["status"] == "completed", first.get("error")
+
+    def clip_seconds(job: dict, scene: int) -> float:
+        step = next(s for s in job["steps"] if s["name"] == "animation" and s["scene"] == scene)
+        return media.probe(studio.store.asset_path(studio.store.get_step(step["key"])["outputs"]["clip"])).duration
+
+    short = clip_seconds(first, 3)
+    assert short < 5.0
+    studio.update_scene(p["id"], 3, {"min_duration": 7.5})
+    studio.update_scene(p["id"], 1, {"min_duration": 0.5})  # shorter than its speech: nothing changes
+    held = studio.wait(studio.start_render(p["id"]))
+    assert held["status"] == "completed", held.get("error")
+    assert abs(clip_seconds(held, 3) - 7.5) < 0.1
+    redone = {(s["name"], s["scene"]) for s in held["steps"] if not s["cached"]}
+    assert ("animation", 1) not in redone and ("voice", 3) not in redone, redone
+    film = media.probe(held["video"]).duration - media.probe(first["video"]).duration
+    assert abs(film - (7.5 - short)) < 0.15, film  # the film is longer by the hold, no more
+    assert studio.timeline(p["id"])["blocks"][2]["seconds"] == pytest.approx(7.5, abs=0.05)
+
+    before = studio.get_project(p["id"])
+    with pytest.raises(VidgenError, match="min_duration must be from 0"):
+        studio.update_scene(p["id"], 2, {"min_duration": -1})
+    assert studio.get_project(p["id"]) == before

@@ -110,6 +110,7 @@ class Scene:
     visual: str = ""  # what the picture shows (action lines, prose)
     mood: str = "neutral"
     duration: float = MIN_SCENE_SECONDS  # estimated from the words; the render uses the speech
+    min_duration: float = 0.0  # the user's: the scene lasts at least this long (s); 0 = as long as its speech
     camera: list[str] = field(default_factory=list)  # directions found in the script (MOTIONS)
     location: str = ""
     interior: bool | None = None

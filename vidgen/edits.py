@@ -18,7 +18,7 @@ from .services.voice.prosody import parse_line
 SCENE_CHANGES = ("heading", "visual", "narration", "lines", "duration", "motion", "transition", "mood", "camera",
                  "image_model", "image_strength", "location", "interior", "time_of_day", "weather", "shot", "sounds",
                  "plan", "camera_path", "animation_model", "lipsync_model", "speaker_faces", "grade", "overlays",
-                 "captions", "sound_files", "seed", "clip", "style")
+                 "captions", "sound_files", "seed", "clip", "style", "min_duration")
 MAX_TITLE = 200
 SCENE_CAPTIONS = ("none", *PRESETS)  # a scene's own caption style ("" = the project's)
 MAX_OVERLAYS = 20
@@ -117,6 +117,10 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
     bad = [c for c in camera if c not in MOTIONS]
     if bad:
         raise VidgenError(f"{where}: unknown camera direction {bad[0]!r}: use one of {', '.join(MOTIONS)}.")
+    at_least = typed(f"{where} min_duration", d.get("min_duration", 0.0), float)
+    if not 0 <= at_least <= MAX_SCENE_SECONDS:
+        raise VidgenError(f"{where}: min_duration must be from 0 (as long as its speech) to {MAX_SCENE_SECONDS:.0f} "
+                          f"seconds, not {at_least}.")
     strength = typed(f"{where} image_strength", d.get("image_strength", 0.0), float)
     if not 0.0 <= strength <= 1.0:
         raise VidgenError(f"{where}: image_strength must be from 0 (use the image as it is) to 1, not {strength}.")
@@ -126,6 +130,7 @@ def scene_from(d: Any, expected: int, max_text: int) -> Scene:
     return Scene(
         number=number, heading=text("heading"), text=text("text"), lines=lines, visual=text("visual"),
         mood=choice("mood", MOODS, False, "neutral"), duration=round(duration, 3), camera=camera,
+        min_duration=round(at_least, 3),
         location=text("location"), interior=interior, time_of_day=choice("time_of_day", TIMES_OF_DAY, True),
         weather=choice("weather", WEATHERS, True), shot=choice("shot", SHOTS, True), sounds=str_list("sounds"),
         plan=plan_from(d.get("plan"), where), camera_path=camera_path_from(d.get("camera_path"), where),

@@ -23,7 +23,8 @@ from .store import Store
 from .store.versions import MAX_NAME
 
 SCENE_FIELDS_SHOWN = ("heading", "lines", "visual", "mood", "motion", "transition", "image", "image_model", "style",
-                      "animation_model", "grade", "captions", "sounds", "sound_files", "overlays", "duration")
+                      "animation_model", "grade", "captions", "sounds", "sound_files", "overlays", "duration",
+                      "min_duration")
 
 
 class VersionOps:

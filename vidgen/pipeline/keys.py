@@ -28,9 +28,11 @@ def step_key(name: str, **inputs: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def scene_duration(speech_seconds: float, settings: RenderSettings) -> float:
-    """Scene length for this much speech, rounded up to whole frames."""
-    d = max(MIN_SCENE_SECONDS, settings.transition_seconds + SPEECH_LEAD_SECONDS + speech_seconds + SPEECH_TAIL_SECONDS)
+def scene_duration(speech_seconds: float, settings: RenderSettings, at_least: float = 0.0) -> float:
+    """Scene length for this much speech (and at least `at_least`, the scene's own minimum), rounded up
+    to whole frames. The speech is never cut: a minimum shorter than it changes nothing."""
+    d = max(MIN_SCENE_SECONDS, at_least,
+            settings.transition_seconds + SPEECH_LEAD_SECONDS + speech_seconds + SPEECH_TAIL_SECONDS)
     return math.ceil(d * settings.fps - 1e-6) / settings.fps
 
 

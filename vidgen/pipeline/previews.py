@@ -114,7 +114,8 @@ class MusicWork:
         s = project.settings
         clips = [{"duration": scene_duration(speech_seconds(store, project, scene)
                                              or max(0.0, scene.duration - s.transition_seconds - SPEECH_LEAD_SECONDS
-                                                    - SPEECH_TAIL_SECONDS), s)} for scene in project.scenes]
+                                                    - SPEECH_TAIL_SECONDS), s, scene.min_duration)}
+                 for scene in project.scenes]
         with work_folder(store, ctx) as work_dir:
             ctx.begin_stage("music")
             hit = Steps(store, ctx, work_dir).score(project, clips)

@@ -49,7 +49,8 @@ def cached_scene_media(store: Store, project: Project) -> list[dict[str, str]]:
         seconds = speech_seconds(store, project, scene)
         if seconds is not None:
             try:
-                key = clip_plan(store, project, scene, image_id, motion, scene_duration(seconds, project.settings))[2]
+                key = clip_plan(store, project, scene, image_id, motion, scene_duration(seconds, project.settings,
+                                                                                        scene.min_duration))[2]
             except VidgenError:  # e.g. an animation model that was removed
                 key = ""
             clip = store.get_step(key) if key else None
@@ -74,7 +75,8 @@ def timeline_blocks(store: Store, project: Project) -> list[dict]:
             if step and step["outputs"].get("speech"):
                 speech = str(store.asset_path(step["outputs"]["speech"]))
         out.append({"number": scene.number, "heading": scene.heading,
-                    "seconds": scene_duration(seconds, project.settings) if seconds is not None else scene.duration,
+                    "seconds": scene_duration(seconds, project.settings, scene.min_duration) if seconds is not None
+                    else max(scene.duration, scene.min_duration),
                     "measured": seconds is not None, "transition": scene.transition or project.settings.transition,
                     "image": media.get(scene.number, {}).get("image", ""), "speech": speech})
     return out

@@ -159,7 +159,7 @@ class Steps:
     def clip(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], motion: str,
              progress: Progress | None = None) -> dict[str, Any]:
         """{"clip": asset id, "duration": s, "motion": str, "cached": bool}; `motion` from `scene_motions`."""
-        duration = scene_duration(voice["seconds"], project.settings)
+        duration = scene_duration(voice["seconds"], project.settings, scene.min_duration)
         path = self.work_dir / f"clip-{scene.number}.mp4"
         spec, job, key = clip_plan(self.store, project, scene, image, motion, duration)
 

@@ -84,6 +84,8 @@ def build(shared: Shared) -> None:
             with gr.Row():
                 duration = gr.Number(label="Duration (s, from the words)", interactive=False,
                                      elem_id="storyboard-duration")
+                min_duration = gr.Number(label="Lasts at least (s; 0 = as long as its words)", minimum=0,
+                                         maximum=3600, value=0, elem_id="storyboard-min-duration")
                 mood = gr.Dropdown(list(MOODS), label="Mood", elem_id="storyboard-mood")
                 motion = gr.Dropdown([AUTO, *MOTIONS], value=AUTO, label="Camera motion", elem_id="storyboard-motion")
                 transition = gr.Dropdown([AUTO, *TRANSITIONS], value=AUTO, label="Transition into the scene",
@@ -115,8 +117,8 @@ def build(shared: Shared) -> None:
             tools = SceneTools()
             result = gr.Markdown(elem_id="storyboard-result")
 
-    editor = [heading, visual, lines, duration, mood, motion, transition, image_model, strength, animation_model,
-              lipsync_model, speaker_faces, *plan.components, *look.components]
+    editor = [heading, visual, lines, duration, min_duration, mood, motion, transition, image_model, strength,
+              animation_model, lipsync_model, speaker_faces, *plan.components, *look.components]
 
     def model_choices(kind: str = "image") -> list[tuple[str, str]]:
         extra = [(NO_LIPSYNC, "none")] if kind == "lipsync" else []
@@ -152,7 +154,7 @@ def build(shared: Shared) -> None:
     @shown
     def pick(project_id: str, number: int | None, made: dict[str, Any]) -> tuple[Any, ...]:
         if not project_id or number is None:
-            return (None, None, "", "", "", None, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
+            return (None, None, "", "", "", None, 0, None, AUTO, AUTO, gr.Dropdown(choices=model_choices(), value=AUTO),
                     0.0, gr.Dropdown(choices=model_choices("animation"), value=AUTO),
                     gr.Dropdown(choices=model_choices("lipsync"), value=AUTO), "", *plan.values(None),
                     *look.values(None), "")
@@ -161,7 +163,8 @@ def build(shared: Shared) -> None:
         m = made.get(f"{project_id}:{s['number']}") or next(
             (c for c in studio.scene_media(project_id) if c["number"] == s["number"]), {})
         return (m.get("image") or user_image(s), m.get("clip") or None, s["heading"], s.get("visual", ""),
-                lines_to_text(s.get("lines") or []), s.get("duration"), s.get("mood") or None,
+                lines_to_text(s.get("lines") or []), s.get("duration"), s.get("min_duration") or 0,
+                s.get("mood") or None,
                 _choice(s.get("motion", "")), _choice(s.get("transition", "")),
                 gr.Dropdown(choices=model_choices(), value=_choice(s.get("image_model", ""))),
                 float(s.get("image_strength") or 0.0),
@@ -169,11 +172,13 @@ def build(shared: Shared) -> None:
                 gr.Dropdown(choices=model_choices("lipsync"), value=_choice(s.get("lipsync_model", ""))),
                 faces_to_text(s.get("speaker_faces") or {}), *plan.values(s), *look.values(s), "")
 
-    def changes(heading: str, visual: str, text: str, _duration: Any, mood: str | None, motion: str,
+    def changes(heading: str, visual: str, text: str, _duration: Any, at_least: float | None, mood: str | None,
+                motion: str,
                 transition: str, model: str | None = AUTO, strength: float | None = 0.0,
                 animation: str | None = AUTO, lipsync: str | None = AUTO, faces: str | None = "",
                 *shown: Any) -> dict[str, Any]:
         out: dict[str, Any] = {"heading": heading, "visual": visual, "lines": text_to_lines(text),
+                               "min_duration": float(at_least or 0.0),
                                "motion": _value(motion), "transition": _value(transition),
                                "image_model": _value(model), "image_strength": float(strength or 0.0),
                                "animation_model": _value(animation), "lipsync_model": _value(lipsync),
