@@ -34,7 +34,8 @@ API = ["/parse_script", "/write_script", "/create_project", "/render", "/render_
        "/keep_scene_image", "/preview_look", "/add_scene_sound", "/add_look_file",
        "/update_scene", "/add_scene", "/delete_scene", "/duplicate_scene", "/move_scene", "/split_scene",
        "/merge_scenes", "/list_versions", "/get_version", "/name_version", "/compare_versions", "/restore_version",
-       "/delete_version", "/upload_asset", "/list_assets", "/get_asset", "/tag_asset", "/delete_asset", "/set_scene_clip"]
+       "/delete_version", "/upload_asset", "/list_assets", "/get_asset", "/tag_asset", "/delete_asset", "/set_scene_clip",
+       "/export_film", "/export_timeline", "/delivery_formats"]
 
 
 def tiny_script(tag: str, scenes: int = 2) -> str:

@@ -26,6 +26,7 @@ from .models import hub
 from .models.registry import ModelSpec, registry_for
 from .render_settings import MAX_PROMPT
 from .services.assembly.watermark import stage_watermark
+from .services.delivery import encoders
 from .services.images import diffusion
 from .services.music import composer
 from .services.voice import NO_VOICE, check_voice, check_voices
@@ -153,6 +154,8 @@ def check_render(store: Store, project: Project, scenes: list[Scene] | None = No
     check_image_models(store, project, project.scenes if scenes is None else scenes)
     check_animation_models(store, project, project.scenes if scenes is None else scenes)
     check_lipsync_models(store, project, project.scenes if scenes is None else scenes)
+    if scenes is None:  # a film: its encoder (a forced NVENC that cannot run stops here, with why)
+        encoders.choose("h264", project.settings.encoder)
     if music:
         if project.settings.music_source not in ("auto", "none"):
             store.asset_path(project.settings.music)

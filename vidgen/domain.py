@@ -35,7 +35,7 @@ PROPS = ("boat", "ship", "car", "bicycle", "train", "lamp", "table", "chair", "b
 FIGURE_AGES = ("adult", "child")
 FIGURE_ACTIONS = ("stand", "walk", "run", "sit", "talk")
 JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled", "interrupted")
-STAGES = ("parse", "images", "voice", "animation", "music", "assembly")
+STAGES = ("parse", "images", "voice", "animation", "music", "assembly", "export")
 
 # Scene timing. Speech starts after the incoming transition plus a breath and is followed by a
 # pause, so no line is ever covered by a transition.

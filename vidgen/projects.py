@@ -21,6 +21,7 @@ from .models import operations
 from .models.registry import registry_for
 from .pipeline import create_project
 from .pipeline.query import cached_scene_media, current_scene_image
+from .platforms import expand as expand_platform
 from .render_settings import with_changes
 from .resolve import default_voice
 from .script_desk import ScriptDesk
@@ -51,10 +52,12 @@ class Projects(ScriptDesk):
         `before_save(project)` are for the CLI, which may read files anywhere and checks a render's
         needs before anything is saved."""
         given = self._title(title)
-        rs = self._render_settings(settings, RenderSettings(voice=default_voice(self.store)))
+        said: list[str] = []
+        rs = self._render_settings(settings, RenderSettings(voice=default_voice(self.store)), said)
 
         def ready(project: Project) -> None:
             project.title = given or project.title  # as rename_project keeps it (the parser cuts at 80)
+            project.notes = [*project.notes, *said]
             if before_save is not None:
                 before_save(project)
 
@@ -355,8 +358,12 @@ class Projects(ScriptDesk):
         d["subtitles"] = self._output(project.outputs.get("subtitles"))
         return d
 
-    def _render_settings(self, data: Any, base: RenderSettings) -> RenderSettings:
-        """`base` with the given fields changed, every field checked (vidgen/checks.py)."""
+    def _render_settings(self, data: Any, base: RenderSettings, notes: list[str] | None = None) -> RenderSettings:
+        """`base` with the given fields changed, every field checked (vidgen/checks.py); a platform preset
+        fills the fields the change does not name (`notes` gets a line for each it names otherwise)."""
+        data, said = expand_platform(data)
+        if notes is not None:
+            notes.extend(said)
         s = with_changes(base, data)
         self._named_voices([("The voice", s.voice), ("The narrator's voice", s.narrator.model)],
                            {base.voice, base.narrator.model})

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import VidgenError
+from .platforms import PLATFORMS
 
-ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5)}
 RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}  # length of the short side
 TRANSITIONS = ("fade", "dissolve", "wipe", "slide", "cut")
 QUALITIES = {  # name -> (x264 preset, crf)
@@ -117,7 +118,16 @@ SETTINGS: tuple[Setting, ...] = (
     _s("aspect", "str", "16:9", "frame aspect", "output", choices=tuple(ASPECTS)),
     _s("resolution", "str", "720p", "length of the frame's short side", "output", choices=tuple(RESOLUTIONS)),
     _s("fps", "int", 24, "frames per second", "output", range=(1, 60), metavar="N", label="Frames per second"),
-    _s("quality", "str", "standard", "x264 preset: ultrafast / veryfast / medium", "output", choices=tuple(QUALITIES)),
+    _s("quality", "str", "standard", "encoder effort and quality: draft, standard, high (x264 ultrafast / veryfast / "
+       "medium, the other encoders matched)", "output", choices=tuple(QUALITIES)),
+    _s("platform", "str", "", "a platform preset: sets aspect, resolution, fps, bitrate ceiling and loudness (a "
+       "setting given with it wins)", "output", choices=("", *PLATFORMS), empty="none"),
+    _s("max_bitrate", "int", 0, "video bitrate ceiling, kbit/s", "output", range=(300, 200000), empty="none",
+       metavar="KBPS", label="Bitrate ceiling (kbit/s)"),
+    _s("loudness", "float", -16.0, "the film's integrated loudness, LUFS (EBU R128)", "output", range=(-40.0, -5.0),
+       metavar="LUFS", label="Loudness (LUFS)"),
+    _s("encoder", "str", "auto", "video encoder: auto = NVENC where it works, else software (libx264, libx265); "
+       "software; nvenc", "output", choices=("auto", "software", "nvenc")),
     _s("seed", "int", 0, "seed of every generated picture, voice and score (a fixed offset per scene)", "output",
        range=(0, 2**32 - 1), metavar="N"),
     # image

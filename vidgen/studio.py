@@ -22,6 +22,7 @@ from .config import Settings
 from .domain import Job
 from .edits import need_id, scene_index
 from .errors import VidgenError
+from .export_ops import ExportOps
 from .jobs import EventFn, GpuLane, JobQueue
 from .library import user_file_meta
 from .library_files import check_file
@@ -34,6 +35,7 @@ from .scene_ops import SceneOps
 from .version_ops import VersionOps
 from .services.assembly.caption_style import caption_style, font_family
 from .services.assembly.grade import check_lut
+from .services.delivery.formats import format_named
 from .services.images import check_image
 from .services.sfx import user_sound
 from .services.sfx.scene import EVENT_LEAD
@@ -42,7 +44,7 @@ RESUMABLE = ("interrupted", "failed", "cancelled")
 LOOK_FILES = {"caption_font": "caption font", "grade_lut": "LUT", "watermark": "watermark image"}
 
 
-class Studio(LibraryMixin, VersionOps, SceneOps, Projects):
+class Studio(ExportOps, LibraryMixin, VersionOps, SceneOps, Projects):
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
                  lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None,
                  threads: bool = True, local_files: bool = False) -> None:
@@ -75,10 +77,12 @@ class Studio(LibraryMixin, VersionOps, SceneOps, Projects):
 
     # --- rendering -----------------------------------------------------------------------------
 
-    def start_render(self, project_id: str) -> str:
-        """Queue a full render of the project; returns the new job's id (status "pending")."""
+    def start_render(self, project_id: str, formats: tuple[str, ...] = ()) -> str:
+        """Queue a full render of the project; returns the new job's id (status "pending"). `formats`:
+        delivery formats made from the film as well (export_film's names), kept with the render."""
         project = self.store.get_project(need_id(project_id, "project"))
-        return self.jobs.enqueue(project.id, "render", RenderWork(self.store, project.id), "Queued")
+        names = tuple(dict.fromkeys(format_named(f).name for f in formats))
+        return self.jobs.enqueue(project.id, "render", RenderWork(self.store, project.id, formats=names), "Queued")
 
     def wait(self, job_id: str, on_event: EventFn | None = None, timeout: float | None = None) -> dict:
         """Block until the job ends, passing its progress events to `on_event` as they come; returns

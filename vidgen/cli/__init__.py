@@ -9,10 +9,17 @@ import sys
 
 from .. import __version__
 from ..errors import Cancelled, VidgenError
-from . import models, render, scripts, voices
+from . import export, models, render, scripts, voices
 from .progress import Parser
 from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
+from ..services.delivery.formats import FORMATS
+
+
+def _format_name(value: str) -> str:
+    if value.strip().lower() not in FORMATS:
+        raise argparse.ArgumentTypeError(f"unknown format {value!r}: use one of {', '.join(FORMATS)}")
+    return value.strip().lower()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("render", help="render a script to an MP4 (built-in backends, or an AI image model)")
     r.add_argument("script", help="script file (.txt, .fountain, .md)")
-    r.add_argument("-o", "--output", metavar="OUT.mp4", help="where to write the video (default out/<script>.mp4)")
+    r.add_argument("-o", "--output", metavar="OUT.EXT",
+                   help="where to write the video; the extension names the format: .mp4 (H.264), .webm (VP9), "
+                        ".mov (ProRes), .gif, .webp, .wav, .mp3, .zip (stems) (default out/<script>.mp4)")
+    r.add_argument("--format", action="append", metavar="FORMAT", type=_format_name,
+                   help=f"a delivery format ({', '.join(FORMATS)}); repeatable: each is written beside -o under "
+                        "its own extension, from the same render")
     r.add_argument("--title", help="the film's title (default: the script's own, else words of its first scene)")
     r.add_argument("--image", action="append", type=render.scene_image, metavar="SCENE=FILE",
                    help="use your own picture for a scene instead of painting it (repeatable)")
@@ -44,8 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     re_ = sub.add_parser("resume", help="finish an interrupted render (finished steps are reused)")
     re_.add_argument("job_id", help="the job to finish (see `python -m vidgen jobs`)")
-    re_.add_argument("-o", "--output", metavar="OUT.mp4",
+    re_.add_argument("-o", "--output", metavar="OUT.EXT",
                      help="also copy the video and its .srt here (default: only the data folder's copy)")
+    re_.add_argument("--format", action="append", metavar="FORMAT", type=_format_name,
+                     help="a delivery format to write as well (repeatable, as for render)")
     re_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common(re_)
     re_.set_defaults(func=render.cmd_resume)
@@ -61,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(c)
     c.set_defaults(func=render.cmd_cancel)
 
+    export.add_parser(sub, common)
     models.add_parser(sub, common)
     voices.add_parser(sub, common)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +15,6 @@ from ..domain import Character, Project, Voice
 from ..errors import Cancelled, VidgenError
 from ..jobs import request_cancel
 from ..library import user_file_meta
-from ..media import atomic_output
 from ..pipeline import RenderWork
 from ..services.images import check_image
 from ..services.images.diffusion import check_lora_source
@@ -26,6 +24,7 @@ from ..store import Store
 from ..studio import Studio
 from ..text import count, noun_for
 from ..ui.serve import serve
+from .export import copy_out, outputs
 from .progress import StageBars, local_studio, print_notes, progress_bar
 from .settings_flags import given_settings
 
@@ -36,32 +35,28 @@ def _store(args: argparse.Namespace) -> Store:
     return store
 
 
-def _copy_out(src: str, dest: Path) -> Path:
-    with atomic_output(dest) as tmp:
-        try:
-            shutil.copyfile(src, tmp)
-        except OSError as e:
-            if e.errno == 28:
-                raise VidgenError(f"Disk full while writing {dest}: free some space and run again.") from e
-            raise VidgenError(f"Cannot write {dest}: {e.strerror}.") from e
-    return dest
+def _deliver(studio: Studio, job: dict[str, Any], wanted: dict[str, Path]) -> tuple[list[str], str]:
+    """Copy the render's films to where the user asked ({format: path}); a format the render did not
+    make (a resumed render) is exported from it first. Returns (the paths written, the .srt's)."""
+    r = job["result"]
+    files = {"mp4": r["video"], **r.get("exports", {})}
+    missing = [f for f in wanted if f not in files]
+    if missing:
+        files.update(studio.export_film(r["project"], missing, job["id"])["files"])
+    written = [str(copy_out(files[f], dest)) for f, dest in wanted.items()]
+    srt = r["subtitles"]
+    if wanted:
+        srt = str(copy_out(srt, next(iter(wanted.values())).with_suffix(".srt")))
+    return written or [r["video"]], srt
 
 
-def _deliver(job_result: dict[str, Any], output: str | None) -> tuple[str, str]:
-    video, srt = job_result["video"], job_result["subtitles"]
-    if output:
-        out = Path(output)
-        if out.suffix.lower() != ".mp4":
-            raise VidgenError(f"The output {out} must end in .mp4.")
-        video = str(_copy_out(video, out))
-        srt = str(_copy_out(srt, out.with_suffix(".srt")))
-    return video, srt
-
-
-def _print_done(job: dict[str, Any], store: Store, video: str, srt: str) -> None:
+def _print_done(job: dict[str, Any], store: Store, videos: list[str], srt: str) -> None:
     r = job["result"]
     secs = (job["finished"] or time.time()) - (job["started"] or time.time())
-    print(f"video:     {video}  ({r['duration']:.1f} s, {count(r['scenes'], 'scene')}, rendered in {secs:.1f} s)")
+    print(f"video:     {videos[0]}  ({r['duration']:.1f} s, {count(r['scenes'], 'scene')}, rendered in {secs:.1f} s, "
+          f"{r.get('encoder', 'libx264')})")
+    for other in videos[1:]:
+        print(f"also:      {other}")
     print(f"subtitles: {srt}")
     print(f"project:   {r['project']}  (job {job['id']}; store {store.settings.db_path})")
 
@@ -132,7 +127,7 @@ def _settings_from(args: argparse.Namespace, store: Store) -> dict[str, Any]:
     return data
 
 
-def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int:
+def _finish(studio: Studio, job_id: str, wanted: dict[str, Path], quiet: bool) -> int:
     bars = StageBars(not quiet)
     try:
         job = studio.wait(job_id, on_event=bars)
@@ -142,14 +137,13 @@ def _finish(studio: Studio, job_id: str, output: str | None, quiet: bool) -> int
         raise Cancelled(job["message"] or "Cancelled by request.")
     if job["status"] != "completed":
         raise VidgenError(job["error"] or job["message"] or f"Render {job_id} {job['status']}.")
-    video, srt = _deliver(job["result"], output)
-    _print_done(job, studio.store, video, srt)
+    videos, srt = _deliver(studio, job, wanted)
+    _print_done(job, studio.store, videos, srt)
     return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    if args.output and Path(args.output).suffix.lower() != ".mp4":
-        raise VidgenError(f"The output {args.output} must end in .mp4.")
+    wanted = outputs(args.output, args.format, Path("out") / Path(args.script).stem)
     studio = local_studio(args)
     settings = _settings_from(args, studio.store)
     text = read_script_file(args.script, studio.settings.max_script_bytes)
@@ -175,15 +169,15 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise
     finally:
         close()
-    output = args.output or str(Path("out") / f"{Path(args.script).stem}.mp4")
-    job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"]), "Queued",
-                                 job_id=job[0])
-    return _finish(studio, job_id, output, args.quiet)
+    job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"], formats=tuple(wanted)),
+                                 "Queued", job_id=job[0])
+    return _finish(studio, job_id, wanted, args.quiet)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     studio = local_studio(args)
-    return _finish(studio, studio.resume_job(args.job_id), args.output, args.quiet)
+    wanted = outputs(args.output, args.format, Path("out") / args.job_id) if args.output or args.format else {}
+    return _finish(studio, studio.resume_job(args.job_id), wanted, args.quiet)
 
 
 def _table(rows: list[Any], as_json: bool, empty: str, line: Callable[[Any], str]) -> int:

@@ -24,7 +24,8 @@ from ..store import Store
 
 EventFn = Callable[[ProgressEvent], None]
 
-STAGE_WEIGHTS = {"parse": 0.02, "images": 0.16, "voice": 0.2, "animation": 0.24, "music": 0.03, "assembly": 0.35}
+STAGE_WEIGHTS = {"parse": 0.02, "images": 0.16, "voice": 0.2, "animation": 0.24, "music": 0.03, "assembly": 0.35,
+                 "export": 0.0}  # a render that also exports (RenderWork.stage_weights) gives it a share
 _PERSIST_EVERY = 1.0  # seconds between progress writes to the store
 _POLL_EVERY = 1.0  # seconds between reads of another process's cancel request
 

@@ -29,10 +29,11 @@ from .plan import image_plan, music_segments, scene_motions
 from .previews import ImageWork, MusicWork, SceneWork
 from .reading import Progress, read_script
 from .query import cached_scene_media, current_scene_image, speech_seconds
+from .export import ExportWork, TimelineWork
 from .render import RenderWork
 from .steps import Steps
 
-__all__ = ["create_project", "render", "resume", "RenderWork", "SceneWork", "ImageWork", "MusicWork", "Steps",
+__all__ = ["create_project", "render", "resume", "RenderWork", "ExportWork", "TimelineWork", "SceneWork", "ImageWork", "MusicWork", "Steps",
            "Executor", "LocalExecutor", "STEP_VERSIONS", "step_key", "image_key", "voice_key", "clip_key",
            "scene_duration", "image_plan", "music_segments", "scene_motions", "cached_scene_media",
            "current_scene_image", "speech_seconds"]

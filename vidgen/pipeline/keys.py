@@ -20,7 +20,7 @@ from ..store import Store
 
 # Bump a step's version when its code changes what it produces: old cache entries then miss.
 PAINTER_VERSION = 2
-STEP_VERSIONS = {"parse": 1, "image": 2, "voice": 3, "animation": 1, "lipsync": 2, "effects": 1, "music": 1, "assembly": 2}
+STEP_VERSIONS = {"parse": 1, "image": 2, "voice": 3, "animation": 1, "lipsync": 2, "effects": 1, "music": 1, "assembly": 2, "export": 1}
 
 
 def step_key(name: str, **inputs: Any) -> str:

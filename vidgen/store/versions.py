@@ -56,6 +56,17 @@ class Versions(StoreBase):
             doc.update(fields)
             return from_dict(Version, copy.deepcopy(dict(doc)))
 
+    def add_version_output(self, version_id: str, role: str, path: str, asset: str) -> Version:
+        """Keep one more file with a version (an export): its path in the data folder and its asset."""
+        with self._tx():
+            doc = self._get("versions", "id", version_id)
+            if doc is None:
+                raise VidgenError(f"No version '{str(version_id)[:40]}': list a project's versions to find one.")
+            fields = {"outputs": {**doc.get("outputs", {}), role: path}, "assets": {**doc.get("assets", {}), role: asset}}
+            self._table("versions").update(_plain(fields), doc_ids=[doc.doc_id])
+            doc.update(fields)
+            return from_dict(Version, copy.deepcopy(dict(doc)))
+
     def version_docs(self) -> list[dict[str, Any]]:
         """Every version as stored, for a reader of a few fields (the library's uses). Read-only."""
         with self._tx():

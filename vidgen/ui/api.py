@@ -166,6 +166,24 @@ def build(shared: Shared) -> None:
         return studio.delete_version(version_id)
 
     @shown
+    def export_film(project_id: str, formats: Any = "webm", version: str = "", encoder: str = "") -> dict[str, Any]:
+        """A render's film (default: the latest) in other formats: mp4, mp4-h265, webm, mov (ProRes 422), gif,
+        webp, wav, mp3, stems (a zip of dialogue, music and effects WAVs); one name or a list. Only the encodes
+        run; each export is kept with the render. `encoder`: auto, software or nvenc (default: the setting)."""
+        return studio.export_film(project_id, formats, version or "", encoder or "")
+
+    @shown
+    def export_timeline(project_id: str, kind: str = "otio", version: str = "") -> dict[str, Any]:
+        """A render's editable timeline in a zip with its media: otio (OpenTimelineIO; Resolve, Kdenlive),
+        fcpxml (Final Cut Pro) or fcp7 (FCP 7 XML; Premiere, Resolve). {"bundle", "timeline", "clips"}."""
+        return studio.export_timeline(project_id, kind or "otio", version or "")
+
+    @shown
+    def delivery_formats() -> list[dict[str, Any]]:
+        """The export formats: {name, ext, kind (video, audio, stems, preview), label}."""
+        return studio.delivery_formats()
+
+    @shown
     def add_look_file(file: Any = None, setting: str = "caption_font") -> dict[str, Any]:
         """Keep an uploaded caption font (.ttf/.otf; setting caption_font), LUT (.cube; grade_lut) or
         watermark image (watermark), checked: returns {"asset": id, "name"}; put the id in that setting."""
@@ -266,6 +284,9 @@ def build(shared: Shared) -> None:
     gr.api(render_scene, api_name="render_scene", **shared.gpu_events)
     gr.api(generate_image, api_name="generate_image", **shared.gpu_events)
     gr.api(generate_music, api_name="generate_music", **shared.gpu_events)
+    gr.api(export_film, api_name="export_film", **shared.gpu_events)
+    gr.api(export_timeline, api_name="export_timeline", **shared.gpu_events)
+    gr.api(delivery_formats, api_name="delivery_formats")
 
 
 class _AnyValue(GradioRootModel):

@@ -35,7 +35,8 @@ def gpu_options(slots: int) -> dict[str, Any]:
 
 
 STAGE_WORDS = {"parse": "checking the project", "images": "picture", "voice": "voice", "animation": "moving picture",
-               "lipsync": "lip sync", "music": "music", "assembly": "assembling the film"}
+               "lipsync": "lip sync", "music": "music", "assembly": "assembling the film",
+               "export": "exporting"}
 
 
 def progress_words(ev: ProgressEvent, scenes: int = 0) -> str:

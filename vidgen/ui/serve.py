@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
 from typing import Any
 
 from ..config import Settings
 from ..errors import VidgenError
+from ..services.delivery import encoders
 from ..studio import Studio
 
 
@@ -37,6 +39,8 @@ def serve(args: argparse.Namespace, **launch_kwargs: Any):
     except ValueError as e:
         raise VidgenError(str(e)) from e
     studio = Studio(settings, gpu_slots=args.gpu_slots)
+    # the encoders' trial (a one-frame NVENC encode each) while the app starts, not in the first render
+    threading.Thread(target=encoders.try_all, name="vidgen-encoder-trial", daemon=True).start()
     demo = build_app(studio)
     try:
         return demo.launch(**{**options, **launch_kwargs})

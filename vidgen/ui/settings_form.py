@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from ..render_settings import GROUPS, SETTINGS, Setting
+from ..platforms import PLATFORMS
+from ..render_settings import BY_NAME, GROUPS, SETTINGS, Setting
 from .boundary import shown
 from ..services.images.diffusion import SCHEDULERS, styles
 from ..services.music.composer import GENRES
@@ -105,6 +106,20 @@ class SettingsForm:
                         self._upload(s.name, self.by_name[s.name])
                 if group == "music":
                     self.music_file.render()
+                if group == "output":
+                    self._platform_fills()
+
+    def _platform_fills(self) -> None:
+        """Choosing a platform (the user's pick, not a project loading) fills its settings' fields,
+        which stay editable: what the form then saves is what it shows."""
+        names = [n for n in ("aspect", "resolution", "fps", "max_bitrate", "loudness") if n in self.by_name]
+
+        def fill(platform: str | None) -> list[Any]:
+            preset = PLATFORMS.get(platform or "")
+            return [_to_field(BY_NAME[n], preset[n]) if preset else gr.skip() for n in names]
+
+        self.by_name["platform"].input(fill, self.by_name["platform"], [self.by_name[n] for n in names],
+                                       api_visibility="private")
 
     def _upload(self, name: str, field: gr.components.Component) -> None:
         """An upload button under a setting that names a file: the file is kept (checked) and the field

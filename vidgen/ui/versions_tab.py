@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from . import export_panel
 from .boundary import shown
 from .common import Shared, row_value
 
@@ -60,6 +61,7 @@ def build(shared: Shared) -> gr.Dataframe:
         sure = gr.Checkbox(label="Yes, delete A", elem_id="versions-sure")
         delete = gr.Button("Delete A and free its files", variant="stop", elem_id="versions-delete")
     note = gr.Markdown(elem_id="versions-note")
+    export_panel.build(shared, first)
 
     @shown
     def load(project_id: str) -> tuple[Any, ...]:

@@ -23,6 +23,7 @@ from typing import Callable, Iterator
 
 from ... import media
 from ...domain import QUALITIES, TRANSITIONS, AssemblyResult, SceneMedia
+from ..delivery.encoders import video_args
 from ...errors import VidgenError
 from .mix import AUDIO_BITRATE, AUDIO_RATE, DUCK, KEY_LEVEL_DBFS, LIMIT_DBFS, build_audio
 from .subtitles import (LINE_CHARS, LINGER_SECONDS, MAX_CUE_CHARS, MAX_CUE_SECONDS, MERGE_GAP_SECONDS,
@@ -155,13 +156,43 @@ def _write_overlays(scenes: list[SceneMedia], starts: list[float], cues: list, t
     return bool(items) and overlay_ass(items, size, wd / OVERLAYS_ASS) > 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Encoding:
+    """How the assembler writes: the video encoder's arguments (delivery.encoders.video_args), the
+    muxer and the audio encoder's arguments; `only` = "audio" or "stems" for the soundtrack alone."""
+
+    video: list[str] = dataclasses.field(default_factory=list)
+    container: str = "mp4"
+    audio: tuple[str, ...] = ("-c:a", "aac", "-b:a", AUDIO_BITRATE)
+    only: str = ""
+
+
+def _soundtrack_only(scenes: list[SceneMedia], starts: list[float], total: float, wd: Path, out_path: Path,
+                     enc: Encoding, **mix) -> AssemblyResult:
+    """The film's soundtrack as one file (enc.only "audio") or its stems in the folder out_path ("stems")."""
+    name = f"asm-audio{out_path.suffix}"
+    if enc.only == "stems":
+        out_path.mkdir(parents=True, exist_ok=True)
+        build_audio(scenes, starts, total, wd, codec=enc.audio, name="asm-audio.wav", stems=out_path, **mix)
+    else:
+        audio = build_audio(scenes, starts, total, wd, codec=enc.audio, name=name, **mix)
+        with media.atomic_output(out_path) as tmp:
+            shutil.move(str(audio), tmp)
+    mix["progress"](1.0)
+    return AssemblyResult(video=str(out_path), subtitles="", duration=round(total, 3))
+
+
 def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int, int], fps: int,
              transition_seconds: float = 0.5, music: str = "", music_volume: float = 0.3,
              burn_subtitles: bool = True, loudness: float = -16.0, quality: str = "standard",
              progress: Callable[[float], None] | None = None, cancel: Callable[[], None] | None = None,
-             work_dir: str | Path | None = None, finish: Finish | None = None) -> AssemblyResult:
-    """Make the finished film at `out_path` (MP4) and its sidecars beside it: `.srt`, `.vtt` and
-    `.words.json` (each spoken word's time; `estimated` where the voice gave no alignment)."""
+             work_dir: str | Path | None = None, finish: Finish | None = None,
+             encoding: Encoding | None = None) -> AssemblyResult:
+    """Make the finished film at `out_path` and its sidecars beside it: `.srt`, `.vtt` and
+    `.words.json` (each spoken word's time; `estimated` where the voice gave no alignment).
+    `encoding` says how (default: MP4, libx264 at `quality`, AAC); its `only` makes the soundtrack
+    alone ("audio") or its stems in the folder `out_path` ("stems") instead of the film."""
+    enc = encoding or Encoding(video=video_args("libx264", quality))
     finish = finish or Finish()
     _validate(scenes, size, fps, transition_seconds, music, music_volume, loudness, quality)
     for i, s in enumerate(scenes, 1):
@@ -170,7 +201,6 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
     out_path = Path(out_path).resolve()
     srt_dest = out_path.with_suffix(".srt")
     report = progress or (lambda f: None)
-    preset, crf = QUALITIES[quality]
     sidecars = {".srt": "asm-subs.srt", ".vtt": "asm-subs.vtt", ".words.json": "asm-words.json"}
 
     with _work_folder(work_dir) as wd:
@@ -185,9 +215,14 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
         write_vtt(cues, wd / "asm-subs.vtt")
         write_words_json(sentences, words, wd / "asm-words.json")
         look = grade_filter(finish.grade, stage_lut(finish.lut, wd) if finish.lut else None, finish.grade_strength)
+        if enc.only:
+            return _soundtrack_only(scenes, starts, total, wd, out_path, enc, music=music, music_volume=music_volume,
+                                    loudness=loudness, cancel=cancel, effects_volume=finish.effects_volume,
+                                    progress=report)
         audio = build_audio(scenes, starts, total, wd, music=music, music_volume=music_volume,
                             loudness=loudness, cancel=cancel, effects_volume=finish.effects_volume,
-                            progress=lambda f: report(AUDIO_SHARE * f))
+                            progress=lambda f: report(AUDIO_SHARE * f), codec=enc.audio,
+                            name="asm-audio.m4a" if enc.container == "mp4" else "asm-audio.mka")
         report(AUDIO_SHARE)
         burn = burn_subtitles and bool(parts)
         if burn:
@@ -210,8 +245,8 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
         with media.atomic_output(out_path) as tmp:
             media.run_ffmpeg(
                 [*args, "-filter_complex", graph, "-map", "[vout]", "-map", f"{args.count('-i') - 1}:a",
-                 "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                 "-r", str(fps), "-c:a", "copy", "-t", num(total), "-f", "mp4", "-movflags", "+faststart",
+                 *enc.video, "-r", str(fps), "-c:a", "copy", "-t", num(total), "-f", enc.container,
+                 *(["-movflags", "+faststart"] if enc.container in ("mp4", "mov") else []),
                  str(Path(tmp).resolve())],
                 duration=total, cwd=wd, cancel=cancel, what="the film",
                 progress=lambda f: report(base + video_share * f))
@@ -224,7 +259,7 @@ def assemble(scenes: list[SceneMedia], out_path: str | Path, *, size: tuple[int,
     return AssemblyResult(video=str(out_path), subtitles=str(srt_dest), duration=round(total, 3))
 
 
-__all__ = ["Finish", "scene_starts", "timeline_cues", "write_subtitles", "assemble", "subtitle_font_size", "MAX_INPUTS",
+__all__ = ["Encoding", "Finish", "scene_starts", "timeline_cues", "write_subtitles", "assemble", "subtitle_font_size", "MAX_INPUTS",
            "AUDIO_SHARE", "AUDIO_RATE", "AUDIO_BITRATE", "LIMIT_DBFS", "KEY_LEVEL_DBFS", "DUCK", "LINE_CHARS",
            "LINGER_SECONDS", "MAX_CUE_CHARS", "MAX_CUE_SECONDS", "MERGE_GAP_SECONDS", "MIN_CUE_SECONDS",
            "DECODER_THREADS", "EDGE_FADE_SECONDS", "XFADE"]

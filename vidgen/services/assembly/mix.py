@@ -80,14 +80,13 @@ def _music_rms_db(music: str, seconds: float) -> float:
     return _active_rms_db(x, 16000, floor_db=30.0)
 
 
-def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] | None,
-              effects: tuple[np.ndarray, int] | None, music: str, music_volume: float, effects_volume: float,
-              cancel: Callable[[], None] | None) -> None:
-    """Music and sound effects, each at its level relative to the voice (1.0 = as loud), mixed into
-    one bed that is ducked under the speech, then the speech over it: one ffmpeg pass. Effects'
-    peaks (a thunder crack) are held under the voice's own (EFFECT_PEAK of it), so they neither
-    drown a line nor make the loudness pass limit and measure again; mono when there is no music."""
-    stereo = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts={'stereo' if music else 'mono'}"
+def _beds(wd: Path, total: float, speech: tuple[np.ndarray, int] | None, effects: tuple[np.ndarray, int] | None,
+          music: str, music_volume: float, effects_volume: float) -> tuple[list[str], list[str], list[str], float]:
+    """The ffmpeg inputs and chains of the beds ([music], [fx]), each at its level relative to the
+    voice (1.0 = as loud), with their labels and the voice's level (dB). Effects' peaks (a thunder
+    crack) are held under the voice's own (EFFECT_PEAK of it), so they neither drown a line nor make
+    the loudness pass limit and measure again. Speech, when there is some, is input 0."""
+    stereo = _format(bool(music))
     voice = _active_rms_db(*speech) if speech is not None else float("-inf")
 
     def level(own_db: float, volume: float) -> float:
@@ -113,19 +112,63 @@ def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] 
                       f"alimiter=limit={min(1.0, max(0.0625, ceiling)):.4f}:level=0:attack=2:release=80,apad[fx]")
         beds.append("[fx]")
         inputs += ["-i", str(wd / "asm-effects.wav")]
+    return inputs, chains, beds, voice
+
+
+def _format(stereo: bool) -> str:
+    return f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts={'stereo' if stereo else 'mono'}"
+
+
+def _key_level(voice_db: float) -> float:
+    """The ducking key's gain: speech read at KEY_LEVEL_DBFS whatever the voice's own level."""
+    return min(64.0, max(0.016, 10 ** ((KEY_LEVEL_DBFS - voice_db) / 20))) if math.isfinite(voice_db) else 1.0
+
+
+def _mix_beds(wd: Path, out: Path, total: float, speech: tuple[np.ndarray, int] | None,
+              effects: tuple[np.ndarray, int] | None, music: str, music_volume: float, effects_volume: float,
+              cancel: Callable[[], None] | None) -> None:
+    """Music and sound effects mixed into one bed that is ducked under the speech, then the speech
+    over it: one ffmpeg pass; mono when there is no music."""
+    inputs, chains, beds, voice = _beds(wd, total, speech, effects, music, music_volume, effects_volume)
     if len(beds) > 1:
         chains.append(f"{''.join(beds)}amix=inputs={len(beds)}:duration=longest:normalize=0[bed]")
     else:
         chains.append(f"{beds[0]}anull[bed]")
     if speech is not None:
-        key = 10 ** ((KEY_LEVEL_DBFS - voice) / 20) if math.isfinite(voice) else 1.0
-        key = min(64.0, max(0.016, key))
-        chains.append(f"[0:a]{stereo},asplit=2[s][k];[bed][k]sidechaincompress={DUCK}:level_sc={key:.4f}[d];"
-                      "[s][d]amix=inputs=2:duration=longest:normalize=0[mix]")
+        chains.append(f"[0:a]{_format(bool(music))},asplit=2[s][k];[bed][k]sidechaincompress={DUCK}:"
+                      f"level_sc={_key_level(voice):.4f}[d];[s][d]amix=inputs=2:duration=longest:normalize=0[mix]")
     else:
         chains.append("[bed]anull[mix]")
     media.run_ffmpeg([*inputs, "-filter_complex", ";".join(chains), "-map", "[mix]", "-t", num(total),
                       "-c:a", "pcm_f32le", str(out)], cancel=cancel, what="the music and effects mix")
+
+
+def write_stems(wd: Path, folder: Path, total: float, gain_db: float, speech: tuple[np.ndarray, int] | None,
+                effects: tuple[np.ndarray, int] | None, music: str, music_volume: float, effects_volume: float,
+                cancel: Callable[[], None] | None) -> list[Path]:
+    """dialogue.wav, music.wav and effects.wav (those the film has): each as it sounds in the mix (the
+    beds ducked under the speech, each by the same key) at the mix's loudness gain, 32-bit float so
+    nothing clips before the limiter; the whole film long, so they line up from 0. One ffmpeg pass."""
+    inputs, chains, beds, voice = _beds(wd, total, speech, effects, music, music_volume, effects_volume)
+    gain, outs = f"volume={gain_db:.3f}dB", []
+    if speech is not None:
+        keys = "".join(f"[k{i}]" for i in range(len(beds)))
+        chains.append(f"[0:a]{_format(bool(music))},asplit={1 + len(beds)}[s]{keys}")
+        chains.append(f"[s]{gain},apad[dialogue]")
+        outs.append("dialogue")
+        for i, bed in enumerate(beds):
+            chains.append(f"{bed}[k{i}]sidechaincompress={DUCK}:level_sc={_key_level(voice):.4f},{gain}[{bed[1:-1]}s]")
+    else:
+        chains += [f"{bed}{gain}[{bed[1:-1]}s]" for bed in beds]
+    outs += [f"{bed[1:-1]}s" for bed in beds]
+    names = {"dialogue": "dialogue", "musics": "music", "fxs": "effects"}
+    args, paths = [], []
+    for label in outs:
+        paths.append(folder / f"{names[label]}.wav")
+        args += ["-map", f"[{label}]", "-t", num(total), "-c:a", "pcm_f32le", str(paths[-1])]
+    if paths:
+        media.run_ffmpeg([*inputs, "-filter_complex", ";".join(chains), *args], cancel=cancel, what="the stems")
+    return paths
 
 
 def _loudness(path: Path, target: float, cancel: Callable[[], None] | None) -> tuple[float, float]:
@@ -137,9 +180,13 @@ def _loudness(path: Path, target: float, cancel: Callable[[], None] | None) -> t
 
 def build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd: Path, *, music: str,
                 music_volume: float, loudness: float, cancel: Callable[[], None] | None,
-                progress: Callable[[float], None], effects_volume: float = 0.5) -> Path:
-    out = wd / "asm-audio.m4a"
-    aac = ["-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE)]
+                progress: Callable[[float], None], effects_volume: float = 0.5,
+                codec: tuple[str, ...] = ("-c:a", "aac", "-b:a", AUDIO_BITRATE), name: str = "asm-audio.m4a",
+                stems: Path | None = None) -> Path:
+    """The film's soundtrack at `loudness` LUFS, encoded with `codec` as wd/`name`; with `stems` (a
+    folder), the dialogue, music and effects WAVs at the same gain there too (write_stems)."""
+    out = wd / name
+    aac = [*codec, "-ar", str(AUDIO_RATE)]
     speech = _speech_track(scenes, starts, total)
     effects = _effects_track(scenes, starts, total) if effects_volume > 0 else None
     if speech is None and not music and effects is None:
@@ -168,8 +215,12 @@ def build_audio(scenes: list[SceneMedia], starts: list[float], total: float, wd:
     level, peak = _loudness(src, loudness, cancel)
     if not math.isfinite(level) or level <= -69:
         encode(0.0)  # silence: nothing to normalise
+        if stems is not None:
+            write_stems(wd, stems, total, 0.0, speech, effects, music, music_volume, effects_volume, cancel)
         return out
     gain = loudness - level
+    if stems is not None:
+        write_stems(wd, stems, total, gain, speech, effects, music, music_volume, effects_volume, cancel)
     encode(gain)
     progress(0.75)
     if peak + gain > LIMIT_DBFS - 1.0:

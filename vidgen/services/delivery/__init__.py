@@ -1,0 +1,1 @@
+"""Delivery: the film in other formats, platform presets, the encoder choice and an editable timeline."""
