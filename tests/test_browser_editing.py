@@ -6,6 +6,8 @@ driven as a person would; the in-process store is read to check what each click 
 
 from __future__ import annotations
 
+from vidgen import media
+
 from .test_browser import (CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, _choose, _set_slider, _until_or_error,  # noqa: F401
                            studio_app, sync_playwright)
 
@@ -119,6 +121,20 @@ def test_browser_edits_scenes_reuses_steps_and_shares_a_library_file(sync_playwr
             _until_or_error(page, "() => document.querySelector('#versions-note').innerText"
                                   ".includes('back to version 1')", "restoring version 1", timeout_s=60)
             assert studio.get_project(first)["scenes"][0]["heading"].startswith("INT. KITCHEN")
+
+            # Export: v1's soundtrack as WAV (only its encode runs), then its editable timeline.
+            _choose(page, "versions-a", "v1 (2 scenes)")  # the restore listed the versions again
+            _choose(page, "export-format", "the soundtrack as WAV (16-bit PCM)")
+            page.locator("#export-film").click()
+            _until_or_error(page, "() => document.querySelector('#export-note').innerText.includes('WAV')",
+                            "exporting the soundtrack", timeout_s=90)
+            v1 = next(v for v in studio.list_versions(first) if v["number"] == 1)
+            wav = studio.get_version(v1["id"])["outputs"]["wav"]
+            assert wav.endswith(".wav") and media.probe(wav).audio is not None
+            page.locator("#export-timeline").click()
+            _until_or_error(page, "() => document.querySelector('#export-note').innerText.includes('media of 2 scenes')",
+                            "exporting the timeline", timeout_s=90)
+            assert studio.get_version(v1["id"])["outputs"]["timeline-otio"].endswith(".otio.zip")
 
             # Library: the picture added with two tags, a third added, used as the first project's scene 1.
             page.locator("#tab-library-button").click()
