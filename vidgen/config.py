@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .errors import VidgenError
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,6 +16,8 @@ class Settings:
     max_scenes: int = 500
     ffmpeg: str = ""  # path to an ffmpeg binary; "" uses the one imageio-ffmpeg ships
     voices_dir: Path | None = None  # VIDGEN_VOICES_DIR: a folder of the user's Piper voices
+    renders_per_hour: int = 20  # VIDGEN_RENDERS_PER_HOUR: per signed-in user (0 = no limit)
+    jobs_per_user: int = 3  # VIDGEN_JOBS_PER_USER: queued or running at once, per signed-in user (0 = no limit)
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike | None = None) -> "Settings":
@@ -24,6 +28,13 @@ class Settings:
             s = replace(s, voices_dir=Path(env["VIDGEN_VOICES_DIR"]).expanduser())
         if "VIDGEN_MAX_SCRIPT_KB" in env:
             s = replace(s, max_script_bytes=int(env["VIDGEN_MAX_SCRIPT_KB"]) * 1024)
+        for name in ("renders_per_hour", "jobs_per_user"):
+            value = env.get(f"VIDGEN_{name.upper()}", "")
+            if value:
+                if not value.isdigit():
+                    raise VidgenError(f"VIDGEN_{name.upper()} must be a whole number 0 or more (0 = no limit), "
+                                     f"not {value!r}.")
+                s = replace(s, **{name: int(value)})
         return s
 
     @property

@@ -226,6 +226,7 @@ class Job:
     host: str = ""
     cancel_requested: bool = False
     attempts: int = 0
+    user: str = ""  # who started it, when the studio has logins ("" otherwise)
 
 
 @dataclass

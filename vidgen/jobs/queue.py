@@ -25,6 +25,7 @@ from ..domain import Job, ProgressEvent
 from ..errors import Cancelled, VidgenError
 from ..store import Store, pid_alive
 from .lane import LANE, GpuLane
+from .limits import UserLimits
 from .lifecycle import EventFn, JobContext, request_cancel, run_job
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class JobQueue:
         # One slot: the process's lane, shared with every other GPU path in this process.
         self.lane = lane or (LANE if gpu_slots == 1 else GpuLane(gpu_slots))
         self.store = Store.open(settings)
+        self.limits = UserLimits(settings.renders_per_hour, settings.jobs_per_user)
+        # Who asks for a job: the web studio sets this to read the signed-in user of the request
+        # being handled ("" with no logins and on the CLI: no per-user limit applies).
+        self.current_user: Callable[[], str] = lambda: ""
         self.store.mark_interrupted()
         self._interrupt_orphans()
         self._cond = threading.Condition()
@@ -92,7 +97,9 @@ class JobQueue:
                 if len(self._queue) >= self.max_queued:
                     raise VidgenError(f"The render queue is full ({len(self._queue)} jobs waiting): "
                                       "try again when one finishes.")
-            fields = dict(pid=os.getpid(), host=_HOST, message=message, cancel_requested=False)
+            user = self.current_user()
+            self.limits.check(user, kind, self.store.job_summaries())  # under the enqueue lock: no race past it
+            fields = dict(pid=os.getpid(), host=_HOST, message=message, cancel_requested=False, user=user)
             if job_id is None:
                 job = self.store.save_job(Job(id=uuid.uuid4().hex[:12], project_id=project_id, kind=kind,
                                               created=time.time(), **fields))

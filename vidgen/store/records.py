@@ -141,11 +141,11 @@ class Records(StoreBase):
         return sorted(jobs, key=lambda j: j.created, reverse=True)
 
     def job_summaries(self) -> list[dict[str, Any]]:
-        """{id, project_id, kind, status, created} of every job, newest first: what a list of projects
-        needs, without building each job and its steps."""
+        """{id, project_id, kind, status, created, user} of every job, newest first: what a list of projects
+        and the per-user limits need, without building each job and its steps."""
         with self._tx():
             docs = self._table("jobs").all()
-        fields = ("id", "project_id", "kind", "status", "created")
+        fields = ("id", "project_id", "kind", "status", "created", "user")
         return sorted(({f: d.get(f) for f in fields} for d in docs), key=lambda j: j["created"] or 0, reverse=True)
 
     def mark_interrupted(self) -> list[str]:

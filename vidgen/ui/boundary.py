@@ -7,6 +7,7 @@ import inspect
 from typing import Any, Callable, TypeVar
 
 import gradio as gr
+from gradio.context import LocalContext
 
 from ..errors import VidgenError
 
@@ -36,3 +37,10 @@ def shown(fn: F) -> F:
             raise gr.Error(str(e), print_exception=False) from e
 
     return call  # type: ignore[return-value]
+
+
+def signed_in_user() -> str:
+    """The login of the request being handled ("" without logins or outside a request): Gradio keeps
+    the request of the event it runs in its context, in the thread the callback runs in."""
+    request = LocalContext.request.get(None)
+    return (getattr(request, "username", None) or "") if request is not None else ""

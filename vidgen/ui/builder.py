@@ -14,6 +14,7 @@ from . import (api, cast_tab, jobs_tab, library_tab, models_tab, projects_tab, s
                versions_tab)
 from ..errors import VidgenError
 from ..text import count
+from .boundary import signed_in_user
 from .common import Shared, gpu_options, job_rows, project_rows
 from .settings_form import ASSEMBLE_GROUPS
 from .uploads_only import UploadsOnly
@@ -37,6 +38,8 @@ def build_app(studio: Any) -> gr.Blocks:
     # (a copy of every film until the hourly sweep). Its media files never change: content-addressed
     # assets and one folder per render job; these are the folders `allowed_paths` already serves.
     gr.set_static_paths(media_folders(studio.settings.data_dir))
+    if hasattr(studio, "jobs"):  # per-user limits know who asks (tests may build the app on a stand-in)
+        studio.jobs.current_user = signed_in_user
     with gr.Blocks(title="vidgen studio", delete_cache=DELETE_CACHE, analytics_enabled=False) as demo:
         shared = Shared(studio=studio, current=None, gpu_events=gpu_options(slots))  # type: ignore[arg-type]
         api.build(shared)  # first, so the JSON endpoints own their names
