@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from ..errors import VidgenError
 from ..media import atomic_output
+from ..pipeline.export import suffix_of
 from ..services.delivery.encoders import ENCODER_CHOICES
 from ..services.delivery.formats import FORMATS, format_for, format_named
 from ..services.delivery.timeline_export import TIMELINE_KINDS
@@ -38,8 +39,7 @@ def outputs(output: str | None, formats: list[str] | None, default: Path) -> dic
     for name in names:
         fmt = format_named(name)
         if fmt.name not in out:
-            ending = {"mp4-h265": ".h265.mp4", "stems": ".stems.zip"}.get(fmt.name, fmt.ext)
-            out[fmt.name] = path.with_name(path.name[: -len(path.suffix)] + ending)
+            out[fmt.name] = path.with_name(path.name[: -len(path.suffix)] + suffix_of(fmt))
     return out
 
 
