@@ -22,6 +22,8 @@ def test_readme_opens_with_the_two_commands():
     assert (ROOT / script).is_file()
     assert "pip install -r requirements.txt" in render
     ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash scripts/install.sh" in ci  # CI installs as the Docker image does, through the one script
+    ci += (ROOT / "scripts" / "install.sh").read_text()
     assert "-r requirements.txt -r requirements-dev.txt" in tests and "-r requirements.txt -r requirements-dev.txt" in ci
     assert tests.endswith(".venv/bin/python -m pytest -q") and ".venv/bin/python -m pytest -q" in ci
     nodeps = "--no-deps -r requirements-nodeps.txt"  # the SoundFont player, without its playback-only pyaudio

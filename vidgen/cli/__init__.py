@@ -1,4 +1,4 @@
-"""Command line: `python -m vidgen render|parse|write|resume|jobs|projects|cancel|models|voices|serve ...`."""
+"""Command line: `python -m vidgen render|parse|write|resume|jobs|projects|cancel|models|voices|doctor|serve ...`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 
 from .. import __version__
 from ..errors import Cancelled, VidgenError
-from . import export, models, render, scripts, voices
+from ..ops import logs
+from . import doctor, export, models, render, scripts, voices
 from .progress import Parser
-from ..ui.serve import add_arguments  # argparse only: gradio is imported when serving
+from ..ui.serve import add_arguments, log_format  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
 from ..services.delivery.formats import FORMATS
 
@@ -25,6 +26,9 @@ def _format_name(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="vidgen", description="Turn a written script into a finished video.")
     p.add_argument("--version", action="version", version=f"vidgen {__version__}")
+    p.add_argument("--log-format", choices=logs.FORMATS, default=argparse.SUPPRESS,
+                   help="log lines of every command: plain or json (env VIDGEN_LOG_FORMAT; default: plain for serve, "
+                        "none for the others)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def common(sp: argparse.ArgumentParser) -> None:
@@ -78,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_parser(sub, common)
     models.add_parser(sub, common)
     voices.add_parser(sub, common)
+    doctor.add_parser(sub, common)
 
     sv = add_arguments(sub.add_parser("serve", help="open the web studio (Gradio)"))
     sv.set_defaults(func=render.cmd_serve)
@@ -107,6 +112,8 @@ def _reader_gone() -> int:
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if fmt := log_format(args):  # serve logs plain lines by default; the other commands only when asked
+            logs.configure(fmt)
         return args.func(args)
     except Cancelled as e:
         print(f"cancelled: {e}", file=sys.stderr)

@@ -6,6 +6,10 @@ served in arrival order by ticket, on a `threading.Condition` (no polling). Each
 in a small bounded history so tests can check that holds never overlap.
 
 A later issue folds this into the model cache's GPU lock; keep it small.
+
+A GPU section on ZeroGPU (vidgen/zerogpu.py) runs in a child process forked from the thread that
+holds the lane: there `forked(held=True)` makes the child's running thread the holder (the parent's
+hold covers it) and drops the parent's waiters, holders and locks, which no thread of the child owns.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from collections import deque
 from typing import Iterator
 
 HISTORY = 256  # holds remembered
+_LANES: "weakref.WeakSet[GpuLane]" = weakref.WeakSet()  # every lane of the process (a forked section resets them)
 
 
 class GpuLane:
@@ -32,6 +38,7 @@ class GpuLane:
         self._holders: dict[int, tuple[str, float]] = {}  # ticket -> (owner, entered)
         self._history: deque[tuple[str, float, float]] = deque(maxlen=history)
         self._local = threading.local()  # this thread's hold depth
+        _LANES.add(self)
 
     def acquire(self, owner: str = "", timeout: float | None = None) -> int | None:
         """Wait for a turn; returns the ticket to give to `release`, or None on timeout."""
@@ -88,6 +95,22 @@ class GpuLane:
             self._local.depth = 0
             self.release(ticket)
 
+    def held_here(self) -> bool:
+        """Whether the calling thread holds the lane."""
+        return getattr(self._local, "depth", 0) > 0
+
+    def forked(self, held: bool) -> None:
+        """In a child process just forked to run one GPU section (ZeroGPU): forget the parent's holders,
+        waiters and locks (their threads do not exist here); with `held`, the calling thread holds the
+        lane, as the parent's thread that asked for the section does, so holds inside it (the model
+        cache's) are re-entrant instead of waiting for a release that would never come."""
+        self._cond = threading.Condition()
+        self._waiting.clear()
+        self._holders.clear()
+        self._local = threading.local()
+        if held:
+            self._local.depth = 1
+
     @property
     def history(self) -> list[tuple[str, float, float]]:
         """Finished holds, oldest first: (owner, entered, exited) in `time.monotonic()` seconds."""
@@ -104,6 +127,11 @@ class GpuLane:
     def waiting(self) -> int:
         with self._cond:
             return len(self._waiting)
+
+
+def lanes() -> list[GpuLane]:
+    """Every lane of this process."""
+    return list(_LANES)
 
 
 LANE = GpuLane()  # the process's lane (a lock object only: nothing runs at import)

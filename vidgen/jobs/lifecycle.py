@@ -4,11 +4,16 @@ A job's work is a function of a JobContext. It reports progress per stage, calls
 `check_cancel()` between steps (and inside long loops), and records each step it ran or took
 from the cache. Cancel is a flag: an in-process Event for the same process, and the job record's
 `cancel_requested` for another process (polled at most once a second).
+
+Each event of a job is one log line (logger `vidgen.jobs.lifecycle`, fields in `extra`: job, kind,
+stage, scene, step, cached, duration, status) and is told to the listeners (`add_listener`: the
+studio's metrics), with the store the job is in.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 import threading
@@ -20,9 +25,12 @@ from typing import Any, Callable
 
 from ..domain import STAGES, Job, ProgressEvent, StepRecord
 from ..errors import Cancelled, VidgenError, without_paths
+from ..ops.logs import current_job
 from ..store import Store
 
 EventFn = Callable[[ProgressEvent], None]
+Listener = Callable[[Store, str, dict[str, Any]], None]  # (the job's store, event, fields)
+log = logging.getLogger(__name__)
 
 STAGE_WEIGHTS = {"parse": 0.02, "images": 0.16, "voice": 0.2, "animation": 0.24, "music": 0.03, "assembly": 0.35,
                  "export": 0.0}  # a render that also exports (RenderWork.stage_weights) gives it a share
@@ -31,6 +39,27 @@ _POLL_EVERY = 1.0  # seconds between reads of another process's cancel request
 
 _cancel_lock = threading.Lock()
 _cancel_events: dict[str, threading.Event] = {}
+_listeners: list[Listener] = []
+
+
+def add_listener(fn: Listener) -> None:
+    """Call `fn(store, event, fields)` on every job event of this process: stage_started, stage_ended,
+    step, job_ended (fields as in the log line). It runs in the job's thread: keep it quick."""
+    _listeners.append(fn)
+
+
+def remove_listener(fn: Listener) -> None:
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
+def _emit(store: Store, event: str, message: str, **fields: Any) -> None:
+    log.info(message, extra={"event": event, **fields})
+    for fn in list(_listeners):
+        try:
+            fn(store, event, fields)
+        except Exception:  # a listener's bug must not fail the job it listens to
+            log.exception("job event listener %r failed on %s", fn, event)
 
 
 def _cancel_event(job_id: str) -> threading.Event:
@@ -61,6 +90,7 @@ class JobContext:
         self._weights = weights or STAGE_WEIGHTS  # stage -> share of the whole job
         self._cancel = _cancel_event(job.id)
         self._stage = ""
+        self._stage_began = 0.0
         self._stage_base = 0.0
         self._last_persist = 0.0
         self._last_poll = time.monotonic()
@@ -69,9 +99,20 @@ class JobContext:
     def begin_stage(self, stage: str, message: str = "") -> None:
         if stage not in self._weights:
             raise ValueError(f"unknown stage {stage}")
-        self._stage = stage
+        self.end_stage()
+        self._stage, self._stage_began = stage, time.monotonic()
+        _emit(self.store, "stage_started", f"job {self.job.id}: {stage} started", job=self.job.id, kind=self.job.kind,
+              stage=stage)
         self._stage_base = sum(self._weights.get(s, 0.0) for s in STAGES[: STAGES.index(stage)])
         self.progress(0.0, message or stage.capitalize(), force=True)
+
+    def end_stage(self) -> None:
+        """The current stage's end (the next begin_stage and the job's end call it): logged with its duration."""
+        if self._stage_began:
+            seconds = round(time.monotonic() - self._stage_began, 3)
+            self._stage_began = 0.0
+            _emit(self.store, "stage_ended", f"job {self.job.id}: {self._stage} ended in {seconds:.2f} s",
+                  job=self.job.id, kind=self.job.kind, stage=self._stage, duration=seconds)
 
     def progress(self, fraction: float, message: str = "", scene: int | None = None, *, force: bool = False) -> None:
         fraction = min(1.0, max(0.0, fraction))
@@ -114,6 +155,10 @@ class JobContext:
     def record_step(self, name: str, scene: int | None, key: str, cached: bool, seconds: float) -> None:
         steps = [*self.job.steps, StepRecord(name, scene, key, cached, round(seconds, 3))]
         self.job = self.store.update_job(self.job.id, steps=steps)
+        where = f" scene {scene}" if scene is not None else ""
+        _emit(self.store, "step", f"job {self.job.id}: {name}{where} {'from the cache' if cached else 'made'} in "
+              f"{seconds:.2f} s", job=self.job.id, kind=self.job.kind, stage=self._stage, step=name, scene=scene,
+              cached=cached, duration=round(seconds, 3))
 
 
 def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, Any]],
@@ -137,8 +182,16 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
         pid=os.getpid(), host=socket.gethostname(), attempts=job.attempts + 1, message="Starting",
     )
     ctx = JobContext(store, job, on_event, getattr(work, "stage_weights", None))
+    began, token = time.monotonic(), current_job.set(job_id)
+
+    def ended(status: str, message: str) -> None:
+        ctx.end_stage()
+        seconds = round(time.monotonic() - began, 3)
+        said = f"job {job_id}: {job.kind} {status} in {seconds:.2f} s" + (f": {message}" if message else "")
+        _emit(store, "job_ended", said, job=job_id, kind=job.kind, stage=ctx._stage, status=status, duration=seconds)
 
     def finish(**fields: Any) -> None:
+        ended(fields["status"], fields.get("error", ""))
         # Reporting must not hide the failure being reported (e.g. the disk is full).
         try:
             store.update_job(job_id, finished=time.time(), **fields)
@@ -166,17 +219,20 @@ def run_job(store: Store, job_id: str, work: Callable[[JobContext], dict[str, An
         finish(status="failed", error=msg, message=msg)
         raise VidgenError(msg) from e
     except Exception as e:
-        log = store.settings.data_dir / "logs" / f"{job_id}.log"
+        trace = store.settings.data_dir / "logs" / f"{job_id}.log"
         msg = f"Internal error: {e.__class__.__name__}: {without_paths(str(e))} (details in logs/{job_id}.log in the data folder)"
         try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_text(traceback.format_exc())
+            trace.parent.mkdir(parents=True, exist_ok=True)
+            trace.write_text(traceback.format_exc())
         except OSError:
             msg = f"Internal error: {e.__class__.__name__}: {without_paths(str(e))}"
         finish(status="failed", error=msg, message=msg)
         raise VidgenError(msg) from e
     finally:
+        current_job.reset(token)
         with _cancel_lock:
             _cancel_events.pop(job_id, None)
-    return store.update_job(job_id, status="completed", finished=time.time(), progress=1.0,
+    done = store.update_job(job_id, status="completed", finished=time.time(), progress=1.0,
                             stage=ctx._stage or "assembly", message="Done", result=result)
+    ended("completed", "")
+    return done

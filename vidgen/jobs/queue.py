@@ -9,6 +9,7 @@ by `shutdown` is `cancelling` until it is forgotten.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import logging
@@ -45,6 +46,9 @@ class _Entry:
     kind: str
     work: Callable[[JobContext], dict[str, Any]]
     state: str = "queued"  # queued -> starting (dequeued, waiting for the lane) -> running; or cancelling
+    # The enqueuer's context (its web request among it): the work runs in it, so what asks who the
+    # user is (ZeroGPU's quota, the logs) sees the user who started the job, on any worker thread.
+    context: contextvars.Context = dataclasses.field(default_factory=contextvars.copy_context)
 
 
 class JobQueue:
@@ -186,6 +190,16 @@ class JobQueue:
         elif state != "cancelling":
             request_cancel(self.store, job_id)
 
+    def depth(self) -> int:
+        """Jobs waiting here for a worker."""
+        with self._cond:
+            return len(self._queue)
+
+    @property
+    def accepting(self) -> bool:
+        """False once the queue shuts down (enqueue refuses then)."""
+        return not self._stopping
+
     def active(self, project_id: str) -> list[str]:
         """Ids of the project's jobs queued or running, here or (by the store) in another process."""
         with self._cond:
@@ -270,8 +284,8 @@ class JobQueue:
                 return
             publish = functools.partial(self._publish, job_id)
             try:
-                run_job(self.store, job_id, _Guarded(self, job_id, entry.work),
-                        on_event=publish if on_event is None else lambda ev: (publish(ev), on_event(ev)))
+                entry.context.run(run_job, self.store, job_id, _Guarded(self, job_id, entry.work),
+                                  on_event=publish if on_event is None else lambda ev: (publish(ev), on_event(ev)))
             except VidgenError:  # includes Cancelled: the job record says what happened
                 pass
 

@@ -2,7 +2,9 @@
 
 `LocalExecutor` runs them here, one after another, in the job's thread (which holds the GPU lane).
 A cluster executor would send `step(scene, progress)` for each scene to its workers and gather the
-results in order; the services and the step cache stay as they are.
+results in order; the services and the step cache stay as they are. On ZeroGPU the GPU is
+asked for inside the step, per model step on a cache miss (`Steps.run` -> vidgen/zerogpu.py), not
+around a whole stage: cache hits and built-in backends take none.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from ..services.music import score_film
 from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
 from ..services.voice.prosody import kept_markup
 from ..store import Store
+from ..zerogpu import gpu_section, section_seconds, voice_specs
 from .keys import image_key, music_key, scene_duration, step_key, voice_key
 from .plan import clip_plan, image_plan, music_segments
 
@@ -57,7 +58,7 @@ class Steps:
         self.store, self.ctx, self.work_dir = store, ctx, work_dir
         self._markup_told = False  # the note on markup-like text is given once a job
 
-    def run(self, name: str, scene: int | None, key: str, produce: Produce) -> dict[str, Any]:
+    def run(self, name: str, scene: int | None, key: str, produce: Produce, gpu: float = 0) -> dict[str, Any]:
         """The cached outputs of a step, or produce, store and cache them:
         {"key", "name", "outputs": {role: asset id}, "data", "cached"}."""
         self.ctx.check_cancel()
@@ -66,7 +67,7 @@ class Steps:
         if hit is not None:
             self.ctx.record_step(name, scene, key, True, time.monotonic() - t0)
             return {**hit, "cached": True}
-        files, data = produce()
+        files, data = gpu_section(produce, gpu)  # `gpu`: seconds a model needs (ZeroGPU); 0: a plain call
         outputs = {role: self.store.add_file(path, type=kind, move=True).id for role, (path, kind) in files.items()}
         self.store.put_step(key, name, outputs, data)
         self.ctx.record_step(name, scene, key, False, time.monotonic() - t0)
@@ -104,7 +105,7 @@ class Steps:
             def produce():
                 job = ImageJob(scene, s.size, seed=s.seed, total_scenes=len(project.scenes), caption=s.scene_label)
                 return {"image": (make_image(spec, job, path, progress=progress), "image")}, {}
-        hit = self.run("image", scene.number, key, produce)
+        hit = self.run("image", scene.number, key, produce, section_seconds(spec) if plan is not None else 0)
         return {"image": hit["outputs"]["image"], "cached": hit["cached"], "model": spec.id}
 
     def voice(self, project: Project, scene: Scene) -> dict[str, Any]:
@@ -140,7 +141,8 @@ class Steps:
                 "voice": plan[0].voice.model, "language": plan[0].language,  # the scene's first line's
                 "voices": [{"voice": v, "language": lang, "speakers": names} for (v, lang), names in used.items()]}
 
-        hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce)
+        hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce,
+                       section_seconds(voice_specs(plan, registry_for(self.store)), silent_speech_seconds(lines)))
         return {"speech": hit["outputs"]["speech"], "phones": hit["outputs"].get("phones", ""), **hit["data"],
                 "cached": hit["cached"]}
 
@@ -172,7 +174,7 @@ class Steps:
             clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
             return {"clip": (clip, "video")}, {"model": spec.id}
 
-        hit = self.run("animation", scene.number, key, produce)
+        hit = self.run("animation", scene.number, key, produce, 0 if scene.clip else section_seconds(spec, duration))
         return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": job.motion, "cached": hit["cached"]}
 
     def lipsync(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], clip: dict[str, Any],
@@ -205,7 +207,7 @@ class Steps:
             return files, {"model": spec.id, **r}
 
         try:
-            hit = self.run("lipsync", scene.number, key, produce)
+            hit = self.run("lipsync", scene.number, key, produce, section_seconds(spec, clip["duration"]))
         except Cancelled:
             raise
         except VidgenError as exc:  # the shot is still good without moving mouths: say so, go on
@@ -247,7 +249,7 @@ class Steps:
                                 make=None if spec.builtin else model_maker(spec, cancel=self.ctx.check_cancel))
             return ({"effects": (out, "audio")} if out else {}), {"placed": shown, "model": spec.id}
 
-        hit = self.run("effects", scene.number, key, produce)
+        hit = self.run("effects", scene.number, key, produce, section_seconds(spec, duration))
         unmatched = [e.cue for e in placed if not e.sound and not e.file] if spec.builtin else []
         if unmatched and not hit["cached"]:
             self.ctx.note(f"Scene {scene.number}: no built-in sound matches {', '.join(repr(c) for c in unmatched)}: "
@@ -282,6 +284,6 @@ class Steps:
             return {"music": (Path(r.wav), "audio")}, {"model": spec.id, "tempo": r.tempo, "key": r.key,
                                                        "prompt": r.prompt, "segments": segments}
 
-        hit = self.run("music", None, key, produce)
+        hit = self.run("music", None, key, produce, section_seconds(spec, sum(s for _, s in segments)))
         ctx.progress(1.0, f"Music: {spec.name} ({moods})")
         return hit

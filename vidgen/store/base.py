@@ -50,15 +50,22 @@ class StoreBase:
         # Private: tables must only be touched under `_tx`.
         self._db = TinyDB(self.db_path, storage=AtomicJSONStorage)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+        self._make_locks()
+        with self._tx():
+            self._tidy()
+
+    def _make_locks(self) -> None:
+        """This process's locks (again in a forked child: a thread lock may be held by a parent's thread
+        the child lacks, and filelock refuses a lock inherited across fork, e.g. a ZeroGPU section)."""
+        self._pid = os.getpid()
         self._lock = threading.RLock()
         self._depth = 0
+        self._storage.forget_session()
         lock_path = str(self.db_path) + ".lock"
         try:  # keep the lock file: unlinking lock files on release is a classic race
             self._flock = filelock.FileLock(lock_path, timeout=self.lock_timeout, preserve_lock_file=True)
         except TypeError:  # filelock < 4
             self._flock = filelock.FileLock(lock_path, timeout=self.lock_timeout)
-        with self._tx():
-            self._tidy()
 
     def _tidy(self) -> None:
         """Remove what a killed process left behind; runs under the lock when the store opens.
@@ -81,6 +88,8 @@ class StoreBase:
     @contextlib.contextmanager
     def _tx(self) -> Iterator[None]:
         """Hold both locks for one operation (re-entrant); the file is parsed at most once inside."""
+        if self._pid != os.getpid():  # a forked child's first operation
+            self._make_locks()
         with self._lock:
             if self._depth:
                 self._depth += 1

@@ -147,6 +147,10 @@ class AtomicJSONStorage(Storage):
         self._warned: tuple | None = None
         self._parsed: tuple[tuple, bytes] | None = None  # (stat key, marshal bytes) of the last good parse
 
+    def forget_session(self) -> None:
+        """No session open (a forked child: the parent's open one is not this process's)."""
+        self._session, self._cache = 0, None
+
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:
         self._session += 1
