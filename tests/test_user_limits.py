@@ -77,3 +77,21 @@ def test_a_users_jobs_at_once_are_bounded():
     limits.check("", "render", jobs * 10, now)  # no logins: no user, no limit
     jobs[0]["status"] = "completed"
     limits.check("ana", "render", jobs, now)
+
+
+def test_the_limits_follow_the_serve_flags(tmp_path, capsys):
+    import argparse
+
+    from vidgen.ui.serve import add_arguments, close_served, serve
+
+    args = add_arguments(argparse.ArgumentParser()).parse_args(
+        ["--data", str(tmp_path / "d"), "--port", str(free_port()), "--auth", "ana:secret",
+         "--renders-per-hour", "0", "--jobs-per-user", "5"])
+    app, _, _ = serve(args, prevent_thread_lock=True, quiet=True)
+    try:
+        assert app.state.studio.jobs.limits == UserLimits(renders_per_hour=0, jobs_at_once=5)
+    finally:
+        close_served(app)
+    args.jobs_per_user = -1
+    with pytest.raises(VidgenError, match="--jobs-per-user must be 0 or more"):
+        serve(args, prevent_thread_lock=True, quiet=True)

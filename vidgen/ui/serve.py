@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import threading
 from typing import Any
@@ -26,6 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="data folder (default ./data, env VIDGEN_DATA)")
     p.add_argument("--gpu-slots", type=int, default=int(os.environ.get("VIDGEN_GPU_SLOTS", "1")), metavar="N",
                    help="GPU jobs at once (default 1)")
+    p.add_argument("--renders-per-hour", type=int, default=None, metavar="N",
+                   help="with --auth: renders one user may start in an hour (0 = no limit; default 20, env "
+                        "VIDGEN_RENDERS_PER_HOUR)")
+    p.add_argument("--jobs-per-user", type=int, default=None, metavar="N",
+                   help="with --auth: jobs one user may have queued or running at once (0 = no limit; default 3, "
+                        "env VIDGEN_JOBS_PER_USER)")
     # SUPPRESS: `python -m vidgen --log-format json serve` (the global option) is not overwritten
     p.add_argument("--log-format", choices=logs.FORMATS, default=argparse.SUPPRESS,
                    help="log lines: plain (readable, the default) or json (one object a line; env VIDGEN_LOG_FORMAT)")
@@ -53,6 +60,12 @@ def serve(args: argparse.Namespace, **launch_kwargs: Any):
     logs.configure(log_format(args, "plain"))
     zerogpu.prepare()  # on a ZeroGPU Space: spaces registers the GPU function before the app starts
     settings = Settings.from_env(args.data)
+    for name in ("renders_per_hour", "jobs_per_user"):
+        value = getattr(args, name, None)
+        if value is not None:
+            if value < 0:
+                raise VidgenError(f"--{name.replace('_', '-')} must be 0 or more (0 = no limit), not {value}.")
+            settings = dataclasses.replace(settings, **{name: value})
     try:
         options = launch_options(settings.data_dir, host=args.host, port=args.port, share=args.share,
                                  auth=args.auth if args.auth is not None else os.environ.get("VIDGEN_AUTH"))
