@@ -24,7 +24,7 @@ RUN useradd --uid "${UID}" --create-home --shell /usr/sbin/nologin vidgen \
 
 WORKDIR /app
 # The install first (its layer is kept while only the code changes): the same script CI runs.
-COPY requirements.txt requirements-gpu.txt requirements-xtts.txt requirements-nodeps.txt ./
+COPY requirements.txt requirements-gpu.txt requirements-xtts.txt requirements-ray.txt requirements-nodeps.txt ./
 COPY scripts/install.sh scripts/install.sh
 ARG TORCH_INDEX=
 RUN PIP_NO_CACHE_DIR=1 VENV=/opt/vidgen GPU=1 TORCH_INDEX="${TORCH_INDEX}" bash scripts/install.sh

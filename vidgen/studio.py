@@ -29,6 +29,7 @@ from .library_files import check_file
 from .library_studio import LibraryMixin
 from .look_preview import preview_look
 from .pipeline import ImageWork, MusicWork, RenderWork, SceneWork
+from .pipeline.executor import Executor, LocalExecutor
 from .pipeline.query import timeline_blocks
 from .projects import Projects
 from .scene_ops import SceneOps
@@ -47,7 +48,7 @@ LOOK_FILES = {"caption_font": "caption font", "grade_lut": "LUT", "watermark": "
 class Studio(ExportOps, LibraryMixin, VersionOps, SceneOps, Projects):
     def __init__(self, settings: Settings, *, gpu_slots: int = 1, max_queued: int = 16,
                  lane: GpuLane | None = None, upload_roots: list[str | os.PathLike] | None = None,
-                 threads: bool = True, local_files: bool = False) -> None:
+                 threads: bool = True, local_files: bool = False, executor: Executor | None = None) -> None:
         """`upload_roots`: folders that files given by path (uploads: scripts, images, music) must be
         in, so an API caller cannot make the studio read any file of the server. Default: the data
         folder and Gradio's upload folder (GRADIO_TEMP_DIR, default <tmp>/gradio).
@@ -60,6 +61,7 @@ class Studio(ExportOps, LibraryMixin, VersionOps, SceneOps, Projects):
             gradio_tmp = os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio"
             upload_roots = [settings.data_dir, gradio_tmp]
         self.jobs = JobQueue(settings, gpu_slots=gpu_slots, max_queued=max_queued, lane=lane, threads=threads)
+        self.executor = executor or LocalExecutor()  # where renders run their scene steps (pipeline/executors.py)
         super().__init__(settings, self.jobs.store, [Path(r).expanduser().resolve() for r in upload_roots],
                          self.jobs.active, local_files)
 
@@ -82,7 +84,8 @@ class Studio(ExportOps, LibraryMixin, VersionOps, SceneOps, Projects):
         delivery formats made from the film as well (export_film's names), kept with the render."""
         project = self.store.get_project(need_id(project_id, "project"))
         names = tuple(dict.fromkeys(format_named(f).name for f in formats))
-        return self.jobs.enqueue(project.id, "render", RenderWork(self.store, project.id, formats=names), "Queued")
+        return self.jobs.enqueue(project.id, "render", RenderWork(self.store, project.id, self.executor,
+                                                                     formats=names), "Queued")
 
     def wait(self, job_id: str, on_event: EventFn | None = None, timeout: float | None = None) -> dict:
         """Block until the job ends, passing its progress events to `on_event` as they come; returns
@@ -254,12 +257,16 @@ class Studio(ExportOps, LibraryMixin, VersionOps, SceneOps, Projects):
         if job.status not in RESUMABLE:
             raise VidgenError(f"Job {job.id} is {job.status}; only an interrupted, failed or cancelled render can be resumed.")
         self.store.get_project(job.project_id)
-        return self.jobs.enqueue(job.project_id, "render", RenderWork(self.store, job.project_id), "Queued (resume)",
+        return self.jobs.enqueue(job.project_id, "render", RenderWork(self.store, job.project_id, self.executor),
+                                 "Queued (resume)",
                                  job_id=job.id)
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop the workers after their current job; jobs still queued become interrupted (resumable)."""
         self.jobs.shutdown(timeout)
+        close = getattr(self.executor, "shutdown", None)
+        if close is not None:  # a cluster executor's workers
+            close()
 
     # --- helpers ---
 

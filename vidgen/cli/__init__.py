@@ -15,12 +15,19 @@ from .progress import Parser
 from ..ui.serve import add_arguments, log_format  # argparse only: gradio is imported when serving
 from .settings_flags import add_setting_flags
 from ..services.delivery.formats import FORMATS
+from ..pipeline.executors import EXECUTORS
 
 
 def _format_name(value: str) -> str:
     if value.strip().lower() not in FORMATS:
         raise argparse.ArgumentTypeError(f"unknown format {value!r}: use one of {', '.join(FORMATS)}")
     return value.strip().lower()
+
+
+def _executor_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=EXECUTORS, default="",
+                   help="where the scene steps run: local (here, in order) or ray (the Ray cluster at RAY_ADDRESS, "
+                        "else a local one); default VIDGEN_EXECUTOR, else local")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--character-seed", action="append", type=render.named, metavar="NAME=N",
                    help="a character's fixed seed for the scenes they lead (repeatable)")
     add_setting_flags(r)
+    _executor_flag(r)
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common(r)
     r.set_defaults(func=render.cmd_render)
@@ -64,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also copy the video and its .srt here (default: only the data folder's copy)")
     re_.add_argument("--format", action="append", metavar="FORMAT", type=_format_name,
                      help="a delivery format to write as well (repeatable, as for render)")
+    _executor_flag(re_)
     re_.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     common(re_)
     re_.set_defaults(func=render.cmd_resume)

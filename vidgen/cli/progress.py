@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..config import Settings
 from ..domain import ProgressEvent
+from ..pipeline.executors import executor_from
 from ..studio import Studio
 
 
@@ -95,7 +96,8 @@ class StageBars:
 def local_studio(args: argparse.Namespace) -> Studio:
     """The studio's layer without its threads: jobs run in this process's thread, and the user's own
     files may be anywhere, voice files included (the upload folders guard a server, not a command line)."""
-    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")], local_files=True)
+    return Studio(Settings.from_env(args.data), threads=False, upload_roots=[Path("/")], local_files=True,
+                  executor=executor_from(getattr(args, "executor", "") or ""))
 
 
 def progress_bar(enabled: bool) -> tuple[Callable[[float, str], None], Callable[[], None]]:

@@ -169,7 +169,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise
     finally:
         close()
-    job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"], formats=tuple(wanted)),
+    job_id = studio.jobs.enqueue(project["id"], "render", RenderWork(studio.store, project["id"], studio.executor,
+                                                                          formats=tuple(wanted)),
                                  "Queued", job_id=job[0])
     return _finish(studio, job_id, wanted, args.quiet)
 

@@ -94,6 +94,7 @@ class JobContext:
         self._stage_base = 0.0
         self._last_persist = 0.0
         self._last_poll = time.monotonic()
+        self._steps_lock = threading.Lock()
 
     # progress ---------------------------------------------------------------------------
     def begin_stage(self, stage: str, message: str = "") -> None:
@@ -153,8 +154,9 @@ class JobContext:
 
     # steps ------------------------------------------------------------------------------
     def record_step(self, name: str, scene: int | None, key: str, cached: bool, seconds: float) -> None:
-        steps = [*self.job.steps, StepRecord(name, scene, key, cached, round(seconds, 3))]
-        self.job = self.store.update_job(self.job.id, steps=steps)
+        with self._steps_lock:  # a cluster executor's scenes finish on several threads at once
+            steps = [*self.job.steps, StepRecord(name, scene, key, cached, round(seconds, 3))]
+            self.job = self.store.update_job(self.job.id, steps=steps)
         where = f" scene {scene}" if scene is not None else ""
         _emit(self.store, "step", f"job {self.job.id}: {name}{where} {'from the cache' if cached else 'made'} in "
               f"{seconds:.2f} s", job=self.job.id, kind=self.job.kind, stage=self._stage, step=name, scene=scene,

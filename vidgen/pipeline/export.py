@@ -24,10 +24,11 @@ from ..services.delivery.encoders import Pick, choose, video_args
 from ..services.delivery.timeline_export import TIMELINE_KINDS, export_bundle
 from ..services.delivery.formats import PREVIEW_FPS, PREVIEW_SECONDS, PREVIEW_WIDTH, Format, format_named
 from ..store import Store
-from .executor import LocalExecutor
-from .film import FilmInputs, assemble_film, film_inputs, film_slug, master, master_encoder, named_copy, walk
+from .executor import LocalExecutor, Work
+from .film import FilmInputs, assembly_args, film_inputs, film_slug, master, master_encoder, named_copy, walk
 from .keys import step_key
 from .steps import Steps, work_folder
+from .work_fns import Made, assemble_into
 
 
 def suffix_of(fmt: Format) -> str:
@@ -47,24 +48,18 @@ def export_step(ctx: JobContext, steps: Steps, project: Project, film: FilmInput
     if index == 0:
         ctx.begin_stage("export", f"Exporting {fmt.label}")
     report = ctx.sub_progress(index / total, (index + 1) / total, f"Exporting {fmt.name}")
-    out = steps.work_dir / f"export-{fmt.name}{fmt.ext}"
+    out = str(steps.work_dir / f"export-{fmt.name}{fmt.ext}")
     key = step_key("export", film=film.key, format=fmt.name, encoder=pick.name)
-
-    def produce():
-        if fmt.kind == "video":
-            assemble_film(ctx, steps, project, film, pick, out, Encoding(
-                video=video_args(pick.name, s.quality, s.max_bitrate), container=fmt.container, audio=fmt.audio),
-                report)
-        elif fmt.kind == "audio":
-            assemble_film(ctx, steps, project, film, pick, out, Encoding(only="audio", audio=fmt.audio), report)
-        elif fmt.kind == "stems":
-            _stems(ctx, steps, project, film, out, report)
-        else:
-            _preview(str(steps.store.settings.data_dir / made["files"]["video"]), made["duration"], fmt, out, report, ctx.check_cancel)
-        kind = {"video": "video", "audio": "audio", "stems": "data"}.get(fmt.kind, "image")
-        return {"export": (out, kind)}, {"format": fmt.name, "encoder": pick.name, "note": pick.note}
-
-    hit = steps.run("export", None, key, produce)
+    if fmt.kind in ("video", "audio", "stems"):
+        encoding = Encoding(video=video_args(pick.name, s.quality, s.max_bitrate), container=fmt.container,
+                            audio=fmt.audio) if fmt.kind == "video" else \
+            Encoding(only="audio", audio=fmt.audio) if fmt.kind == "audio" else \
+            Encoding(only="stems", audio=("-c:a", "pcm_s16le"))
+        source: Any = assembly_args(steps, project, film, pick if fmt.kind != "stems" else Pick(""), encoding)
+    else:  # the animated preview: from the master MP4
+        source = (str(steps.store.settings.data_dir / made["files"]["video"]), made["duration"])
+    work = Work(export_work, (fmt, out, source), dict(encoder=pick.name, note=pick.note), name="export")
+    hit = steps.run("export", None, key, work, report)
     report(1.0)
     if pick.note and not hit["cached"]:
         ctx.note(pick.note)
@@ -74,10 +69,23 @@ def export_step(ctx: JobContext, steps: Steps, project: Project, film: FilmInput
             "note": hit["data"]["note"], "cached": hit["cached"]}
 
 
-def _stems(ctx: JobContext, steps: Steps, project: Project, film: FilmInputs, out: Path, progress) -> None:
-    folder = steps.work_dir / "stems"
-    assemble_film(ctx, steps, project, film, Pick(""), folder, Encoding(only="stems", audio=("-c:a", "pcm_s16le")),
-                  progress)
+def export_work(fmt: Format, out: str, source: Any, *, encoder: str, note: str, progress=None, cancel=None) -> Made:
+    """One format's file (a step's work): `source` is the assembler's arguments (`assembly_args`), or for
+    a preview (the master MP4's path, its duration)."""
+    path = Path(out)
+    if fmt.kind in ("video", "audio"):
+        assemble_into(path, source, progress, cancel)
+    elif fmt.kind == "stems":
+        _stems(source, path, progress, cancel)
+    else:
+        _preview(source[0], source[1], fmt, path, progress, cancel)
+    kind = {"video": "video", "audio": "audio", "stems": "data"}.get(fmt.kind, "image")
+    return {"export": (path, kind)}, {"format": fmt.name, "encoder": encoder, "note": note}
+
+
+def _stems(assembly: dict[str, Any], out: Path, progress, cancel) -> None:
+    folder = Path(assembly["work_dir"]) / "stems"
+    assemble_into(folder, assembly, progress, cancel)
     wavs = sorted(folder.glob("*.wav"))
     if not wavs:
         raise VidgenError("This film has no sound (no voice, music or effects): there are no stems to write.")
@@ -120,8 +128,9 @@ def _from_render(store: Store, ctx: JobContext, version_id: str) -> Iterator[_Re
     version = store.get_version(version_id)
     project = from_dict(Project, version.project)
     with work_folder(store, ctx) as work_dir:
-        steps = Steps(store, ctx, work_dir)
-        clips, voices, music = walk(ctx, steps, project, LocalExecutor())
+        executor = LocalExecutor()
+        steps = Steps(store, ctx, work_dir, executor)
+        clips, voices, music = walk(ctx, steps, project, executor)
         encoder = master_encoder(project)
         film = film_inputs(steps, project, clips, voices, music, encoder)
         yield _Render(version, project, steps, film, master(ctx, steps, project, film, encoder))

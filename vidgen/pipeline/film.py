@@ -15,13 +15,14 @@ from typing import Any
 from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, SceneMedia
 from ..finishing import file_digest, finish_of, scene_captions
 from ..jobs import JobContext
-from ..services.assembly import Encoding, Finish, assemble
+from ..services.assembly import Encoding, Finish
 from ..services.assembly.overlays import TextOverlay
 from ..services.delivery.encoders import Pick, choose, video_args
-from .executor import Executor
+from .executor import Executor, Work
 from .keys import step_key
 from .plan import scene_motions
 from .steps import Steps
+from .work_fns import assembly_work
 
 
 @dataclass
@@ -125,31 +126,23 @@ def master_encoder(project: Project) -> Pick:
     return choose("h264", project.settings.encoder)
 
 
-def assemble_film(ctx: JobContext, steps: Steps, project: Project, film: FilmInputs, encoder: Pick,
-                  out: Path, encoding: Encoding | None = None, progress=None) -> dict[str, Any]:
-    """Run the assembler on `film` (writes `out` and its sidecars) at the project's settings; its result."""
+def assembly_args(steps: Steps, project: Project, film: FilmInputs, encoder: Pick,
+                  encoding: Encoding | None = None) -> dict[str, Any]:
+    """The assembler's arguments for `film` at the project's settings (plain data: work_fns.assemble_into)."""
     s = project.settings
-    r = assemble(film.scenes, out, size=s.size, fps=s.fps, transition_seconds=s.transition_seconds,
-                 music=film.music, music_volume=s.music_volume, burn_subtitles=s.subtitles, loudness=s.loudness,
-                 quality=s.quality, progress=progress or ctx.progress, cancel=ctx.check_cancel, work_dir=steps.work_dir,
-                 finish=film.finish,
-                 encoding=encoding or Encoding(video=video_args(encoder.name, s.quality, s.max_bitrate)))
-    return {"duration": r.duration, "video": r.video, "subtitles": r.subtitles}
+    return dict(scenes=film.scenes, size=s.size, fps=s.fps, transition_seconds=s.transition_seconds,
+                music=film.music, music_volume=s.music_volume, burn_subtitles=s.subtitles, loudness=s.loudness,
+                quality=s.quality, work_dir=str(steps.work_dir), finish=film.finish,
+                encoding=encoding or Encoding(video=video_args(encoder.name, s.quality, s.max_bitrate)))
 
 
 def master(ctx: JobContext, steps: Steps, project: Project, film: FilmInputs, encoder: Pick) -> dict[str, Any]:
     """The assembly step: the master MP4 and its sidecars (cached): {"files": {role: asset path in the
     data folder}, "duration", "cached"}."""
     ctx.begin_stage("assembly", "Assembling the film")
-    out = steps.work_dir / "film.mp4"
-
-    def produce():
-        r = assemble_film(ctx, steps, project, film, encoder, out)
-        return {"video": (Path(r["video"]), "video"), "subtitles": (Path(r["subtitles"]), "subtitles"),
-                "captions": (out.with_suffix(".vtt"), "subtitles"), "words": (out.with_suffix(".words.json"), "data")}, \
-            {"duration": r["duration"], "encoder": encoder.name}
-
-    hit = steps.run("assembly", None, film.key, produce)
+    work = Work(assembly_work, (str(steps.work_dir / "film.mp4"), assembly_args(steps, project, film, encoder)),
+                dict(encoder=encoder.name), name="assembly")
+    hit = steps.run("assembly", None, film.key, work, ctx.progress)
     ctx.progress(1.0, "Film assembled")
     return {"files": {role: str(steps.store.get_asset(a).path) for role, a in hit["outputs"].items()},
             "duration": hit["data"]["duration"], "cached": hit["cached"]}

@@ -36,7 +36,7 @@ class RenderWork:
         store = self.store
         with work_folder(store, ctx) as work_dir:
             project = self._prepare(ctx)
-            steps = Steps(store, ctx, work_dir)
+            steps = Steps(store, ctx, work_dir, self.executor)
             encoder = master_encoder(project)
             clips, voices, music = walk(ctx, steps, project, self.executor)
             film = film_inputs(steps, project, clips, voices, music, encoder)

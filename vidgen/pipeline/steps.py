@@ -22,21 +22,19 @@ from ..jobs import JobContext
 from ..models.registry import registry_for
 from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, scene_cast,
                        scene_speech, sfx_model, silent_speech_seconds, spoken_lines)
-from ..services.animation import make_clip
-from ..services.animation.user_clip import clip_still, fit_user_clip
-from ..services.images import ImageJob, fit_user_image, make_image
-from ..services.lipsync import Shot, key_name, lip_sync_shot
-from ..services.sfx.scene import model_maker, plan_effects, write_effects
-from ..services.music import score_film
-from ..services.voice import NO_VOICE, estimated_cues, synthesize_lines
+from ..services.images import ImageJob
+from ..services.lipsync import Shot, key_name
+from ..services.sfx.scene import plan_effects
+from ..services.voice import NO_VOICE, estimated_cues
 from ..services.voice.prosody import kept_markup
 from ..store import Store
-from ..zerogpu import gpu_section, section_seconds, voice_specs
+from ..zerogpu import section_seconds, voice_specs
+from . import work_fns as fns
+from .executor import Executor, LocalExecutor, Work
 from .keys import image_key, music_key, scene_duration, step_key, voice_key
 from .plan import clip_plan, image_plan, music_segments
 
 log = logging.getLogger(__name__)
-Produce = Callable[[], tuple[dict[str, tuple[Path, str]], dict[str, Any]]]
 Progress = Callable[[float], None]
 
 
@@ -52,14 +50,18 @@ def work_folder(store: Store, ctx: JobContext) -> Iterator[Path]:
 
 
 class Steps:
-    """The cached steps of one job's project, writing their files in `work_dir`."""
+    """The cached steps of one job's project, writing their files in `work_dir`; `executor` does
+    each step's work on a cache miss (pipeline/executor.py)."""
 
-    def __init__(self, store: Store, ctx: JobContext, work_dir: Path):
+    def __init__(self, store: Store, ctx: JobContext, work_dir: Path, executor: Executor | None = None):
         self.store, self.ctx, self.work_dir = store, ctx, work_dir
+        self.executor = executor or LocalExecutor()
         self._markup_told = False  # the note on markup-like text is given once a job
 
-    def run(self, name: str, scene: int | None, key: str, produce: Produce, gpu: float = 0) -> dict[str, Any]:
-        """The cached outputs of a step, or produce, store and cache them:
+    def run(self, name: str, scene: int | None, key: str, work: Work | Callable[[], Work],
+            progress: Progress | None = None) -> dict[str, Any]:
+        """The cached outputs of a step, or its `work` (or `work()`, made on a cache miss only) done by
+        the executor, its files stored and its record cached here:
         {"key", "name", "outputs": {role: asset id}, "data", "cached"}."""
         self.ctx.check_cancel()
         t0 = time.monotonic()
@@ -67,7 +69,7 @@ class Steps:
         if hit is not None:
             self.ctx.record_step(name, scene, key, True, time.monotonic() - t0)
             return {**hit, "cached": True}
-        files, data = gpu_section(produce, gpu)  # `gpu`: seconds a model needs (ZeroGPU); 0: a plain call
+        files, data = self.executor.run(work if isinstance(work, Work) else work(), progress, self.ctx.check_cancel)
         outputs = {role: self.store.add_file(path, type=kind, move=True).id for role, (path, kind) in files.items()}
         self.store.put_step(key, name, outputs, data)
         self.ctx.record_step(name, scene, key, False, time.monotonic() - t0)
@@ -76,36 +78,24 @@ class Steps:
     def image(self, project: Project, scene: Scene, progress: Progress | None = None) -> dict[str, Any]:
         """{"image": asset id, "cached": bool, "model": image model id}"""
         s = project.settings
-        path = self.work_dir / f"image-{scene.number}.png"
+        path = str(self.work_dir / f"image-{scene.number}.png")
         spec = image_model(self.store, project, scene)
         plan = image_plan(self.store, project, scene, spec)
-        produce: Produce
         if plan is not None:
             request, key = plan
             adapter = ip_adapter_for(self.store, spec) if request.ip_image else None
-
-            def produce():
-                job = ImageJob(scene, s.size, request=request, ip_adapter=adapter)
-                out = make_image(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
-                return {"image": (Path(out), "image")}, {"model": spec.id, "prompt": request.prompt,
-                                                         "seed": request.seed}
-        elif scene.image:
-            key, src = image_key(project, scene), self.store.asset_path(scene.image)
-
-            def produce():
-                return {"image": (fit_user_image(src, s.size, path), "image")}, {}
-        elif scene.clip:
-            key, src = image_key(project, scene), self.store.asset_path(scene.clip)
-
-            def produce():
-                return {"image": (clip_still(src, s.size, path), "image")}, {}
+            job = ImageJob(scene, s.size, request=request, ip_adapter=adapter)
+            work = Work(fns.image_work, (spec, job, path), name="image", scene=scene.number,
+                        gpu_seconds=section_seconds(spec))
+        elif scene.image or scene.clip:  # the user's picture, or the first frame of their clip
+            key, src = image_key(project, scene), str(self.store.asset_path(scene.image or scene.clip))
+            work = Work(fns.user_image_work if scene.image else fns.clip_still_work, (src, s.size, path),
+                        name="image", scene=scene.number)
         else:
             key = image_key(project, scene)
-
-            def produce():
-                job = ImageJob(scene, s.size, seed=s.seed, total_scenes=len(project.scenes), caption=s.scene_label)
-                return {"image": (make_image(spec, job, path, progress=progress), "image")}, {}
-        hit = self.run("image", scene.number, key, produce, section_seconds(spec) if plan is not None else 0)
+            job = ImageJob(scene, s.size, seed=s.seed, total_scenes=len(project.scenes), caption=s.scene_label)
+            work = Work(fns.painter_work, (spec, job, path), name="image", scene=scene.number)
+        hit = self.run("image", scene.number, key, work, progress)
         return {"image": hit["outputs"]["image"], "cached": hit["cached"], "model": spec.id}
 
     def voice(self, project: Project, scene: Scene) -> dict[str, Any]:
@@ -120,29 +110,20 @@ class Steps:
                     "cached": None}
         voices, language = scene_cast(self.store, project)
         plan = scene_speech(self.store, project, scene)
-        path = self.work_dir / f"voice-{scene.number}.wav"
-
-        def produce():
-            r = synthesize_lines(lines, path, cast=voices, mood=scene.mood, language=language, seed=s.seed,
-                                 cancel=self.ctx.check_cancel, registry=registry_for(self.store),
-                                 samples=self.store.asset_path, spoken=[(sp.voice, sp.language) for sp in plan])
-            used: dict[tuple[str, str], list[str]] = {}  # (voice, language) -> its speakers
-            for sp in plan:
-                names = used.setdefault((sp.voice.model, sp.language), [])
-                if (sp.speaker or "") not in names:
-                    names.append(sp.speaker or "")
-            files = {"speech": (r.wav, "audio")}
-            if any(ph is not None for ph in r.phones):  # the voice's phoneme alignment: the mouths' timing
-                phones = path.with_suffix(".phones.json")
-                phones.write_text(json.dumps({"source": "piper", "cues": r.phones}), encoding="utf-8")
-                files["phones"] = (phones, "data")
-            return files, {
-                "seconds": r.duration, "cues": [asdict(c) for c in r.cues], "timing": r.timing,
-                "voice": plan[0].voice.model, "language": plan[0].language,  # the scene's first line's
-                "voices": [{"voice": v, "language": lang, "speakers": names} for (v, lang), names in used.items()]}
-
-        hit = self.run("voice", scene.number, voice_key(self.store, project, scene), produce,
-                       section_seconds(voice_specs(plan, registry_for(self.store)), silent_speech_seconds(lines)))
+        path = str(self.work_dir / f"voice-{scene.number}.wav")
+        registry = registry_for(self.store)
+        samples, missing = {}, {}  # the voices' samples: asset id -> file, or why it is gone
+        for v in [*voices.values(), *(sp.voice for sp in plan)]:
+            if v.sample and v.sample not in samples and v.sample not in missing:
+                try:
+                    samples[v.sample] = str(self.store.asset_path(v.sample))
+                except VidgenError as exc:
+                    missing[v.sample] = str(exc)
+        work = Work(fns.voice_work, (lines, path), dict(
+            cast=voices, mood=scene.mood, language=language, seed=s.seed, plan=plan, states=self.store.list_model_states(),
+            samples=samples, missing=missing), name="voice", scene=scene.number,
+            gpu_seconds=section_seconds(voice_specs(plan, registry), silent_speech_seconds(lines)))
+        hit = self.run("voice", scene.number, voice_key(self.store, project, scene), work)
         return {"speech": hit["outputs"]["speech"], "phones": hit["outputs"].get("phones", ""), **hit["data"],
                 "cached": hit["cached"]}
 
@@ -162,19 +143,17 @@ class Steps:
              progress: Progress | None = None) -> dict[str, Any]:
         """{"clip": asset id, "duration": s, "motion": str, "cached": bool}; `motion` from `scene_motions`."""
         duration = scene_duration(voice["seconds"], project.settings, scene.min_duration)
-        path = self.work_dir / f"clip-{scene.number}.mp4"
+        path = str(self.work_dir / f"clip-{scene.number}.mp4")
         spec, job, key = clip_plan(self.store, project, scene, image, motion, duration)
-
-        def produce():
-            if scene.clip:  # the user's own video, fitted to the scene
-                out = fit_user_clip(self.store.asset_path(scene.clip), duration, project.settings.fps,
-                                    project.settings.size, path, preset=job.preset, crf=job.crf,
-                                    cancel=self.ctx.check_cancel, motion=job.motion, path=job.path)
-                return {"clip": (out, "video")}, {"model": "your clip"}
-            clip = make_clip(spec, job, path, progress=progress, cancel=self.ctx.check_cancel)
-            return {"clip": (clip, "video")}, {"model": spec.id}
-
-        hit = self.run("animation", scene.number, key, produce, 0 if scene.clip else section_seconds(spec, duration))
+        if scene.clip:  # the user's own video, fitted to the scene
+            s = project.settings
+            work = Work(fns.user_clip_work, (str(self.store.asset_path(scene.clip)), duration, s.fps, s.size, path),
+                        dict(preset=job.preset, crf=job.crf, motion=job.motion, path=job.path),
+                        name="animation", scene=scene.number)
+        else:
+            work = Work(fns.clip_work, (spec, job, path), name="animation", scene=scene.number,
+                        gpu_seconds=section_seconds(spec, duration))
+        hit = self.run("animation", scene.number, key, work, progress)
         return {"clip": hit["outputs"]["clip"], "duration": duration, "motion": job.motion, "cached": hit["cached"]}
 
     def lipsync(self, project: Project, scene: Scene, image: str, voice: dict[str, Any], clip: dict[str, Any],
@@ -193,21 +172,19 @@ class Steps:
         key = step_key("lipsync", clip=clip["clip"], speech=voice["speech"], model=spec.id, revision=spec.revision,
                        cues=talk, offset=offset, faces=scene.speaker_faces, languages=languages,
                        phones=voice.get("phones", ""))
-        path = self.work_dir / f"lipsync-{scene.number}.mp4"
+        path = str(self.work_dir / f"lipsync-{scene.number}.mp4")
 
-        def produce():
+        def work() -> Work:  # made on a cache miss only
             spec_c, job, _ = clip_plan(self.store, project, scene, image, motion, clip["duration"])
             shot = Shot(str(self.store.asset_path(image)), str(self.store.asset_path(clip["clip"])), job,
                         spec_c.backend == "camera" and not scene.clip, painted_heads(self.store, project, scene))
             cues = [Cue(c["start"], c["end"], c["text"], c.get("speaker")) for c in talk]
-            r = lip_sync_shot(spec, shot, str(self.store.asset_path(voice["speech"])), cues, offset,
-                              scene.speaker_faces, path, languages=languages, phones=phones, progress=progress,
-                              cancel=self.ctx.check_cancel)
-            files = {"clip": (path, "video")} if r["changed"] else {}
-            return files, {"model": spec.id, **r}
+            return Work(fns.lipsync_work, (spec, shot, str(self.store.asset_path(voice["speech"])), cues, offset,
+                                           scene.speaker_faces, path), dict(languages=languages, phones=phones),
+                        name="lipsync", scene=scene.number, gpu_seconds=section_seconds(spec, clip["duration"]))
 
         try:
-            hit = self.run("lipsync", scene.number, key, produce, section_seconds(spec, clip["duration"]))
+            hit = self.run("lipsync", scene.number, key, work, progress)
         except Cancelled:
             raise
         except VidgenError as exc:  # the shot is still good without moving mouths: say so, go on
@@ -242,14 +219,10 @@ class Steps:
         shown = [{**asdict(e), "file": Path(e.file).name} for e in placed]  # a file by its content's name
         key = step_key("effects", placed=shown, duration=round(duration, 3), seed=s.seed,
                        model=spec.id, revision=spec.revision)
-        path = self.work_dir / f"effects-{scene.number}.wav"
-
-        def produce():
-            out = write_effects(placed, duration, path, seed=s.seed + scene.variant, cancel=self.ctx.check_cancel,
-                                make=None if spec.builtin else model_maker(spec, cancel=self.ctx.check_cancel))
-            return ({"effects": (out, "audio")} if out else {}), {"placed": shown, "model": spec.id}
-
-        hit = self.run("effects", scene.number, key, produce, section_seconds(spec, duration))
+        path = str(self.work_dir / f"effects-{scene.number}.wav")
+        work = Work(fns.effects_work, (placed, duration, path), dict(seed=s.seed + scene.variant, spec=spec, shown=shown),
+                    name="effects", scene=scene.number, gpu_seconds=section_seconds(spec, duration))
+        hit = self.run("effects", scene.number, key, work)
         unmatched = [e.cue for e in placed if not e.sound and not e.file] if spec.builtin else []
         if unmatched and not hit["cached"]:
             self.ctx.note(f"Scene {scene.number}: no built-in sound matches {', '.join(repr(c) for c in unmatched)}: "
@@ -274,16 +247,10 @@ class Steps:
         spec = music_model(self.store, project)
         segments = music_segments(project, clips)
         key = music_key(self.store, project, segments)
-        out = self.work_dir / "music.wav"
         moods = " → ".join(m for m, _ in segments)
-
-        def produce():
-            r = score_film(segments, out, model=spec, genre=s.music_genre, tempo=s.music_tempo, key=s.music_key,
-                           instruments=s.music_instruments, seed=s.seed,
-                           progress=lambda f: ctx.progress(f, f"Scoring: {moods}"), cancel=ctx.check_cancel)
-            return {"music": (Path(r.wav), "audio")}, {"model": spec.id, "tempo": r.tempo, "key": r.key,
-                                                       "prompt": r.prompt, "segments": segments}
-
-        hit = self.run("music", None, key, produce, section_seconds(spec, sum(s for _, s in segments)))
+        work = Work(fns.score_work, (segments, str(self.work_dir / "music.wav")), dict(
+            spec=spec, genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
+            seed=s.seed), name="music", gpu_seconds=section_seconds(spec, sum(s for _, s in segments)))
+        hit = self.run("music", None, key, work, lambda f: ctx.progress(f, f"Scoring: {moods}"))
         ctx.progress(1.0, f"Music: {spec.name} ({moods})")
         return hit

@@ -13,6 +13,7 @@ from ..errors import VidgenError
 from ..ops import logs
 from ..ops.routes import Ops
 from ..services.delivery import encoders
+from ..pipeline.executors import executor_from
 from ..studio import Studio
 from .. import zerogpu
 
@@ -27,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="DIR", help="data folder (default ./data, env VIDGEN_DATA)")
     p.add_argument("--gpu-slots", type=int, default=int(os.environ.get("VIDGEN_GPU_SLOTS", "1")), metavar="N",
                    help="GPU jobs at once (default 1)")
+    p.add_argument("--executor", choices=("local", "ray"), default="",
+                   help="where renders run their scene steps: local, or ray (RAY_ADDRESS, else a local cluster); "
+                        "default VIDGEN_EXECUTOR, else local")
     p.add_argument("--renders-per-hour", type=int, default=None, metavar="N",
                    help="with --auth: renders one user may start in an hour (0 = no limit; default 20, env "
                         "VIDGEN_RENDERS_PER_HOUR)")
@@ -71,7 +75,7 @@ def serve(args: argparse.Namespace, **launch_kwargs: Any):
                                  auth=args.auth if args.auth is not None else os.environ.get("VIDGEN_AUTH"))
     except ValueError as e:
         raise VidgenError(str(e)) from e
-    studio = Studio(settings, gpu_slots=args.gpu_slots)
+    studio = Studio(settings, gpu_slots=args.gpu_slots, executor=executor_from(getattr(args, "executor", "") or ""))
     # /health, /ready, /metrics: the app's first routes (FastAPI's `routes`), before Gradio adds its own
     ops = Ops(studio.store, studio.jobs, options["auth"])
     options["app_kwargs"] = {**options["app_kwargs"], "routes": ops.routes()}
