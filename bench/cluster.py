@@ -53,7 +53,8 @@ def main() -> None:
     from vidgen.pipeline.ray_executor import RayExecutor
 
     work = Path(tempfile.mkdtemp(prefix="vb", dir="/tmp"))
-    os.environ["RAY_TMPDIR"] = str(work)
+    os.environ["RAY_TMPDIR"] = str(work)  # where a cluster writes its address file
+    (work / "ray").mkdir()
     base, steps = render(None, work / "local", args.scenes)
     print(f"{args.scenes} scenes, {steps} steps run; local executor: {base:.1f} s")
     for nodes in (1, 2):

@@ -45,3 +45,31 @@ def make(folder: str, name: str, *, model: str = "", sleep: float = 0.0, pid_fil
 
 def fail(message: str, progress=None, cancel=None):
     raise VidgenError(message)
+
+
+def _tiny_linear(spec, device):
+    """A tiny random-weight torch model (the loader the model cache calls on a miss)."""
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Linear(4, 2).to(device)
+
+
+def cached_model_work(folder: str, name: str, *, progress=None, cancel=None):
+    """One unit of work through the worker process's own model cache (vidgen.models.cache.get_cache),
+    the way a backend uses it: the same tiny model for every call; says what the cache counted."""
+    import torch
+
+    from vidgen.models.cache import get_cache
+    from vidgen.models.records import ModelSpec
+
+    torch.set_num_threads(1)
+    cache = get_cache()
+    cache.register_loader("tiny-linear", _tiny_linear)
+    spec = ModelSpec(id="tiny-linear", kind="image", backend="tiny-linear", name="tiny", source="builtin", builtin=True)
+    with cache.use(spec) as model:
+        value = float(model(torch.ones(1, 4)).sum())
+    out = Path(folder) / f"{name}.txt"
+    out.write_text(f"{value:.6f}")
+    stats = cache.stats()
+    return {"text": (out, "data")}, {"misses": stats["misses"], "hits": stats["hits"], "pid": os.getpid()}

@@ -112,6 +112,15 @@ def test_an_actor_keeps_its_model_for_the_next_scene(executor, tmp_path):
     assert second["loads"] == 1
 
 
+def test_two_scenes_with_one_tiny_model_load_it_once_through_the_actors_model_cache(executor, tmp_path):
+    work = [Work(ray_work.cached_model_work, (str(tmp_path), f"scene{i}"), name="lipsync", scene=i, gpu_seconds=5.0)
+            for i in (1, 2)]
+    (f1, d1), (f2, d2) = (executor.run(w, None, never) for w in work)
+    assert d1["worker"]["pid"] == d2["worker"]["pid"]  # the actor that ran this step last takes the next
+    assert (d1["misses"], d2["misses"], d2["hits"] - d1["hits"]) == (1, 1, 1)  # loaded once, then a hit
+    assert f1["text"][0].read_text() == f2["text"][0].read_text()  # the same model answered both
+
+
 def test_a_work_error_is_raised_as_itself_and_its_worker_serves_on(executor, tmp_path):
     for _ in range(3):  # more than the two CPU workers: each is idle again after its failure
         with pytest.raises(VidgenError, match="^no such voice$"):
@@ -239,3 +248,48 @@ def test_the_executor_choice_is_checked_before_any_work(monkeypatch, tmp_path, c
     err = capsys.readouterr().err
     assert code == 1 and "127.0.0.1:1" in err and len(err.strip().splitlines()) == 1, err
     assert time.monotonic() - began < 15 and not (tmp_path / "d" / "renders").exists()
+
+
+def test_a_worker_killed_during_a_render_is_replaced_and_the_film_is_whole(executor, tmp_path):
+    """The CPU workers are SIGKILLed just after the animation stage starts (its clips in flight): the
+    steps run again on fresh workers and the film is as long as a local render of the same project."""
+    from vidgen.config import Settings
+    from vidgen.jobs import lifecycle
+    from vidgen.media import probe
+    from vidgen.studio import Studio
+    from tests.scripts import HARBOUR3
+
+    settings = {"resolution": "720p", "fps": 24, "quality": "draft", "voice": "none", "music": "none"}  # clips of ~1 s
+    killed: list[int] = []
+
+    def kill_when_clips_start(store, event, fields):
+        if event == "stage_started" and fields.get("stage") == "animation" and not killed:
+            # the CPU workers that painted the pictures (each step's record says which) run the clips next
+            cpu = {store.get_step(s.key)["data"]["worker"]["pid"] for s in store.get_job(fields["job"]).steps
+                   if s.name == "image" and not s.cached}
+
+            def kill():
+                for pid in cpu:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                    except ProcessLookupError:
+                        pass
+            threading.Timer(0.1, kill).start()
+
+    lifecycle.add_listener(kill_when_clips_start)
+    try:
+        studio = Studio(Settings.from_env(tmp_path / "ray"), threads=False, upload_roots=[tmp_path], executor=executor)
+        job = studio.render(studio.create_project(HARBOUR3, "Harbour", settings)["id"])
+    finally:
+        lifecycle.remove_listener(kill_when_clips_start)
+        studio.jobs.shutdown(timeout=30)
+    local = Studio(Settings.from_env(tmp_path / "local"), threads=False, upload_roots=[tmp_path])
+    expected = local.render(local.create_project(HARBOUR3, "Harbour", settings)["id"])
+    local.shutdown(timeout=30)
+    assert killed and job["status"] == "completed"
+    rerun = [studio.store.get_step(s["key"])["data"]["worker"]["attempt"] for s in job["steps"]
+             if s["name"] == "animation" and not s["cached"]]
+    assert len(rerun) == 3 and max(rerun) >= 2, rerun  # at least one clip ran again after its worker died
+    film, want = probe(job["result"]["video"]), probe(expected["result"]["video"])
+    assert film.video is not None and abs(film.duration - want.duration) < 1e-3
