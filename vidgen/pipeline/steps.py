@@ -111,18 +111,21 @@ class Steps:
         voices, language = scene_cast(self.store, project)
         plan = scene_speech(self.store, project, scene)
         path = str(self.work_dir / f"voice-{scene.number}.wav")
-        registry = registry_for(self.store)
-        samples, missing = {}, {}  # the voices' samples: asset id -> file, or why it is gone
-        for v in [*voices.values(), *(sp.voice for sp in plan)]:
-            if v.sample and v.sample not in samples and v.sample not in missing:
-                try:
-                    samples[v.sample] = str(self.store.asset_path(v.sample))
-                except VidgenError as exc:
-                    missing[v.sample] = str(exc)
-        work = Work(fns.voice_work, (lines, path), dict(
-            cast=voices, mood=scene.mood, language=language, seed=s.seed, plan=plan, states=self.store.list_model_states(),
-            samples=samples, missing=missing), name="voice", scene=scene.number,
-            gpu_seconds=section_seconds(voice_specs(plan, registry), silent_speech_seconds(lines)))
+
+        def work() -> Work:  # made on a cache miss only: the samples and the model records are store reads
+            samples, missing = {}, {}  # the voices' samples: asset id -> file, or why it is gone
+            for v in [*voices.values(), *(sp.voice for sp in plan)]:
+                if v.sample and v.sample not in samples and v.sample not in missing:
+                    try:
+                        samples[v.sample] = str(self.store.asset_path(v.sample))
+                    except VidgenError as exc:
+                        missing[v.sample] = str(exc)
+            return Work(fns.voice_work, (lines, path), dict(
+                cast=voices, mood=scene.mood, language=language, seed=s.seed, plan=plan,
+                states=self.store.list_model_states(), samples=samples, missing=missing), name="voice",
+                scene=scene.number,
+                gpu_seconds=section_seconds(voice_specs(plan, registry_for(self.store)), silent_speech_seconds(lines)))
+
         hit = self.run("voice", scene.number, voice_key(self.store, project, scene), work)
         return {"speech": hit["outputs"]["speech"], "phones": hit["outputs"].get("phones", ""), **hit["data"],
                 "cached": hit["cached"]}
