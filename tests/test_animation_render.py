@@ -112,7 +112,7 @@ def test_a_render_checks_the_models_before_any_work(env, calls, harbour, tmp_pat
     adapter = tv.tm.snapshot_dir(hf, ADAPTER_REPO)  # the adapter alone: its SD 1.5 base is missing
     adapter.mkdir(parents=True)
     (adapter.parent.parent / "refs").mkdir()
-    (adapter.parent.parent / "refs" / "main").write_text(tv.tm.COMMIT)
+    (adapter.parent.parent / "refs" / "main").write_text(adapter.name)
     for name in ("config.json", "diffusion_pytorch_model.fp16.safetensors"):
         (adapter / name).write_text("{}")
     tv.tm.offline_hub(monkeypatch, hf)

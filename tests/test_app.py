@@ -29,7 +29,8 @@ FAST = {"resolution": "480p", "fps": 12, "quality": "draft"}
 SILENT = {**FAST, "voice": "none"}
 API = ["/parse_script", "/write_script", "/create_project", "/render", "/render_scene", "/generate_image", "/list_projects",
        "/get_project", "/save_project", "/delete_project", "/list_jobs", "/get_job", "/cancel_job", "/resume_job",
-       "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/storage_info",
+       "/set_scene_image", "/list_models", "/download_model", "/activate_model", "/remove_model", "/model_versions",
+       "/use_model_revision", "/verify_model", "/bench_model", "/storage_info",
        "/update_character", "/set_character_reference", "/get_cast", "/set_voice", "/synthesize_voice", "/generate_music",
        "/keep_scene_image", "/preview_look", "/add_scene_sound", "/add_look_file",
        "/update_scene", "/add_scene", "/delete_scene", "/duplicate_scene", "/move_scene", "/split_scene",

@@ -145,8 +145,8 @@ def test_models_list_has_a_header_and_whole_licences(tmp_path):
     piped = run("models", "list", "--data", data)
     assert piped.returncode == 0, piped.stderr
     lines = piped.stdout.splitlines()
-    assert lines[0].split() == ["ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "NAME", "LICENCE",
-                                "SOURCE"]
+    assert lines[0].split() == ["ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "MEASURED", "NAME",
+                                "LICENCE", "SOURCE"]
     table = lines[: 1 + len(rows)]  # into a pipe: one line per model (nothing wrapped), for grep
     id_at, kind_at = lines[0].index("ID"), lines[0].index("KIND")
     assert [line[id_at:kind_at].strip() for line in table[1:]] == [r["id"] for r in rows]

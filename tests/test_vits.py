@@ -106,7 +106,7 @@ def test_speakers_of_a_multi_speaker_vits_voice(env, tmp_path):
 
 def test_missing_uroman_and_unknown_characters_are_clear(env, tmp_path, monkeypatch):
     specs, registry, cache, hf_cache = env
-    folder = tv.snapshot_dir(hf_cache, tv.REPO, tv.COMMIT)
+    folder = tv.snapshot_dir(hf_cache, tv.REPO)
     with pytest.raises(VidgenError, match="knows none of the characters"):
         speak(env, tmp_path, [Line("你好。")])
     config = folder / "tokenizer_config.json"

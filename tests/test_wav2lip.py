@@ -13,7 +13,7 @@ from vidgen.errors import Cancelled, VidgenError
 from vidgen.services.lipsync import mel, wav2lip, wav2lip_net
 
 from . import tiny_wav2lip as tw
-from .tiny_models import COMMIT, offline_hub, one_torch_thread, snapshot_dir
+from .tiny_models import offline_hub, one_torch_thread, snapshot_dir
 
 PARAMS = 36_298_035  # the authors' generator
 BARE_REPO, DAMAGED_REPO, WRONG_REPO = "tiny-org/w2l-bare", "tiny-org/w2l-damaged", "tiny-org/w2l-wrong"
@@ -73,7 +73,7 @@ def test_the_record_loads_the_published_layout_through_the_cache(env):
 
     spec, cache, state, hf = env
     assert spec.backend == wav2lip.BACKEND and spec.repo == tw.REPO
-    saved = torch.load(str(snapshot_dir(hf, spec.repo, COMMIT) / tw.WEIGHTS), map_location="cpu", weights_only=True)
+    saved = torch.load(str(snapshot_dir(hf, spec.repo) / tw.WEIGHTS), map_location="cpu", weights_only=True)
     keys = list(saved["state_dict"])
     assert all(k.startswith("module.") for k in keys)
     for k in ("module.face_encoder_blocks.0.0.conv_block.0.weight", "module.audio_encoder.0.conv_block.1.running_mean",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from .tiny_models import COMMIT, save_in_hf_cache
+from .tiny_models import save_in_hf_cache
 
 REPO = "Lightricks/LTX-Video"  # the registry's ltx-video record
 DISTILLED_REPO = "Lightricks/LTX-Video-0.9.7-distilled"  # ltx-video-0.9.7-distilled
@@ -71,7 +71,7 @@ def save_tiny_ltx(cache: Path, repo: str = REPO, *, condition: bool = False) -> 
     LTXPipeline, as the real Lightricks/LTX-Video root does."""
     import json
 
-    folder = save_in_hf_cache(build_tiny_ltx(condition=condition), cache, repo, COMMIT)
+    folder = save_in_hf_cache(build_tiny_ltx(condition=condition), cache, repo)
     if not condition:
         index = folder / "model_index.json"
         index.write_text(json.dumps({**json.loads(index.read_text()), "_class_name": "LTXPipeline"}, indent=2))

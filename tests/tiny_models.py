@@ -134,12 +134,20 @@ def build_tiny_sdxl(scratch: Path):
                                      force_zeros_for_empty_prompt=True)
 
 
-def snapshot_dir(cache: Path, repo: str, commit: str = COMMIT) -> Path:
-    return cache / f"models--{repo.replace('/', '--')}" / "snapshots" / commit
+def commit_for(repo: str) -> str:
+    """The commit a packaged record of `repo` pins (its tiny stand-in is saved under it), else COMMIT."""
+    from vidgen.models.records import builtin_specs
+
+    return next((s.revision for s in builtin_specs() if s.repo == repo and s.pinned), COMMIT)
 
 
-def save_in_hf_cache(pipe, cache: Path, repo: str, commit: str = COMMIT) -> Path:
+def snapshot_dir(cache: Path, repo: str, commit: str = "") -> Path:
+    return cache / f"models--{repo.replace('/', '--')}" / "snapshots" / (commit or commit_for(repo))
+
+
+def save_in_hf_cache(pipe, cache: Path, repo: str, commit: str = "") -> Path:
     """Write `pipe` straight into a snapshot folder of an HF cache (no blobs) and point refs/main at it."""
+    commit = commit or commit_for(repo)
     folder = snapshot_dir(cache, repo, commit)
     pipe.save_pretrained(str(folder), safe_serialization=True)
     refs = folder.parent.parent / "refs"
@@ -232,5 +240,5 @@ def save_tiny_ip_adapter(pipeline_dir: Path, cache: Path, *, weights: str = IP_A
     encoder.save_pretrained(str(folder / "image_encoder"), safe_serialization=True)
     refs = root.parent.parent / "refs"
     refs.mkdir(parents=True, exist_ok=True)
-    (refs / "main").write_text(COMMIT)
+    (refs / "main").write_text(root.name)
     return weights

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .tiny_models import COMMIT, snapshot_dir
+from .tiny_models import snapshot_dir
 
 REPO, VAE_REPO, WHISPER_REPO = "TMElyralab/MuseTalk", "stabilityai/sd-vae-ft-mse", "openai/whisper-tiny"
 WIDTH = 32  # the tiny Whisper's d_model, and so the UNet's cross_attention_dim
@@ -25,11 +25,11 @@ LAYERS = 2  # Whisper encoder layers: 3 hidden states per whisper frame
 
 
 def _snapshot(cache: Path, repo: str) -> Path:
-    folder = snapshot_dir(cache, repo, COMMIT)
+    folder = snapshot_dir(cache, repo)
     folder.mkdir(parents=True, exist_ok=True)
     refs = folder.parent.parent / "refs"
     refs.mkdir(parents=True, exist_ok=True)
-    (refs / "main").write_text(COMMIT)
+    (refs / "main").write_text(folder.name)
     return folder
 
 

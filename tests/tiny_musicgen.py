@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .tiny_models import COMMIT, snapshot_dir
+from .tiny_models import snapshot_dir
 
 REPO = "tiny-org/tiny-musicgen"
 STEREO_REPO = "tiny-org/tiny-musicgen-stereo"
@@ -80,12 +80,12 @@ def save_tiny_musicgen(cache_dir: Path, repo: str = REPO, *, stereo: bool = Fals
     """Save the tiny MusicGen (model and processor in one folder, as on the hub) into the HF hub
     cache at `cache_dir`: a snapshot folder and refs/main. Returns the repo id. An existing
     snapshot is kept."""
-    folder = snapshot_dir(Path(cache_dir), repo, COMMIT)
+    folder = snapshot_dir(Path(cache_dir), repo)
     if not (folder / "model.safetensors").is_file():
         model, processor = build_tiny_musicgen(stereo)
         model.save_pretrained(str(folder), safe_serialization=True)
         processor.save_pretrained(str(folder))
         refs = folder.parent.parent / "refs"
         refs.mkdir(parents=True, exist_ok=True)
-        (refs / "main").write_text(COMMIT)
+        (refs / "main").write_text(folder.name)
     return repo

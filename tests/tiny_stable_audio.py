@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .tiny_models import COMMIT, save_in_hf_cache
+from .tiny_models import save_in_hf_cache
 
 REPO = "stabilityai/stable-audio-open-1.0"  # the registry's stable-audio-open-1.0 record
 SAMPLE_RATE = 4000
@@ -72,7 +72,7 @@ def build_tiny_stable_audio():
 
 def save_tiny_stable_audio(cache_dir: Path, repo: str = REPO) -> Path:
     """The tiny pipeline in an HF hub cache snapshot of `repo` (refs/main set); returns its folder."""
-    folder = save_in_hf_cache(build_tiny_stable_audio(), Path(cache_dir), repo, COMMIT)
+    folder = save_in_hf_cache(build_tiny_stable_audio(), Path(cache_dir), repo)
     index = folder / "model_index.json"
     data = json.loads(index.read_text())
     data["tokenizer"] = ["transformers", "T5TokenizerFast"]  # as the hub's; transformers 5 makes it T5Tokenizer

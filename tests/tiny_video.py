@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from . import tiny_models as tm
-from .tiny_models import COMMIT, save_in_hf_cache
+from .tiny_models import save_in_hf_cache
 
 GiB = 1 << 30
 # A roomy CPU box for hub.device_info: the records' compatibility check says "cpu" on any machine
@@ -67,7 +67,7 @@ def save_tiny_svd(cache: Path, repo: str = REPO, *, fp16_names: bool = True) -> 
     as the registry's allow_patterns expect (`*.fp16.safetensors`, as the real repo's fp16 variant);
     they stay float32 inside, so the CPU runs them as they are."""
     pipe = build_tiny_svd()
-    folder = save_in_hf_cache(pipe, cache, repo, COMMIT)
+    folder = save_in_hf_cache(pipe, cache, repo)
     if fp16_names:
         for weights in folder.glob("*/*.safetensors"):
             weights.rename(weights.with_name(weights.name.replace(".safetensors", ".fp16.safetensors")))

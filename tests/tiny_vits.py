@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .tiny_models import COMMIT, snapshot_dir
+from .tiny_models import snapshot_dir
 
 REPO = "tiny-org/tiny-vits"
 MULTI_REPO = "tiny-org/tiny-vits-multi"  # three speakers
@@ -52,9 +52,9 @@ def build_tiny_vits(folder: Path, *, speakers: int = 1, seed: int = 0):
 def make_hf_cache(cache: Path) -> Path:
     """An HF hub cache folder holding the tiny voice (REPO) and a three-speaker one (MULTI_REPO)."""
     for repo, speakers in ((REPO, 1), (MULTI_REPO, 3)):
-        folder = snapshot_dir(cache, repo, COMMIT)
+        folder = snapshot_dir(cache, repo)
         build_tiny_vits(folder, speakers=speakers)
         refs = folder.parent.parent / "refs"
         refs.mkdir(parents=True, exist_ok=True)
-        (refs / "main").write_text(COMMIT)
+        (refs / "main").write_text(folder.name)
     return cache

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .tiny_models import COMMIT, save_in_hf_cache
+from .tiny_models import save_in_hf_cache
 
 REPO_TI2V = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"  # the registry's wan2.2-ti2v-5b record
 REPO_I2V = "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers"  # wan2.1-i2v-14b-480p
@@ -144,6 +144,6 @@ def build_tiny_i2v():
 def save_tiny_wan(cache: Path) -> dict[str, Path]:
     """Both tiny pipelines in an HF cache under the records' repos; the TI2V snapshot's model_index is
     the real repo's (WanPipeline). Returns {repo: snapshot folder}."""
-    ti2v = save_in_hf_cache(build_tiny_ti2v(), cache, REPO_TI2V, COMMIT)
+    ti2v = save_in_hf_cache(build_tiny_ti2v(), cache, REPO_TI2V)
     (ti2v / "model_index.json").write_text(json.dumps(TI2V_INDEX, indent=2))
-    return {REPO_TI2V: ti2v, REPO_I2V: save_in_hf_cache(build_tiny_i2v(), cache, REPO_I2V, COMMIT)}
+    return {REPO_TI2V: ti2v, REPO_I2V: save_in_hf_cache(build_tiny_i2v(), cache, REPO_I2V)}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .tiny_models import COMMIT, snapshot_dir
+from .tiny_models import snapshot_dir
 
 REPO = "camenduru/Wav2Lip"  # the registry's wav2lip-gan record
 WEIGHTS = "checkpoints/wav2lip_gan.pth"
@@ -45,7 +45,7 @@ def random_state(seed: int = 0) -> dict[str, Any]:
 def mark_main(root: Path) -> None:
     refs = root.parent.parent / "refs"
     refs.mkdir(parents=True, exist_ok=True)
-    (refs / "main").write_text(COMMIT)
+    (refs / "main").write_text(root.name)
 
 
 def save_checkpoint(cache: Path, repo: str, weights: str, checkpoint: Any) -> Path:

@@ -58,8 +58,9 @@ def check_settings(s: RenderSettings) -> RenderSettings:
                           "(or empty to choose from the moods).")
     if s.music_key:
         composer.parse_key(s.music_key)
-    for lora in s.loras:
-        if not resolve.ASSET_ID.match(lora.source) and not resolve.is_server_path(lora.source):
+    for lora in s.loras:  # a record id is looked up with the store (check_render)
+        if not (resolve.ASSET_ID.match(lora.source) or resolve.MODEL_ID.match(lora.source)
+                or resolve.is_server_path(lora.source)):
             diffusion.check_lora_source(lora.source)
     return s
 
@@ -99,6 +100,12 @@ def check_saved(store: Store, s: RenderSettings) -> RenderSettings:
     for lora in s.loras:
         if resolve.ASSET_ID.match(lora.source):
             store.get_asset(lora.source)
+        elif resolve.MODEL_ID.match(lora.source):
+            record = resolve.lora_record(store, lora.source)
+            if record is None:
+                raise VidgenError(f"LoRA {lora.source!r} is no LoRA record: add one with `python -m vidgen models add "
+                                  "URL --kind adapter`, or give a hub repo id (owner/name[/file.safetensors]).")
+            hub.local_path(record)  # "not downloaded", with the command that fetches it
         elif resolve.is_server_path(lora.source):  # never a path on the server's disk
             raise VidgenError(f"LoRA {lora.source!r}: give a hub repo id (owner/name[/file.safetensors]); "
                               "a file of your own goes in with the CLI's --lora.")

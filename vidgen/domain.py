@@ -181,6 +181,7 @@ class Project:
     updated: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)  # video, subtitles, job
     notes: list[str] = field(default_factory=list)  # what the reader said about the script (ParsedScript.notes)
+    model_revisions: dict[str, str] = field(default_factory=dict)  # model id -> hub commit (`models use ID@REV --project`)
 
 
 @dataclass
@@ -244,6 +245,7 @@ class Version:
     duration: float = 0.0  # the film's seconds
     seconds: float = 0.0  # the render's wall time
     steps: list[dict[str, Any]] = field(default_factory=list)  # {name, scene, cached, seconds}
+    models: dict[str, str] = field(default_factory=dict)  # model id -> the revision (hub commit, file hash) used
 
 
 @dataclass

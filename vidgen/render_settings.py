@@ -54,8 +54,8 @@ class Voice:
 
 @dataclass
 class Lora:
-    """A LoRA applied to the AI image model: a hub repo id ("owner/name", or "owner/name/file.safetensors")
-    or the asset id of an uploaded .safetensors file."""
+    """A LoRA applied to the AI image model: a hub repo id ("owner/name", or "owner/name/file.safetensors"),
+    the asset id of an uploaded .safetensors file, or the id of a LoRA record (`models add URL --kind adapter`)."""
 
     source: str
     scale: float = 1.0
@@ -147,7 +147,8 @@ SETTINGS: tuple[Setting, ...] = (
        range=(0.0, 30.0), empty="the model's own", flag="--guidance", metavar="G", label="Guidance (AI images)"),
     _s("scheduler", "str", "", "sampler of AI image models (euler, euler_a, dpm++, ddim)", "image",
        empty="the model's own", metavar="NAME"),
-    _s("loras", "loras", [], "LoRAs: a .safetensors file or hub repo id, each with a scale (-4 to 4)", "image",
+    _s("loras", "loras", [], "LoRAs: a .safetensors file, a hub repo id or a LoRA record's id (`models add URL "
+       "--kind adapter`), each with a scale (-4 to 4)", "image",
        flag="--lora", metavar="SRC[:SCALE]", label="LoRAs (one per line)"),
     _s("reference_scale", "float", 0.6, "how strongly a character's reference picture steers the AI image "
        "(IP-Adapter)", "image", range=(0.0, 1.0), metavar="S",

@@ -13,17 +13,19 @@ from pathlib import Path
 
 from .domain import WORDS_PER_SECOND, Character, Line, Project, Scene, Voice
 from .errors import VidgenError
+from .models import hub
 from .models.registry import ModelSpec, Registry, registry_for
 from .services.images.painter import plan_heads
 from .services.voice import BUILTIN_VOICE, cast
 from .services.voice.catalog import find_piper_voices
 from .services.voice.choice import Spoken, chosen_speakers, plan_lines
-from .services.voice.ids import PIPER_RECORD
+from .services.voice.ids import NO_VOICE, PIPER_RECORD
 from .services.voice.language import detect_language
 from .services.voice.prosody import strip_markup
 from .store import Store
 
 ASSET_ID = re.compile(r"^[0-9a-f]{64}$")  # a content-addressed asset (SHA-256)
+MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # a record id (a LoRA record); a hub id has a "/"
 
 
 def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
@@ -35,9 +37,22 @@ def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
     return spec
 
 
+def project_registry(store: Store, project: Project) -> Registry:
+    """The store's registry as this project sees it: the revisions it chose over the data folder's."""
+    return registry_for(store).with_revisions(project.model_revisions)
+
+
+def project_states(store: Store, project: Project) -> list[dict]:
+    """The data folder's model states with the project's revisions over them (what a job's records read)."""
+    revisions = dict(project.model_revisions)
+    states = [{**st, "revision": revisions.pop(st["id"])} if st.get("id") in revisions else st
+              for st in store.list_model_states()]
+    return states + [{"id": model_id, "revision": rev} for model_id, rev in revisions.items()]
+
+
 def animation_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
     """The animation model of a scene: its own, else the project's, else the registry's active one."""
-    registry = registry_for(store)
+    registry = project_registry(store, project)
     chosen = scene.animation_model or project.settings.animation_model
     return model_of_kind(registry, chosen, "animation") if chosen else registry.active("animation")
 
@@ -48,7 +63,7 @@ def lipsync_model(store: Store, project: Project, scene: Scene) -> ModelSpec | N
     chosen = scene.lipsync_model or project.settings.lipsync_model
     if chosen == "none":
         return None
-    registry = registry_for(store)
+    registry = project_registry(store, project)
     return model_of_kind(registry, chosen, "lipsync") if chosen else registry.active_or_none("lipsync")
 
 
@@ -99,7 +114,7 @@ def _a(word: str) -> str:
 
 def image_model(store: Store, project: Project, scene: Scene) -> ModelSpec:
     """The image model of a scene: its own, else the project's, else the registry's active one."""
-    registry = registry_for(store)
+    registry = project_registry(store, project)
     model_id = scene.image_model or project.settings.image_model
     return model_of_kind(registry, model_id, "image") if model_id else registry.active("image")
 
@@ -121,13 +136,13 @@ def uses_ai_image(spec: ModelSpec, scene: Scene) -> bool:
 
 def music_model(store: Store, project: Project) -> ModelSpec:
     """The model that scores the film: the project's choice, else the registry's active music model."""
-    registry, s = registry_for(store), project.settings
+    registry, s = project_registry(store, project), project.settings
     return model_of_kind(registry, s.music_model, "music") if s.music_model else registry.active("music")
 
 
 def sfx_model(store: Store, project: Project) -> ModelSpec:
     """The model that makes the film's sound effects: the project's choice, else the active one."""
-    registry, s = registry_for(store), project.settings
+    registry, s = project_registry(store, project), project.settings
     return model_of_kind(registry, s.sfx_model, "sfx") if s.sfx_model else registry.active("sfx")
 
 
@@ -136,10 +151,26 @@ def ip_adapter_for(store: Store, spec: ModelSpec) -> ModelSpec | None:
     return registry_for(store).get(spec.ip_adapter) if spec.ip_adapter else None
 
 
+def lora_record(store: Store, source: str) -> ModelSpec | None:
+    """The LoRA record a source names by id (`models add URL --kind adapter`), else None."""
+    if not MODEL_ID.match(source):
+        return None
+    try:
+        spec = registry_for(store).get(source)
+    except VidgenError:
+        return None
+    return spec if spec.kind == "adapter" and spec.backend == "lora" else None
+
+
 def lora_path(store: Store, source: str) -> str:
-    """What the diffusers service loads for a LoRA: an uploaded file (asset id) by its path, else the
-    hub id as given."""
-    return str(store.asset_path(source)) if ASSET_ID.match(source) else source
+    """What the diffusers service loads for a LoRA: an uploaded file (asset id) by its path, a LoRA
+    record's downloaded file, else the hub id as given."""
+    if ASSET_ID.match(source):
+        return str(store.asset_path(source))
+    record = lora_record(store, source)
+    if record is not None:
+        return str(hub.local_path(record) / record.weights)
+    return source
 
 
 def is_server_path(source: str) -> bool:
@@ -195,7 +226,8 @@ def silent_speech_seconds(lines: list[Line]) -> float:
 
 def scene_cast(store: Store, project: Project) -> tuple[dict[str | None, Voice], str]:
     """The cast (every speaker's voice) and the language the film is spoken in."""
-    return cast(project.settings, project.characters, registry=registry_for(store)), project_language(project)
+    return (cast(project.settings, project.characters, registry=project_registry(store, project)),
+            project_language(project))
 
 
 def scene_speech(store: Store, project: Project, scene: Scene) -> list[Spoken]:
@@ -203,7 +235,7 @@ def scene_speech(store: Store, project: Project, scene: Scene) -> list[Spoken]:
     the line's language at hand (the user's Piper voices in Settings.voice_folders, eSpeak NG)."""
     voices, language = scene_cast(store, project)
     chosen = chosen_speakers(project.settings, project.characters, default_voice(store))
-    return plan_lines(spoken_lines(scene), voices, chosen, language, registry_for(store),
+    return plan_lines(spoken_lines(scene), voices, chosen, language, project_registry(store, project),
                       find_piper_voices(store.settings.voice_folders))
 
 
@@ -217,3 +249,55 @@ def project_language(project: Project) -> str:
 @functools.lru_cache(maxsize=64)
 def _detected(text: str) -> str:
     return detect_language(text)
+
+
+# --- revisions -------------------------------------------------------------------------------
+
+def model_revision(spec: ModelSpec, registry: Registry) -> str:
+    """What names a model's exact files: a hub commit, a URL file's sha256 ("" for built-in ones)."""
+    if spec.source == "hf":
+        return spec.revision
+    if spec.source == "url":
+        state = registry.state(spec.id) if registry.store is not None else {}
+        return next((h for h in (*spec.sha256, *(state.get("sha256") or [])) if h), "")
+    return ""
+
+
+def voice_revisions(store: Store, project: Project, scene: Scene) -> dict[str, str]:
+    """The revision of each downloaded voice model that speaks in `scene` (none for the built-in ones)."""
+    registry = project_registry(store, project)
+    voices, _ = scene_cast(store, project)
+    ids = {v.model for v in voices.values()} | {sp.voice.model for sp in scene_speech(store, project, scene)}
+    out = {}
+    for model_id in sorted(ids):
+        try:
+            rev = model_revision(registry.get(model_id), registry)
+        except VidgenError:  # a voice file ("piper:/path.onnx") or the built-in voice
+            continue
+        if rev:
+            out[model_id] = rev
+    return out
+
+
+def models_used(store: Store, project: Project) -> dict[str, str]:
+    """Every downloaded model a render of `project` runs, with the revision it runs (job and version record)."""
+    registry = project_registry(store, project)
+    specs: list[ModelSpec] = []
+    for scene in project.scenes:
+        image = image_model(store, project, scene)
+        if uses_ai_image(image, scene):
+            lead = dominant_character(project, scene)
+            referenced = lead is not None and bool(lead.reference)  # the IP-Adapter runs only then (plan.py)
+            specs += [image] + ([a] if referenced and (a := ip_adapter_for(store, image)) else [])
+        specs.append(animation_model(store, project, scene))
+        lipsync = lipsync_model(store, project, scene)
+        specs += [lipsync] if lipsync else []
+    if project.settings.music == "auto":  # else none, or the user's own music file
+        specs.append(music_model(store, project))
+    if any(uses_ai_image(image_model(store, project, sc), sc) for sc in project.scenes):
+        specs += [r for lo in project.settings.loras if (r := lora_record(store, lo.source))]
+    out = {s.id: rev for s in specs if (rev := model_revision(s, registry))}
+    for scene in project.scenes:
+        if spoken_lines(scene) and project.settings.voice != NO_VOICE:
+            out.update(voice_revisions(store, project, scene))
+    return dict(sorted(out.items()))

@@ -1,4 +1,5 @@
-"""`python -m vidgen models ...`: list, activate, add, download, remove, storage."""
+"""`python -m vidgen models ...`: list, activate, add, download, remove, storage, versions, use, verify,
+bench."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 
 from ..config import Settings
 from ..domain import ProgressEvent
-from ..models import operations
+from ..errors import VidgenError
+from ..models import bench as benchmark
+from ..models import operations, url_records
 from ..models.registry import KINDS, ModelSpec, Registry, registry_for
 from ..store import Store
 from .progress import Parser, StageBars
@@ -26,14 +29,15 @@ def _gb(value: float) -> str:
     return f"{value:.2f} GB" if 0 < value < 1 else (f"{value:.1f} GB" if value else "-")
 
 
-HEADERS = ("", "ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "NAME", "LICENCE", "SOURCE")
+HEADERS = ("", "ID", "KIND", "STATUS", "SIZE", "VRAM", "DOWNLOADED", "FITS", "MEASURED", "NAME", "LICENCE", "SOURCE")
 
 
 def _cells(r: dict[str, Any]) -> list[str]:
     marks = ("*" if r["active"] else " ") + ("d" if r["default"] else " ")
-    source = r["source"] if r["source"] == "builtin" else f"{r['source']}:{r['repo']}"
-    return [marks, r["id"], r["kind"], r["status"], _gb(r["size_gb"]), _gb(r["vram_gb"]),
-            "yes" if r["downloaded"] else "no", r["compatibility"].get("status", "?"), r["name"], r["license"], source]
+    size = _gb(r["bytes"] / 1e9) if r.get("bytes") else _gb(r["size_gb"])  # an Ollama server's real size
+    return [marks, r["id"], r["kind"], r["status"], size, _gb(r["vram_gb"]),
+            "yes" if r["downloaded"] else "no", r["compatibility"].get("status", "?"), r.get("measured") or "-",
+            r["name"], r["license"], operations.source_label(r)]
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
@@ -41,9 +45,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
-    print("\n".join(table(HEADERS, [_cells(r) for r in rows], wrap=(8, 9, 10), right=(4, 5), width=out_width())))
+    print("\n".join(table(HEADERS, [_cells(r) for r in rows], wrap=(8, 9, 10, 11), right=(4, 5), width=out_width())))
     print(textwrap.fill("* active, d default; STATUS planned: no runtime yet (cannot be activated or downloaded); "
-                        "FITS: how it runs on this machine (ok, offload, cpu or too_large)", out_width() or 1000))
+                        "FITS: how it runs on this machine (ok, offload, cpu or too_large); MEASURED: what "
+                        "`models bench ID` measured here", out_width() or 1000))
     if args.kind in (None, "", "llm"):
         extra = operations.server_llms(_registry(args))
         if extra:
@@ -61,8 +66,23 @@ def cmd_models_activate(args: argparse.Namespace) -> int:
 
 
 def cmd_models_add(args: argparse.Namespace) -> int:
-    r = operations.add(_registry(args), args.repo, args.kind, name=args.name or "", revision=args.revision)
-    if r["runs"]:
+    if args.source[0].startswith(("https://", "http://")):
+        r = operations.add_url(_registry(args), args.source, args.kind, sha256=args.sha256 or [], name=args.name or "",
+                               allow_pickle=args.allow_pickle)
+        if r["pickle"]:
+            print(f"warning: {r['weights']} is a pickle checkpoint, which can run code when loaded carelessly; vidgen "
+                  "reads it with torch's tensors-only loader. Prefer a .safetensors file.", file=sys.stderr)
+    else:
+        if len(args.source) > 1 or args.sha256 or args.allow_pickle:
+            raise VidgenError("Give one Hugging Face repo id; --sha256 and --allow-pickle are for URLs.")
+        r = operations.add(_registry(args), args.source[0], args.kind, name=args.name or "", revision=args.revision)
+    if r["source"] == "url" and r["runs"]:
+        print(f"added {r['id']} ({r['kind']}, {r['backend']}, {len(r['urls'])} file(s) from "
+              f"{r['urls'][0].split('/')[2]}); fetch it with `python -m vidgen models download {r['id']}`.")
+    elif r["source"] == "url":
+        print(f"added {r['id']} ({r['kind']}, {r['backend']}) as planned: nothing in vidgen runs {r['backend']} yet, "
+              "so it cannot be downloaded or used until a runtime lands.")
+    elif r["runs"]:
         print(f"added {r['id']} ({r['kind']}, {r['backend']}, {r['repo']}); "
               f"fetch it with `python -m vidgen models download {r['id']}`, use it with "
               f"`python -m vidgen models activate {r['id']}`.")
@@ -80,9 +100,15 @@ def cmd_models_download(args: argparse.Namespace) -> int:
                 return None
             return _bar(bars, spec)
 
-        done = operations.download(_registry(args), args.model_id, start)
+        done = operations.download(_registry(args), args.model_id, start, check=not args.no_verify,
+                                   max_bytes=int(args.max_gb * 1e9))
     for f in done["fetched"]:
-        print(f"{f['id']}: {f['folder']}" if f["folder"] else f"{f['id']} is built in: nothing to download.")
+        if not f["folder"]:
+            print(f"{f['id']} is built in: nothing to download.")
+            continue
+        at = f" at {f['revision'][:10]}" if f["revision"] else ""
+        checked = f", {f['checked']} file(s) verified" if f["checked"] else ""
+        print(f"{f['id']}{at}: {f['folder']}{checked}")
     return 0
 
 
@@ -128,6 +154,69 @@ def cmd_models_storage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_versions(args: argparse.Namespace) -> int:
+    v = operations.model_versions(_registry(args), args.model_id, online=not args.offline)
+    if args.json:
+        print(json.dumps(v, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{v['id']} ({v['repo']}) uses {v['revision']}" + ("" if v["pinned"] else " (a branch: pinned on download)"))
+    rows = [["*" if r["used"] else " ", r["commit"], ",".join(r["refs"]) or "-", _gb(r["bytes"] / 1e9)]
+            for r in v["downloaded"]]
+    print("downloaded:" if rows else "downloaded: none")
+    if rows:
+        print("\n".join(table(("", "COMMIT", "REFS", "SIZE"), rows, right=(3,), width=out_width())))
+    if v["hub"]:
+        print("on the hub:")
+        print("\n".join(table(("TYPE", "COMMIT", "NAME"), [[r["type"], r["commit"], r["ref"]] for r in v["hub"]],
+                               width=out_width())))
+    if v["note"]:
+        print(v["note"])
+    return 0
+
+
+def cmd_models_use(args: argparse.Namespace) -> int:
+    done = operations.use_revision(_registry(args), args.ref, project_id=args.project or "")
+    print(f"{done['id']} now renders at {done['revision']} for {done['scope']} (was {done['was']}).")
+    return 0
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    done = operations.verify(_registry(args), args.model_id)
+    if args.json:
+        print(json.dumps(done, indent=2, ensure_ascii=False))
+    else:
+        for f in done["files"]:
+            mark = {True: "ok", False: "CHANGED", None: "unchecked"}[f["ok"]]
+            print(f"{mark:<9} {f['file']}  {f['reason']}")
+    if done["changed"]:
+        print(f"{done['id']}: {len(done['changed'])} file(s) changed on disk: run `python -m vidgen models remove "
+              f"{done['id']}` and download it again.", file=sys.stderr)
+        return 1
+    print(f"{done['id']}: every checked file matches its published hash.", file=sys.stderr)
+    return 0
+
+
+def cmd_models_bench(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as bars:
+        registry = _registry(args)
+        progress = None if args.quiet else _bar(bars, registry.get(args.model_id))
+        result = operations.bench(registry, args.model_id, progress)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{result['model']} on {result['device']}: {benchmark.summary(result)}")
+    print(f"  load from disk  {_secs(result.get('load_disk_s'))}")
+    print(f"  load from CPU   {_secs(result.get('load_cpu_s'))}" + (f" ({result['load_cpu_reason']})"
+                                                                    if result.get("load_cpu_reason") else ""))
+    print(f"  work            {_secs(result.get('work_s'))}  ({result.get('work', '')})")
+    print(f"  peak memory     {result.get('peak_bytes', 0) / 1e9:.2f} GB on {result.get('memory_on', '')}")
+    return 0
+
+
+def _secs(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f} s"
+
+
 MODEL_ID = "a model id (see `python -m vidgen models list`)"
 
 
@@ -145,17 +234,52 @@ def add_parser(sub: Any, common: Any) -> None:
     act.add_argument("model_id", help=MODEL_ID)
     act.set_defaults(func=cmd_models_activate)
 
-    ad = msub.add_parser("add", help="register another model by Hugging Face repo id (an Ollama tag for llm)")
-    ad.add_argument("repo", help="a Hugging Face repo id, owner/name (an Ollama tag for --kind llm)")
+    ad = msub.add_parser("add", help="register another model: a Hugging Face repo id (an Ollama tag for llm), "
+                                     "or the https:// URLs of its files")
+    ad.add_argument("source", nargs="+",
+                    help="REPO or URL ...: owner/name (an Ollama tag for --kind llm), or one or more https:// URLs: a Piper voice "
+                         "(.onnx, its .onnx.json found beside it), a Wav2Lip checkpoint, a LoRA (.safetensors)")
     ad.add_argument("--kind", required=True, choices=list(KINDS), help="the model's kind")
-    ad.add_argument("--name", help="display name (default: the repo id)")
-    ad.add_argument("--revision", default="main", help="branch, tag or commit (default main)")
+    ad.add_argument("--name", help="display name (default: the repo id or file name)")
+    ad.add_argument("--revision", default="main", help="branch, tag or commit (default main; pinned on download)")
+    ad.add_argument("--sha256", action="append", metavar="HASH",
+                    help="a URL file's SHA-256, once per URL in order (checked on download; else kept from it)")
+    ad.add_argument("--allow-pickle", action="store_true",
+                    help="accept a pickle checkpoint (.ckpt/.pt/.pth), which can hold code: only from a source you trust")
     ad.set_defaults(func=cmd_models_add)
 
-    dl = msub.add_parser("download", help="fetch a model's files into the Hugging Face cache (resumable)")
-    dl.add_argument("model_id", help=MODEL_ID)
+    dl = msub.add_parser("download", help="fetch a model's files (resumable) and verify them against their "
+                                          "published hashes")
+    dl.add_argument("model_id", help=MODEL_ID + "; ID@REV fetches another revision (a commit)")
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    dl.add_argument("--max-gb", type=float, default=url_records.DEFAULT_MAX_BYTES / 1e9,
+                    help="refuse a URL file larger than this many GB (default %(default).0f)")
+    dl.add_argument("--no-verify", action="store_true", help="skip checking the files against their hashes")
     dl.set_defaults(func=cmd_models_download)
+
+    vs = msub.add_parser("versions", help="a hub model's downloaded revisions, the one renders use, and the "
+                                          "hub's branches, tags and latest commits")
+    vs.add_argument("model_id", help=MODEL_ID)
+    vs.add_argument("--offline", action="store_true", help="list only what is downloaded")
+    vs.add_argument("--json", action="store_true", help="print the answer as JSON")
+    vs.set_defaults(func=cmd_models_versions)
+
+    us = msub.add_parser("use", help="render with another downloaded revision: ID@REV (a commit, short or full)")
+    us.add_argument("ref", help="ID@REV: the model and the revision, e.g. sdxl-turbo@71153311")
+    us.add_argument("--project", metavar="PROJECT_ID", help="only this project (default: the data folder's default)")
+    us.set_defaults(func=cmd_models_use)
+
+    vf = msub.add_parser("verify", help="re-check a downloaded model's files against their published hashes")
+    vf.add_argument("model_id", help=MODEL_ID)
+    vf.add_argument("--json", action="store_true", help="print the answer as JSON")
+    vf.set_defaults(func=cmd_models_verify)
+
+    bn = msub.add_parser("bench", help="measure a model on this machine: load time (disk, CPU tier), one unit of "
+                                       "work, peak memory; kept and shown in `models list`")
+    bn.add_argument("model_id", help=MODEL_ID)
+    bn.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    bn.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bn.set_defaults(func=cmd_models_bench)
 
     rm = msub.add_parser("remove", help="delete a model's downloaded files")
     rm.add_argument("model_id", help=MODEL_ID)
@@ -166,7 +290,7 @@ def add_parser(sub: Any, common: Any) -> None:
     st.add_argument("--json", action="store_true", help="print the figures as JSON")
     st.set_defaults(func=cmd_models_storage)
 
-    for sp in (ls, act, ad, dl, rm, st):
+    for sp in (ls, act, ad, dl, rm, st, vs, us, vf, bn):
         common(sp)
 
 

@@ -24,6 +24,7 @@ RUNTIMES: dict[tuple[str, str], str] = {
     ("image", "diffusers-sdxl"): "vidgen.services.images.diffusion",
     ("image", "diffusers-sd"): "vidgen.services.images.diffusion",
     ("adapter", "ip-adapter"): "vidgen.services.images.diffusion",
+    ("adapter", "lora"): "vidgen.services.images.diffusion",  # a LoRA file from a URL, named by its record id
     ("animation", "camera"): "vidgen.services.animation.camera",
     ("animation", "diffusers-svd"): "vidgen.services.animation.svd",  # Stable Video Diffusion (XT), image to video
     ("animation", "diffusers-animatediff"): "vidgen.services.animation.animatediff",  # AnimateDiff on SD 1.5, video to video from the still

@@ -12,9 +12,9 @@ evicted. On CUDA an evicted model first moves to CPU memory when the CPU budget 
 next use is a host-to-device copy instead of a load from disk. Out of memory inside `use` frees
 every model, fails that job with a clear message, and leaves the cache ready for the next job.
 
-Nothing loads, and torch is not imported, at import or construction time (the probes and
-sizes are in `memory.py`). The lane's hold is re-entrant per thread: a render job holds it for its whole work, and the
-`use` calls inside (one model or several at once) do not wait for it again.
+Nothing loads, and torch is not imported, at import or construction time (probes and sizes: `memory.py`).
+The lane's hold is re-entrant per thread: a render holds it for its whole work, and the `use` calls inside do
+not wait for it again. A model loaded from other files under the same id (`models use`) is loaded again.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any, Callable, Iterator
 
 from ..errors import VidgenError
 from ..jobs import LANE, GpuLane
-from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, env_gib, gib, is_oom, model_bytes,
-                     move_to, ram_available)
+from .memory import (CPU_RESERVE, GiB, Handle, detect_device, device_free, env_gib, files_of, gib, is_oom,
+                     model_bytes, move_to, ram_available)
 from .registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,7 @@ class ModelCache:
         """The handle for `spec`, on the device, marked in use (caller holds the lane)."""
         mid = spec.id
         with self._load_lock:
+            self._drop_other_version(spec)
             with self._lock:
                 handle = self._on_device.get(mid)
                 if handle is not None:
@@ -233,6 +234,14 @@ class ModelCache:
             log.info("model cache: %s %s (%s) in %.2f s", "loaded" if kind == "misses" else "reloaded",
                      mid, gib(handle.bytes), seconds)
             return handle
+
+    def _drop_other_version(self, spec: ModelSpec) -> None:
+        """Free a model loaded from other files under this id (another revision, after `models use`)."""
+        with self._lock:
+            old = self._on_device.get(spec.id) or self._offloaded.get(spec.id)
+        if old is not None and not old.in_use and files_of(old.spec) != files_of(spec):
+            log.info("model cache: %s changed revision (%s -> %s)", spec.id, old.spec.revision, spec.revision)
+            self._drop(old)
 
     def _check_fits(self, spec: ModelSpec, need: int, budget: int) -> None:
         with self._lock:
@@ -336,6 +345,20 @@ class ModelCache:
             self._drop(handle)
             return True
 
+    def offload(self, model_id: ModelSpec | str) -> bool:
+        """Move a model to the CPU offload tier now, as an eviction would; True if it is there (False: not on
+        the device, in use, a CPU device with no tier, or no room there, when it is dropped)."""
+        mid = self._id(model_id)
+        with self._load_lock:
+            with self._lock:
+                handle = self._on_device.get(mid)
+                if handle is None or handle.in_use or not self._offloads:
+                    return False
+                del self._on_device[mid]
+            self._demote(handle)
+            with self._lock:
+                return mid in self._offloaded
+
     def clear(self) -> None:
         """Free every model (pins are kept for when they load again)."""
         with self._load_lock:
@@ -380,9 +403,7 @@ class ModelCache:
             }
 
 
-# --- the process's cache ---------------------------------------------------------------------
-
-_cache: ModelCache | None = None
+_cache: ModelCache | None = None  # the process's
 _cache_lock = threading.Lock()
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import VidgenError, without_paths
-from . import ollama_server
+from . import ollama_server, url_records
 from .registry import ModelSpec, Registry
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,10 @@ def _hub() -> Any:
 # ----------------------------------------------------------------------------- presence
 
 def local_path(spec: ModelSpec) -> Path:
-    """The snapshot folder of a downloaded HF model, found with no network (`local_files_only`)."""
+    """The snapshot folder of a downloaded HF model, found with no network (`local_files_only`); a
+    URL model's folder in the data folder."""
+    if spec.source == "url":
+        return url_records.local_path(spec)
     if spec.source != "hf":
         raise VidgenError(f"{spec.name} is {'built in' if spec.source == 'builtin' else 'an ' + spec.source + ' model'}:"
                           " it has no files in the Hugging Face cache.")
@@ -159,6 +162,8 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> Path:
         return Path()
     if spec.source == "ollama":
         return _ollama_pull(spec, report)
+    if spec.source == "url":  # its hashes live in the data folder: operations.download fetches it
+        raise VidgenError(f"{spec.name} comes from a URL: run `python -m vidgen models download {spec.id}`.")
     if spec.source != "hf":
         raise VidgenError(f"{spec.name}: unknown source {spec.source!r}.")
     if _offline():
@@ -236,6 +241,8 @@ def remove(spec: ModelSpec) -> int:
         raise VidgenError(f"{spec.name} is built in: there is nothing to remove.")
     if spec.source == "ollama":
         return ollama_server.delete_model(spec.repo)
+    if spec.source == "url":
+        return url_records.remove(spec)
     repo = _cached_repos().get(spec.repo)
     if repo is None:
         return 0
@@ -269,11 +276,13 @@ def storage_info(registry: Registry) -> dict[str, Any]:
         size = int(repos[spec.repo].size_on_disk) if spec.source == "hf" and spec.repo in repos else 0
         if spec.source == "ollama":  # on the Ollama server's disk, which may be another machine's
             size = int((ollama_server.find_model(spec.repo) or {}).get("size", 0))
+        elif spec.source == "url":
+            size = url_records.size(spec)
         models.append({"id": spec.id, "kind": spec.kind, "name": spec.name, "source": spec.source,
                        "repo": spec.repo, "downloaded": is_downloaded(spec), "bytes": size})
         by_kind[spec.kind] = by_kind.get(spec.kind, 0) + size
-        if size and spec.repo not in counted:  # two records may share a repo: count its files once
-            counted.add(spec.repo)
+        if size and (spec.repo or spec.id) not in counted:  # two records may share a repo: count its files once
+            counted.add(spec.repo or spec.id)
             total += size
     known = {s.repo for s in registry.list() if s.source == "hf"}
     other = [{"repo": r, "bytes": int(info.size_on_disk)} for r, info in sorted(repos.items()) if r not in known]

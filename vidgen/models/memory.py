@@ -135,6 +135,12 @@ def env_gib(name: str) -> int | None:
         raise VidgenError(f"{name} must be a number of GiB, not {value!r}.") from None
 
 
+def files_of(spec: Any) -> tuple[str, str, str, str]:
+    """What names a record's files (a spec built by hand, in a test, may lack the newer fields)."""
+    return (getattr(spec, "repo", ""), getattr(spec, "revision", ""), getattr(spec, "folder", ""),
+            getattr(spec, "backend", ""))
+
+
 @dataclass
 class Handle:
     """A loaded model and what the cache knows of it (ComfyUI's ModelPatcher, minus patching)."""

@@ -180,7 +180,7 @@ def local_models(host: str | None = None, timeout: float = PROBE_SECONDS) -> lis
     rows = []
     for m in listed.models:
         d = m.details
-        rows.append({"name": m.model or "", "size": int(m.size or 0),
+        rows.append({"name": m.model or "", "size": int(m.size or 0), "digest": getattr(m, "digest", "") or "",
                      "parameter_size": (d.parameter_size if d else "") or "",
                      "family": (d.family if d else "") or "",
                      "quantization": (d.quantization_level if d else "") or "",

@@ -31,13 +31,15 @@ INSTEAD = {
     "sfx": "sound cues use the built-in synthesised sounds",
     "adapter": "images are not conditioned on reference pictures by it",
 }
-SOURCES = ("hf", "ollama", "builtin")
+SOURCES = ("hf", "url", "ollama", "builtin")
 DATA_FILE = Path(__file__).with_name("registry.json")
 
 # HF rules: owner/name, letters, digits, "-", "_", "."; no "--" or ".."; at most 96 characters.
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 OLLAMA_TAG = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)?(:[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+COMMIT = re.compile(r"^[0-9a-f]{40}$")  # a pinned hub revision
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LIST_HINT = "run `python -m vidgen models list`"
 
 
@@ -62,6 +64,10 @@ class ModelSpec:
     requires: tuple[str, ...] = ()  # ids of other records this one loads with (AnimateDiff -> its SD 1.5 base)
     ip_adapter: str = ""  # image models: id of the IP-Adapter record that conditions them on a reference image
     weights: str = ""  # the one weight file inside the repo an adapter loads, e.g. "sdxl_models/ip-adapter_sdxl.safetensors"
+    urls: tuple[str, ...] = ()  # source "url": the files, each from its own https:// URL
+    sha256: tuple[str, ...] = ()  # url: each file's hash (same order); hf: the published hash of `weights`
+    pickle: bool = False  # url: the user allowed a pickle checkpoint (.ckpt/.pt/.pth), which can run code
+    folder: str = ""  # url: where its files live (set by the registry from the data folder; never stored)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelSpec":
@@ -70,7 +76,7 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"model record {d.get('id')!r}: unknown fields {unknown}")
         values = dict(d)
-        for key in ("allow_patterns", "languages", "requires"):
+        for key in ("allow_patterns", "languages", "requires", "urls", "sha256"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -90,8 +96,17 @@ class ModelSpec:
             raise VidgenError(f"{self.id} ({self.name}) has no runtime in vidgen yet (planned): nothing would use "
                               f"it; {INSTEAD.get(self.kind, 'renders do without it')}.")
 
+    @property
+    def pinned(self) -> bool:
+        """Whether a hub record names one commit (not a branch such as main)."""
+        return bool(COMMIT.match(self.revision or ""))
+
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+    def stored(self) -> dict[str, Any]:
+        """The record as the store keeps it: without the folder, which depends on the data folder."""
+        return {k: v for k, v in self.to_dict().items() if k != "folder"}
 
     def problems(self) -> list[str]:
         """What makes this record incomplete or inconsistent (empty when it is fine)."""
@@ -114,6 +129,17 @@ class ModelSpec:
                 out.append("allow_patterns is empty (would download the whole repo)")
             if self.builtin:
                 out.append("an hf model cannot be built in")
+            if self.sha256 and (len(self.sha256) != 1 or not self.weights):
+                out.append("sha256 of an hf record is the published hash of its `weights` file")
+        elif self.source == "url":
+            if not self.urls:
+                out.append("a url record needs `urls`")
+            if any(not u.startswith(("https://", "http://127.0.0.1", "http://localhost")) for u in self.urls):
+                out.append("every url must be https://")
+            if self.sha256 and len(self.sha256) != len(self.urls):
+                out.append("sha256 needs one hash per url")
+            if any(h and not SHA256.match(h) for h in self.sha256):  # "": measured at the first download
+                out.append("a sha256 is 64 lower-case hex digits")
         elif self.source == "ollama":
             if not OLLAMA_TAG.match(self.repo):
                 out.append(f"ollama tag {self.repo!r} is not name[:tag]")

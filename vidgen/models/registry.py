@@ -8,12 +8,15 @@ registry of a store; a planned record (no runtime) is never active.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import functools
 import re
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import VidgenError
 from .backends import has_runtime
@@ -22,6 +25,8 @@ from .records import (DATA_FILE, INSTEAD, KINDS, LIST_HINT, OLLAMA_TAG, OPTIONAL
 
 if TYPE_CHECKING:
     from ..store import Store
+
+R = TypeVar("R", bound="PackagedRecords")
 
 # Re-exported: callers import the record types from here.
 __all__ = ["KINDS", "OPTIONAL_KINDS", "SOURCES", "STATUSES", "INSTEAD", "DATA_FILE", "ModelSpec", "Registry",
@@ -57,6 +62,8 @@ class PackagedRecords:
     for those use the store's registry (`registry_for(store)`)."""
 
     store: "Store | None" = None
+    models_dir: Path | None = None  # where url records keep their files (the data folder's models/)
+    _revisions: dict[str, str] = {}  # a project's revisions (`with_revisions`), over the stored ones
 
     def __init__(self) -> None:
         self._builtin = {s.id: s for s in builtin_specs()}
@@ -65,8 +72,11 @@ class PackagedRecords:
         return []
 
     def _records(self, states: list[dict[str, Any]] | None = None) -> dict[str, ModelSpec]:
+        """Every record, with the revision chosen for it (`models use`; a project's over the data
+        folder's) and, for url records, the folder their files live in."""
         records = dict(self._builtin)
-        for st in states if states is not None else self._states():
+        states = states if states is not None else self._states()
+        for st in states:
             spec = st.get("spec")
             if isinstance(spec, dict) and st.get("id") not in self._builtin:
                 try:
@@ -76,12 +86,29 @@ class PackagedRecords:
                         f"The stored user model '{st.get('id')}' is damaged ({exc}): "
                         f"remove it with `python -m vidgen models remove {st.get('id')} --forget`."
                     ) from exc
+        chosen = {st["id"]: st["revision"] for st in states if st.get("revision") and st.get("id") in records}
+        for model_id, revision in {**chosen, **self._revisions}.items():
+            spec = records.get(model_id)
+            if spec is not None and spec.source == "hf" and revision != spec.revision:
+                records[model_id] = dataclasses.replace(spec, revision=revision)
+        if self.models_dir is not None:
+            for model_id, spec in records.items():
+                if spec.source == "url":
+                    records[model_id] = dataclasses.replace(spec, folder=str(self.models_dir / model_id))
         return records
+
+    def with_revisions(self: R, revisions: dict[str, str]) -> R:
+        """This registry as a project sees it: `revisions` (model id -> commit) over the stored ones."""
+        if not revisions:
+            return self
+        view = copy.copy(self)
+        view._revisions = dict(revisions)
+        return view
 
     # --- reads ----------------------------------------------------------------------------------
 
     def get(self, model_id: str) -> ModelSpec:
-        spec = self._builtin.get(model_id) or self._records().get(model_id)
+        spec = self._records().get(model_id)
         if spec is None:
             raise VidgenError(f"Unknown model '{model_id}': {LIST_HINT}.")
         return spec
@@ -149,12 +176,26 @@ class Registry(PackagedRecords):
                               "or added models (use registry_for(store), or packaged() for the shipped records).")
         super().__init__()
         self.store = store
+        self.models_dir = models_dir(store)
 
     def _states(self) -> list[dict[str, Any]]:
         return self.store.list_model_states()
 
     def _set_state(self, model_id: str, **fields: Any) -> None:
         self.store.set_model_state(model_id, **fields)
+
+    def state(self, model_id: str) -> dict[str, Any]:
+        """What the data folder keeps about a model: activation, chosen revision, benchmark ({} if none)."""
+        return next((st for st in self._states() if st.get("id") == model_id), {})
+
+    def set_revision(self, model_id: str, revision: str) -> ModelSpec:
+        """Use `revision` of a hub model from now on (the data folder's default; a project may override it)."""
+        self._set_state(self.get(model_id).id, revision=revision)
+        return self.get(model_id)
+
+    def set_bench(self, model_id: str, result: dict[str, Any]) -> None:
+        """Keep a benchmark's figures with the record (`models list` shows them)."""
+        self._set_state(self.get(model_id).id, bench=result)
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -195,7 +236,7 @@ class Registry(PackagedRecords):
                 raise VidgenError(f"{repo} is already registered as '{s.id}' ({kind}): activate it with "
                                   f"`python -m vidgen models activate {s.id}`.")
         spec = ModelSpec(
-            id=_new_id(repo, records),
+            id=new_id(repo, records),
             kind=kind,
             backend=backend,
             name=(name or "").strip() or repo,
@@ -212,7 +253,7 @@ class Registry(PackagedRecords):
         bad = spec.problems()
         if bad:  # a bug in the rules above, not the user's input
             raise VidgenError(f"Cannot add {repo}: {'; '.join(bad)}.")
-        self._set_state(spec.id, spec=spec.to_dict(), added=time.time())
+        self._set_state(spec.id, spec=spec.stored(), added=time.time())
         return spec
 
     def remove_user_model(self, model_id: str) -> None:
@@ -249,11 +290,16 @@ def registry_for(store: "Store") -> Registry:
         return registry
 
 
+def models_dir(store: "Store") -> Path:
+    """The data folder's models/: the files of url records, one folder per record id."""
+    return store.settings.data_dir / "models"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9._-]+", "-", text.lower())).strip("-._") or "model"
 
 
-def _new_id(repo: str, taken: dict[str, ModelSpec]) -> str:
+def new_id(repo: str, taken: dict[str, ModelSpec]) -> str:
     """An id from the repo name; the owner is prefixed, then a number added, until it is unique."""
     owner, _, rest = repo.partition("/") if "/" in repo else ("", "", repo)
     name = _slug(rest.replace(":", "-"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene, ScenePlan
 from ..render_settings import RenderSettings
-from ..resolve import music_model, scene_cast, scene_speech, spoken_lines
+from ..resolve import music_model, scene_cast, scene_speech, spoken_lines, voice_revisions
 from ..services.voice import voice_for
 from ..store import Store
 
@@ -83,6 +83,9 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
     as_cast = all(sp.voice == voice_for(voices, ln.speaker) and sp.language == language for sp, ln in zip(spoken, lines))
     own = {} if as_cast else \
         {"spoken": [[asdict(sp.voice), sp.language] for sp in spoken]}
+    revisions = voice_revisions(store, project, scene)  # downloaded voices' exact files (built-in: none)
+    if revisions:
+        own["revisions"] = revisions
     return step_key("voice", voice=project.settings.voice, lines=[_line_fields(line) for line in lines],
                     voices={sp: asdict(voice_for(voices, sp or None)) for sp in speakers},
                     mood=scene.mood, language=language, seed=project.settings.seed, **own)

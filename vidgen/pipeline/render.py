@@ -10,6 +10,7 @@ from typing import Any
 from ..checks import check_render
 from ..domain import Project, Version, project_doc
 from ..jobs import STAGE_WEIGHTS, JobContext
+from ..resolve import models_used
 from ..store import Store
 from ..text import count
 from .executor import Executor, LocalExecutor
@@ -36,6 +37,7 @@ class RenderWork:
         store = self.store
         with work_folder(store, ctx) as work_dir:
             project = self._prepare(ctx)
+            models = models_used(store, project)  # the exact revisions this render runs
             steps = Steps(store, ctx, work_dir, self.executor)
             encoder = master_encoder(project)
             clips, voices, music = walk(ctx, steps, project, self.executor)
@@ -58,9 +60,10 @@ class RenderWork:
             assets={role: Path(rel).stem for role, rel in [*files.items(), *((e["role"], e["file"]) for e in exports)]},
             duration=duration,
             seconds=round(time.time() - (job.started or time.time()), 3),
-            steps=[{"name": s.name, "scene": s.scene, "cached": s.cached, "seconds": s.seconds} for s in job.steps]))
+            steps=[{"name": s.name, "scene": s.scene, "cached": s.cached, "seconds": s.seconds} for s in job.steps],
+            models=models))
         return {"project": project.id, **{role: str(data / rel) for role, rel in named.items()},
-                "duration": duration, "scenes": len(project.scenes), "encoder": encoder.name,
+                "duration": duration, "scenes": len(project.scenes), "encoder": encoder.name, "models": models,
                 **({"encoder_note": encoder.note} if encoder.note else {}),
                 **({"exports": {e["role"]: str(data / named[e["role"]]) for e in exports}} if exports else {})}
 

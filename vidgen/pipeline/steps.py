@@ -19,9 +19,9 @@ from typing import Any, Callable, Iterator
 from ..domain import SPEECH_LEAD_SECONDS, Cue, Project, Scene
 from ..errors import Cancelled, VidgenError
 from ..jobs import JobContext
-from ..models.registry import registry_for
-from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, scene_cast,
-                       scene_speech, sfx_model, silent_speech_seconds, spoken_lines)
+from ..models.registry import models_dir, registry_for
+from ..resolve import (image_model, ip_adapter_for, lipsync_model, music_model, painted_heads, project_states,
+                       scene_cast, scene_speech, sfx_model, silent_speech_seconds, spoken_lines)
 from ..services.images import ImageJob
 from ..services.lipsync import Shot, key_name
 from ..services.sfx.scene import plan_effects
@@ -122,7 +122,8 @@ class Steps:
                         missing[v.sample] = str(exc)
             return Work(fns.voice_work, (lines, path), dict(
                 cast=voices, mood=scene.mood, language=language, seed=s.seed, plan=plan,
-                states=self.store.list_model_states(), samples=samples, missing=missing), name="voice",
+                states=project_states(self.store, project), models_dir=str(models_dir(self.store)), samples=samples,
+                missing=missing), name="voice",
                 scene=scene.number,
                 gpu_seconds=section_seconds(voice_specs(plan, registry_for(self.store)), silent_speech_seconds(lines)))
 

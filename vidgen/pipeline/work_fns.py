@@ -33,9 +33,10 @@ class RecordsSnapshot(PackagedRecords):
     """The data folder's model records as they were when the work was made (the store's registry
     cannot travel): what the voices look their models up in."""
 
-    def __init__(self, states: list[dict[str, Any]]) -> None:
+    def __init__(self, states: list[dict[str, Any]], models_dir: str = "") -> None:
         super().__init__()
         self.states = states
+        self.models_dir = Path(models_dir) if models_dir else None
 
     def _states(self) -> list[dict[str, Any]]:
         return self.states
@@ -64,7 +65,7 @@ def clip_still_work(src: str, size: tuple[int, int], out: str, *, progress=None,
 
 
 def voice_work(lines: list[Line], out: str, *, cast: dict, mood: str, language: str, seed: int, plan: list[Any],
-               states: list[dict[str, Any]], samples: dict[str, str], missing: dict[str, str],
+               states: list[dict[str, Any]], samples: dict[str, str], missing: dict[str, str], models_dir: str = "",
                progress=None, cancel=None) -> Made:
     """The scene's speech (`plan`: each line's voice and language), its phonemes' timing where the
     voice aligns them. `samples`: the voices' sample asset ids -> files; `missing`: those that are gone."""
@@ -75,7 +76,7 @@ def voice_work(lines: list[Line], out: str, *, cast: dict, mood: str, language: 
 
     path = Path(out)
     r = synthesize_lines(lines, path, cast=cast, mood=mood, language=language, seed=seed, cancel=cancel,
-                         registry=RecordsSnapshot(states), samples=sample,
+                         registry=RecordsSnapshot(states, models_dir), samples=sample,
                          spoken=[(sp.voice, sp.language) for sp in plan])
     used: dict[tuple[str, str], list[str]] = {}  # (voice, language) -> its speakers
     for sp in plan:

@@ -256,13 +256,34 @@ def build(shared: Shared) -> None:
         return operations.remove(registry_for(studio.store), model_id)
 
     @shown
+    def model_versions(model_id: str) -> dict[str, Any]:
+        """A hub model's revision in use, its downloaded revisions and (online) the hub's branches, tags, commits."""
+        return operations.model_versions(registry_for(studio.store), model_id)
+
+    @shown
+    def use_model_revision(ref: str, project_id: str = "") -> dict[str, Any]:
+        """Render with a downloaded revision ("ID@REV"): the data folder's default, or one project's."""
+        return operations.use_revision(registry_for(studio.store), ref, project_id=project_id or "")
+
+    @shown
+    def verify_model(model_id: str) -> dict[str, Any]:
+        """Re-check a downloaded model's files against their published hashes: {ok, files, changed, unchecked}."""
+        return operations.verify(registry_for(studio.store), model_id)
+
+    @shown
+    def bench_model(model_id: str) -> dict[str, Any]:
+        """Measure a downloaded model here: load from disk and from the CPU tier, one unit of work, peak memory
+        (kept with the record; `list_models` shows it). It waits for the GPU like a render."""
+        return operations.bench(registry_for(studio.store), model_id)
+
+    @shown
     def storage_info() -> dict[str, Any]:
         """Bytes per model and per kind, free disk, cache folder, device, and the model cache's stats."""
         return operations.storage(registry_for(studio.store))
 
     for fn in (parse_script, create_project, list_projects, get_project, save_project, delete_project,
                list_jobs, get_job, cancel_job, list_models, download_model, activate_model, remove_model,
-               storage_info, update_character, get_cast, keep_scene_image, preview_look, update_scene, add_scene,
+               model_versions, use_model_revision, verify_model, bench_model, storage_info, update_character, get_cast, keep_scene_image, preview_look, update_scene, add_scene,
                delete_scene, duplicate_scene, move_scene, split_scene, merge_scenes, list_versions, get_version,
                name_version, compare_versions, restore_version, delete_version):
         gr.api(fn, api_name=fn.__name__)

@@ -1,5 +1,6 @@
 """Models tab: every model the studio knows (registry + what is on disk + whether this machine can run it);
-download with progress, activate (next use, no restart), remove (after a confirmation), storage info.
+download with progress (verified), activate (next use, no restart), remove (after a confirmation), storage
+info, a hub model's revisions, a re-check of the files on disk, and a benchmark on this machine.
 
 Nothing here imports torch or diffusers: the table is filled when the page loads (the compatibility
 column asks the device), never while the Blocks are built."""
@@ -15,9 +16,10 @@ from ..models.registry import KINDS, registry_for
 from .boundary import shown
 from .common import Shared, row_value
 
-MODEL_HEADERS = ["id", "kind", "name", "source", "state", "size · VRAM", "licence", "compatibility"]
+MODEL_HEADERS = ["id", "kind", "name", "source", "state", "size · VRAM", "licence", "compatibility",
+                 "measured here"]
 # Shares of the page's width: the table fits it, long cells wrap (licences, compatibility reasons)
-COLUMN_WIDTHS = ["13%", "6%", "15%", "14%", "11%", "9%", "13%", "19%"]
+COLUMN_WIDTHS = ["11%", "6%", "13%", "13%", "10%", "8%", "11%", "16%", "12%"]
 
 
 def size(gb: float) -> str:
@@ -38,8 +40,8 @@ def model_rows(models: list[dict[str, Any]]) -> list[list[Any]]:
     def weight(m: dict[str, Any]) -> str:
         return "—" if m["builtin"] else f"{size(m['size_gb'])} · {size(m['vram_gb'])}"
 
-    return [[m["id"], m["kind"], m["name"], m["repo"] if m["source"] == "hf" else m["source"], state(m), weight(m),
-             m["license"], compat(m)] for m in models]
+    return [[m["id"], m["kind"], m["name"], operations.source_label(m), state(m), weight(m), m["license"], compat(m),
+             m.get("measured") or "—"] for m in models]
 
 
 def build(shared: Shared) -> gr.Dataframe:
@@ -61,6 +63,10 @@ def build(shared: Shared) -> gr.Dataframe:
         activate = gr.Button("Activate", elem_id="models-activate")
         remove = gr.Button("Remove", variant="stop", elem_id="models-remove")
         storage = gr.Button("Storage info", elem_id="models-storage")
+    with gr.Row():
+        versions = gr.Button("Versions", elem_id="models-versions")
+        verify = gr.Button("Verify files", elem_id="models-verify")
+        bench = gr.Button("Benchmark here", elem_id="models-bench")
     with gr.Row(visible=False, elem_id="models-confirm") as confirm_row:
         confirm_text = gr.Markdown()
         yes = gr.Button("Yes, remove its files", variant="stop", elem_id="models-remove-yes")
@@ -97,6 +103,10 @@ def build(shared: Shared) -> gr.Dataframe:
     def do_remove(mid: str) -> tuple[dict, Any]:
         return operations.remove(reg, need(mid)), gr.update(visible=False)
 
+    @shown
+    def do_bench(mid: str, progress: gr.Progress = gr.Progress()) -> dict:
+        return operations.bench(reg, need(mid), lambda fraction, message: progress(fraction, desc=message))
+
     private = {"api_visibility": "private"}
     refresh.click(rows, kind, table, **private)
     kind.change(rows, kind, table, **private)
@@ -108,6 +118,9 @@ def build(shared: Shared) -> gr.Dataframe:
     yes.click(do_remove, model_id, [detail, confirm_row], **private).then(rows, kind, table, **private)
     no.click(lambda: gr.update(visible=False), None, confirm_row, **private)
     storage.click(shown(lambda: operations.storage(reg)), None, detail, **private)
+    versions.click(shown(lambda mid: operations.model_versions(reg, need(mid))), model_id, detail, **private)
+    verify.click(shown(lambda mid: operations.verify(reg, need(mid))), model_id, detail, **private)
+    bench.click(do_bench, model_id, detail, **private).then(rows, kind, table, **private)
 
     from gradio.context import Context
 

@@ -25,9 +25,10 @@ import numpy as np
 
 from ...domain import Voice
 from ...errors import VidgenError
+from ...models import hub
 from ...models.registry import ModelSpec
 from .ids import BUILTIN_VOICE
-from .model import SamplePath, VoiceModel
+from .model import SamplePath, VoiceModel, require_downloaded
 
 BACKEND = "piper"
 CLONES = False
@@ -95,6 +96,13 @@ def resolve(voice: str, spec: ModelSpec) -> VoiceModel:
         return VoiceModel(voice, spec, (str(model), str(model) + ".json"))
     if spec.builtin:
         return VoiceModel(voice, spec, _builtin_files())
+    if spec.source == "url":  # a voice downloaded from its URLs (`models add URL --kind voice`)
+        require_downloaded(spec)
+        folder = hub.local_path(spec)
+        found = sorted(folder.iterdir())
+        model = next(p for p in found if p.suffix == ".onnx")
+        config = next(p for p in found if p.suffix == ".json")
+        return VoiceModel(voice, spec, (str(model), str(config)))
     raise VidgenError(f"Voice {spec.id!r} is a Piper voice without files vidgen knows: give it as "
                       "'piper:/path/to/voice.onnx' (its .onnx.json config beside it).")
 
