@@ -246,6 +246,14 @@ def test_an_ollama_model_is_downloaded_when_the_server_lists_it(on_standin, monk
     assert ollama_server.server_status()["reachable"] is False
 
 
+def test_ollama_rows_show_the_servers_size_and_digest(on_standin, store):
+    rows = {r["id"]: r for r in operations.list_rows(Registry(store), "llm")}
+    listed = on_standin.models["llama3.1:8b"]
+    assert rows["llama3.1-8b"]["bytes"] == listed["size"] and rows["llama3.1-8b"]["digest"] == listed["digest"]
+    assert rows["qwen2.5-7b"]["bytes"] == 0 and rows["qwen2.5-7b"]["digest"] == ""  # not pulled: nothing measured
+    assert operations.source_label(rows["llama3.1-8b"]) == "ollama:llama3.1:8b"
+
+
 def test_an_untagged_name_is_its_latest_tag(on_standin):
     on_standin.models = {"gemma3:latest": model_row("gemma3:latest", family="gemma3", parameters="4.3B")}
     assert ollama_server.has_model("gemma3") and ollama_server.has_model("library/gemma3:latest")

@@ -202,7 +202,8 @@ def test_a_broken_snapshot_is_a_load_failure(env, tmp_path):
     specs, stills = env
     folder = tl.save_tiny_ltx(hub.hf_cache_dir(), "tiny-org/broken-ltx")
     (folder / "transformer" / "config.json").write_text("{not json")
-    broken = ModelSpec.from_dict({**specs["full"].to_dict(), "id": "broken-ltx", "repo": "tiny-org/broken-ltx"})
+    broken = ModelSpec.from_dict({**specs["full"].to_dict(), "id": "broken-ltx", "repo": "tiny-org/broken-ltx",
+                                  "revision": folder.name})
     with pytest.raises(VidgenError, match=r"cannot be loaded: .*models download broken-ltx"):
         make_clip(broken, ClipJob(stills["a"], "static", 1.0, FPS, SIZE), tmp_path / "x.mp4")
     assert list(tmp_path.iterdir()) == []

@@ -290,6 +290,21 @@ def test_models_verify_finds_one_changed_byte_and_a_download_removes_it(offline_
     assert not unet.exists() and not blob.exists()
 
 
+def test_a_snapshot_without_cache_links_is_unchecked_offline(tmp_path, capsys, monkeypatch):
+    cache = tmp_path / "hub"
+    folder = tm.snapshot_dir(cache, "tiny-org/plain-voice", tm.COMMIT)
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder.parent.parent / "refs").mkdir()
+    (folder.parent.parent / "refs" / "main").write_text(tm.COMMIT)
+    tm.offline_hub(monkeypatch, cache)
+    data = str(tmp_path / "data")
+    spec = registry_for(Store(Settings.from_env(data))).add("tiny-org/plain-voice", "voice")
+    code, out, err = cli(capsys, "models", "verify", spec.id, "--data", data)
+    assert code == 0 and out.startswith("unchecked config.json") and "0 file(s) match" in err
+    assert "1 could not be checked" in err
+
+
 def test_a_records_own_hash_of_its_weights_is_checked(tmp_path):
     from vidgen.models.registry import packaged
     from vidgen.models.verify import verify_snapshot

@@ -192,7 +192,10 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
         print(f"{done['id']}: {len(done['changed'])} file(s) changed on disk: run `python -m vidgen models remove "
               f"{done['id']}` and download it again.", file=sys.stderr)
         return 1
-    print(f"{done['id']}: every checked file matches its published hash.", file=sys.stderr)
+    checked = len(done["files"]) - len(done["unchecked"])
+    print(f"{done['id']}: {checked} file(s) match their published hashes"
+          + (f"; {len(done['unchecked'])} could not be checked (no hash at hand offline)" if done["unchecked"] else "")
+          + ".", file=sys.stderr)
     return 0
 
 

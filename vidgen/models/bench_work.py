@@ -9,11 +9,13 @@ native settings and the default render settings' frame, fps and aspect.
                cover-fitted to the frame (the painter: one storyboard frame of the frame's size)
     voice      one short sentence (~1 s of speech) in the voice's first language
     music      1 s of the score (the composer's or MusicGen's `piece`)
-    animation  a 1 s clip at the frame's size and fps: any backend's shortest, one pipeline call
-    lipsync    1 s of a talking face: a clip of one 256 px face, redrawn in every frame
+    animation  a 1 s clip at the frame's size and fps: any backend's shortest (one pipeline call
+               of its native frames covers a second)
+    lipsync    1 s of a talking face: a clip of one 256 px face, its speaking frames redrawn
     sfx        1 s of the cue "thunder rolls"
 
-`line` says what was made; `seconds` is the seconds of audio or video it made (None for a picture).
+`line` says what was made; `seconds` is the seconds of audio or video it made, read from the output
+(None for a picture).
 The model backends get `cache` (the bench's own), so the model they use is the one just loaded.
 """
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from ..domain import Figure, RenderSettings, Scene, ScenePlan, Voice
 from ..errors import VidgenError
-from ..media import VideoWriter
+from ..media import VideoWriter, probe
 from ..services.animation.job import ClipJob
 from ..services.images.job import ImageJob
 from ..services.images.prompts import ImageRequest, model_defaults, native_size
@@ -56,6 +58,10 @@ SENTENCES = {  # about a second of speech
 }
 
 
+KINDS_LINE = ("bench covers image, animation, voice, music, lipsync and sfx models; adapters are measured "
+              "with their image model")
+
+
 def prepare(spec: ModelSpec, registry: PackagedRecords, cache: ModelCache, folder: Path) -> Unit:
     """The unit of work of `spec`'s kind, its inputs written into `folder`."""
     makers = {"image": _image, "voice": _voice, "music": _music, "animation": _clip, "lipsync": _lipsync,
@@ -63,10 +69,6 @@ def prepare(spec: ModelSpec, registry: PackagedRecords, cache: ModelCache, folde
     if spec.kind not in makers:
         raise VidgenError(f"{spec.id} is an {spec.kind} model: {KINDS_LINE}.")
     return makers[spec.kind](spec, registry, cache, folder)
-
-
-KINDS_LINE = ("bench covers image, animation, voice, music, lipsync and sfx models; adapters are measured "
-              "with their image model")
 
 
 def _settings() -> RenderSettings:
@@ -152,7 +154,8 @@ def _clip(spec: ModelSpec, registry: PackagedRecords, cache: ModelCache, folder:
 
     def animate() -> tuple[str, float | None]:
         module.animate(spec, job, out, **extra)
-        return f"a {SECONDS:g} s clip at {w}x{h}, {s.fps} fps", SECONDS
+        seconds = probe(out).duration
+        return f"a {seconds:.2f} s clip at {w}x{h}, {s.fps} fps", seconds
 
     return animate
 
@@ -187,7 +190,9 @@ def _lipsync(spec: ModelSpec, registry: PackagedRecords, cache: ModelCache, fold
 
     def sync() -> tuple[str, float | None]:
         changed = sync_clip(spec, folder / "talk.mp4", samples, rate, speaking, tracks, out, cache=cache)
-        return f"{SECONDS:g} s of lip sync: one {FACE} px face in {frames} frames at {w}x{h} ({changed} redrawn)", SECONDS
+        seconds = probe(out).duration if changed else 0.0  # nothing redrawn: nothing written
+        return (f"{seconds:.2f} s of lip sync: one {FACE} px face, {changed} of {frames} frames redrawn "
+                f"at {w}x{h}"), seconds
 
     return sync
 
