@@ -340,3 +340,42 @@ def test_bench_figures_are_kept_and_listed(tmp_path, capsys):
     assert row["bench"] == result and row["measured"]
     code, out, _ = cli(capsys, "models", "list", "--kind", "voice", "--data", data)
     assert "MEASURED" in out and row["measured"].split(" ")[0] in out
+
+
+# --- a SoundFont from a URL --------------------------------------------------------------------
+
+def test_a_soundfont_added_by_url_plays_the_composers_score(served, tmp_path, capsys, harbour):
+    import pretty_midi
+
+    from vidgen.checks import check_music_model
+    from vidgen.pipeline.keys import music_key
+    from vidgen.services.music import score_film
+
+    root, base, _ = served
+    body = bytearray((Path(pretty_midi.__file__).parent / "TimGM6mb.sf2").read_bytes())
+    at = body.find(b"smpl")  # the sample data chunk: every sample's polarity inverted
+    size = int.from_bytes(body[at + 4:at + 8], "little")
+    samples = np.frombuffer(bytes(body[at + 8:at + 8 + size]), dtype="<i2").astype(np.int32)
+    body[at + 8:at + 8 + size] = np.clip(-samples, -32768, 32767).astype("<i2").tobytes()
+    (root / "inverted.sf2").write_bytes(bytes(body))
+    data = str(tmp_path / "data")
+    assert cli(capsys, "models", "add", f"{base}/inverted.sf2", "--kind", "music", "--data", data)[0] == 0
+
+    store = Store(Settings.from_env(data))
+    project = create_project(store, harbour, settings=RenderSettings(music_model="inverted", voice="none"))
+    with pytest.raises(VidgenError, match="models download inverted"):
+        check_music_model(store, project)  # refused before any work
+    assert cli(capsys, "models", "download", "inverted", "-q", "--data", data)[0] == 0
+    check_music_model(store, project)
+    segments = [("calm", 4.0)]
+    plain = create_project(store, harbour, settings=RenderSettings(voice="none"))
+    assert music_key(store, project, segments) != music_key(store, plain, segments)
+
+    spec = registry_for(store).get("inverted")
+    own = score_film(segments, tmp_path / "own.wav", model=spec, seed=3)
+    shipped = score_film(segments, tmp_path / "shipped.wav", seed=3)
+    from vidgen.media import read_wav
+
+    a, _ = read_wav(own.wav)
+    b, _ = read_wav(shipped.wav)
+    assert np.abs(a).max() > 0.1 and np.corrcoef(a, b)[0, 1] < -0.9  # the same notes, from the file's samples

@@ -278,7 +278,9 @@ def check_music_model(store: Store, project: Project) -> None:
     if project.settings.music_source != "auto":
         return
     spec = resolve.music_model(store, project)
-    if spec.builtin:
+    if spec.backend == "composer":  # it takes every setting; one playing a SoundFont from a URL needs the file
+        if not spec.builtin:
+            hub.local_path(spec)
         return
     if project.settings.music_key:
         raise VidgenError(f"{spec.name} cannot be told a key: leave the key empty, or score with the "

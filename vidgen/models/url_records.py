@@ -1,4 +1,4 @@
-"""Models from direct URLs: a Piper voice, a Wav2Lip checkpoint, a LoRA or a single-file checkpoint
+"""Models from direct URLs: a Piper voice, a Wav2Lip checkpoint, a LoRA, a SoundFont or a single-file checkpoint
 from any https:// address, kept in the data folder's models/<id>/ (`registry.models_dir`).
 
     spec = add_url(registry, [url], "voice", sha256=[h])   # a user record, source "url"
@@ -32,6 +32,7 @@ URL_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "voice": ("piper", (".onnx", ".json")),  # the voice and its .onnx.json config
     "lipsync": ("wav2lip", (".pth", ".pt", ".safetensors")),
     "adapter": ("lora", (".safetensors",)),
+    "music": ("composer", (".sf2", ".sf3")),  # the built-in composer, played with this SoundFont
     "image": ("diffusers-sdxl-single", (".safetensors",)),  # planned: no single-file loader yet
 }
 DEFAULT_MAX_BYTES = 20 * 10**9
@@ -85,7 +86,7 @@ def add_url(registry: Registry, urls: Sequence[str], kind: str, *, sha256: Seque
         id=new_id(Path(main).stem.split(".")[0], records), kind=kind, backend=backend,
         name=(name or "").strip() or Path(main).stem, source="url", urls=tuple(urls),
         sha256=hashes if any(hashes) else (), pickle=allow_pickle,
-        weights=main if kind in ("lipsync", "adapter", "image") else "",
+        weights=main if kind != "voice" else "",
         license="see the source of the file", user=True,
         notes=f"Added by the user from {urls[0].split('/')[2]}; "
               f"{'runs on' if has_runtime(kind, backend) else 'for'} the {backend} backend.")

@@ -13,8 +13,9 @@ from dataclasses import asdict
 from typing import Any
 
 from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene, ScenePlan
+from ..models.registry import registry_for
 from ..render_settings import RenderSettings
-from ..resolve import music_model, scene_cast, scene_speech, spoken_lines, voice_revisions
+from ..resolve import model_revision, music_model, scene_cast, scene_speech, spoken_lines, voice_revisions
 from ..services.voice import voice_for
 from ..store import Store
 
@@ -115,6 +116,7 @@ def clip_key(project: Project, image: str, motion: str, duration: float, backend
 def music_key(store: Store, project: Project, segments: list[tuple[str, float]]) -> str:
     """The score's key: its model (and revision), the film's mood segments and the music settings."""
     spec, s = music_model(store, project), project.settings
-    return step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments,
+    own = {"file": model_revision(spec, registry_for(store))} if spec.source == "url" else {}  # its SoundFont's hash
+    return step_key("music", model=spec.id, repo=spec.repo, revision=spec.revision, segments=segments, **own,
                     genre=s.music_genre, tempo=s.music_tempo, key=s.music_key, instruments=s.music_instruments,
                     seed=s.seed)

@@ -21,7 +21,8 @@ requests longer than MAX_COMPOSE_SECONDS, so a 10-minute film costs ~90 s of com
 The work is split below this front: theory.py (moods, genres, keys, the plan), arrangement.py
 (the notes and the MIDI), soundfont.py (synthesis and reverb); their public names are re-exported
 here, so `composer.plan`, `composer.GENRES`, `composer.compose_midi` ... stay where they were.
-`piece` is this backend's entry point for the film's score (models/backends.py, backend "composer").
+`piece` is this backend's entry point for the film's score (models/backends.py, backend "composer");
+a composer record added by URL plays its own SoundFont (`own_soundfont`).
 
 Nothing heavy (pretty_midi, tinysoundfont) is imported at import time.
 """
@@ -35,6 +36,7 @@ import numpy as np
 
 from ...errors import VidgenError
 from ...media import CancelFn, ProgressFn, atomic_output, check_cancel, read_wav, write_wav
+from ...models import hub
 from ...models.registry import ModelSpec
 from .arrangement import CRASH, DRUM_PATTERNS, KICK, ROLE_VOLUME, SNARE, compose_midi
 from .audio import MusicResult, fade_edges, normalize
@@ -63,13 +65,15 @@ def _loop(audio: np.ndarray, start: int, end: int, target: int, crossfade: int) 
     return np.concatenate([head, body[: len(body) - xf], seam, tail[xf:]])
 
 
-def render_audio(request: MusicRequest, *, cancel: CancelFn | None = None) -> tuple[np.ndarray, Plan]:
-    """The request's music as mono float32 at SAMPLE_RATE (exactly `seconds` long), and its plan."""
+def render_audio(request: MusicRequest, *, cancel: CancelFn | None = None,
+                 soundfont: Path | None = None) -> tuple[np.ndarray, Plan]:
+    """The request's music as mono float32 at SAMPLE_RATE (exactly `seconds` long), and its plan;
+    played with `soundfont` (else the one pretty_midi ships)."""
     p = plan(request)
     check_cancel(cancel)
     composed_n = round(p.composed_seconds * SAMPLE_RATE)
     audio = synthesize(compose_midi(request), composed_n, cancel=cancel,
-                       check_every=round(p.bar_seconds * SAMPLE_RATE))
+                       check_every=round(p.bar_seconds * SAMPLE_RATE), soundfont=soundfont)
     audio = normalize(reverb(audio))
     audio = fade_edges(audio, SAMPLE_RATE, fade_in=0.01, fade_out=min(FADE_OUT_SECONDS, p.composed_seconds / 3))
     if p.repeats:
@@ -112,7 +116,14 @@ def loop_to(result: MusicResult, seconds: float, out_wav: str | Path, *, crossfa
 
 def check_score(spec: ModelSpec, *, genre: str = "", tempo: float = 0, key: str = "",
                 instruments: list[int] | None = None) -> None:
-    """What can be refused before any segment is made: nothing here (plan() checks each request)."""
+    """What can be refused before any segment is made: a SoundFont record not downloaded (plan()
+    checks each request)."""
+    own_soundfont(spec)
+
+
+def own_soundfont(spec: ModelSpec) -> Path | None:
+    """The SoundFont of a record added by URL (`models add URL.sf2 --kind music`), else None."""
+    return hub.local_path(spec) / spec.weights if getattr(spec, "source", "") == "url" else None
 
 
 def piece(spec: ModelSpec, *, mood: str, seconds: float, seed: int, genre: str = "", tempo: float = 0, key: str = "",
@@ -121,7 +132,7 @@ def piece(spec: ModelSpec, *, mood: str, seconds: float, seed: int, genre: str =
     """One segment of the film's score: (mono float32 audio, sample rate, tempo, key, prompt "")."""
     request = MusicRequest(mood=mood, genre=genre, tempo=tempo, key=key, instruments=list(instruments or []),
                            seconds=seconds, seed=seed)
-    audio, p = render_audio(request, cancel=cancel)
+    audio, p = render_audio(request, cancel=cancel, soundfont=own_soundfont(spec))
     return audio, SAMPLE_RATE, p.tempo, p.key, ""
 
 
@@ -130,4 +141,4 @@ __all__ = ["BACKEND", "SAMPLE_RATE", "BEATS_PER_BAR", "PHRASE_BARS", "TEMPO_RANG
            "NOTE_NAMES", "FLAT_NAMES", "MODES", "ROMAN", "MoodStyle", "MOOD_STYLES", "Genre", "GENRES",
            "DRUM_PATTERNS", "CRASH", "KICK", "SNARE", "ROLE_VOLUME", "MusicRequest", "Plan", "parse_key",
            "resolve_style", "plan", "compose_midi", "soundfont_path", "synthesize", "render_audio", "render",
-           "loop_to", "check_score", "piece", "MusicResult"]
+           "loop_to", "check_score", "own_soundfont", "piece", "MusicResult"]

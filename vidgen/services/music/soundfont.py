@@ -36,13 +36,18 @@ def _events(pm: Any) -> list[tuple[int, int, str, int, int, int]]:
     return sorted(events)
 
 
-def synthesize(pm: Any, samples: int, *, cancel: CancelFn | None = None, check_every: int = SAMPLE_RATE) -> np.ndarray:
-    """Render a PrettyMIDI with TinySoundFont to `samples` mono float32 samples at SAMPLE_RATE;
-    `cancel()` is called every `check_every` samples."""
+def synthesize(pm: Any, samples: int, *, cancel: CancelFn | None = None, check_every: int = SAMPLE_RATE,
+               soundfont: Path | None = None) -> np.ndarray:
+    """Render a PrettyMIDI with TinySoundFont (`soundfont`, else the one pretty_midi ships) to `samples`
+    mono float32 samples at SAMPLE_RATE; `cancel()` is called every `check_every` samples."""
     import tinysoundfont
 
     synth = tinysoundfont.Synth(samplerate=SAMPLE_RATE, gain=-6.0)
-    sfid = synth.sfload(str(soundfont_path()))
+    try:
+        sfid = synth.sfload(str(soundfont or soundfont_path()))
+    except Exception as exc:  # tinysoundfont's own error for a file it cannot parse
+        raise VidgenError(f"The SoundFont {Path(soundfont or soundfont_path()).name} cannot be read ({exc}): "
+                          "download it again or use another.") from exc
     out = np.zeros((samples, 2), dtype=np.float32)
     view = memoryview(out).cast("B")
     pos, next_check = 0, 0
