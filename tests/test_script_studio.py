@@ -13,6 +13,7 @@ import pytest
 
 from vidgen.config import Settings
 from vidgen.errors import VidgenError
+from vidgen.models import ollama_server
 from vidgen.studio import Studio
 
 from tests.ollama_standin import dead_host, running
@@ -53,6 +54,11 @@ def test_an_llm_reads_the_project_once_and_the_answer_is_cached(standin, studio)
     assert project["scenes"][1]["weather"] == "fog" and project["settings"]["parser"] == "ollama:llama3.1:8b"
     rules = studio.parse_script(BAKER)
     assert rules["parser"] == "rules" and len(standin.chats()) == 1
+    standin.models["llama3.1:8b"]["digest"] = "f" * 64  # the tag pulled again: another model under that name
+    ollama_server.local_models()  # the server's list read again (it is cached for a few seconds)
+    standin.answers = ["reader_baker.json"]
+    studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})
+    assert len(standin.chats()) == 2  # read again by the new weights
     assert [[ln["text"] for ln in s["lines"]] for s in rules["scenes"]] == \
         [[ln["text"] for ln in s["lines"]] for s in first["scenes"]]  # the words are the script's either way
 

@@ -1,6 +1,7 @@
 """Reading a script into scenes: the rules always run (they check the text, and they are what an LLM
 reader's answer is checked against and falls back to); the project's LLM reader, when one is chosen,
-runs after them, cached as a step keyed by the model and the text, so a render or a re-parse of the
+runs after them, cached as a step keyed by the model (its tag and the server's digest of it) and the
+text, so a render or a re-parse of the
 same script asks the model once (a reading where a chunk fell back to the rules is not kept)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..domain import ParsedScript, RenderSettings, from_dict
+from ..models import ollama_server
 from ..resolve import parser_tag
 from ..services.script import parse_script
 from ..services.script.llm import read_with_llm
@@ -32,8 +34,11 @@ def read_script(store: Store, text: str, settings: RenderSettings, *, title: str
     tag = parser_tag(store, settings.parser)
     if tag is None:
         return rules
+    # the server's digest of the tag: a model pulled again under the same name reads the script again
+    digest = (ollama_server.find_model(tag) or {}).get("digest", "")
     key = step_key("parse", model=tag, text=hashlib.sha256(text.encode()).hexdigest(), title=title or "",
-                   filename=Path(filename).suffix.lower(), transition=settings.transition_seconds)
+                   filename=Path(filename).suffix.lower(), transition=settings.transition_seconds,
+                   **({"digest": digest} if digest else {}))
     hit = store.get_step(key)
     if hit is not None:
         doc = json.loads(store.asset_path(hit["outputs"]["parsed"]).read_text(encoding="utf-8"))
@@ -46,5 +51,5 @@ def read_script(store: Store, text: str, settings: RenderSettings, *, title: str
                                      delete=False) as f:
         json.dump(dataclasses.asdict(parsed), f, ensure_ascii=False)
     asset = store.add_file(f.name, type="data", name="parsed.json", move=True)
-    store.put_step(key, "parse", {"parsed": asset.id}, {"model": tag, "scenes": len(parsed.scenes)})
+    store.put_step(key, "parse", {"parsed": asset.id}, {"model": tag, "digest": digest, "scenes": len(parsed.scenes)})
     return parsed
