@@ -180,3 +180,22 @@ def test_the_bench_times_the_use_after_an_offload_on_a_device_with_a_cpu_tier():
     with full.use("b"):
         pass
     assert bench_mod._from_cpu_tier(full, Spec("b"), "ok") == (None, bench_mod.NO_ROOM)
+
+
+def test_benching_through_the_operations_frees_the_shared_caches_copy_first(registry):
+    """The bench loads a copy of its own: the process's cache lets its copy go, so one model is never
+    on the device twice (the studio's cache may hold it from a render)."""
+    from vidgen.models import operations
+    from vidgen.models.cache import get_cache
+    from vidgen.services.voice import vits
+
+    spec = next((s for s in registry.list("voice") if s.repo == tv.REPO), None) or registry.add(tv.REPO, "voice")
+    shared = get_cache()
+    vits.register_loaders(shared)
+    with one_torch_thread():
+        with shared.use(spec):
+            pass
+        assert shared.loaded(spec.id) is not None
+        result = operations.bench(registry, spec.id)
+    assert shared.loaded(spec.id) is None
+    assert result["load_disk_s"] > 0 and registry.state(spec.id)["bench"] == result

@@ -161,7 +161,10 @@ def verify(registry: Registry, model_id: str) -> dict[str, Any]:
 def bench(registry: Registry, model_id: str, progress: Progress | None = None) -> dict[str, Any]:
     """Measure what a model costs here (load, one unit of work, peak memory) and keep it with the record."""
     spec = registry.get(model_id.strip())
-    result = benchmark.bench(registry, spec.id, progress=progress)
+    shared = get_cache()
+    with shared.lane.hold(f"bench:{spec.id}"):  # no render computes meanwhile (the hold is re-entrant)
+        shared.evict(spec.id)  # the bench loads its own copy: never two of one model on the device
+        result = benchmark.bench(registry, spec.id, progress=progress)
     registry.set_bench(spec.id, result)
     return result
 
