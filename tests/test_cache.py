@@ -265,6 +265,31 @@ def test_cuda_eviction_moves_to_cpu_first_and_reload_is_a_hit_from_offload():
     assert ids(cache, "offload") == ["b"] and s["offloaded_bytes"] == KiB
 
 
+def test_offload_moves_a_resident_model_to_the_cpu_tier_and_the_next_use_is_an_offload_hit():
+    cache, loader = make({"a": 1}, gpu=FakeGPU(total=4 * KiB), cpu_budget_bytes=4 * KiB)
+    with cache.use("a") as model:
+        assert not cache.offload("a")  # in use: it stays where it computes
+    assert cache.offload("a") and cache.loaded("a") == "cpu" and model.moves == ["cuda", "cpu"]
+    s = cache.stats()
+    assert s["offloaded_bytes"] == KiB and s["bytes"] == 0
+    assert not cache.offload("a") and not cache.offload("never-loaded")  # not on the device
+    with cache.use("a") as again:
+        assert again is model and model.moves[-1] == "cuda"
+    s = cache.stats()
+    assert (s["misses"], s["offload_hits"], s["offloads"], s["evictions"]) == (1, 1, 1, 0) and loader.calls == ["a"]
+
+
+def test_offload_is_refused_on_the_cpu_and_drops_a_model_the_cpu_tier_cannot_hold():
+    cpu, _ = make({"a": 1})
+    with cpu.use("a"):
+        pass
+    assert not cpu.offload("a") and cpu.loaded("a") == "cpu" and cpu.stats()["offloads"] == 0
+    full, _ = make({"a": 1}, gpu=FakeGPU(total=4 * KiB), cpu_budget_bytes=0)
+    with full.use("a"):
+        pass
+    assert not full.offload("a") and full.loaded("a") is None and full.stats()["drops"] == 1
+
+
 def test_offload_tier_has_its_own_lru_budget_and_drops_when_full():
     fake = FakeGPU(total=KiB)
     cache, loader = make({"a": 1, "b": 1, "c": 1}, gpu=fake, cpu_budget_bytes=KiB)

@@ -93,8 +93,13 @@ def test_builtin_models_need_nothing(offline_cache):
 
 
 class FakeRegistry:
+    store = None  # no data folder: nothing is kept (no pins, no benchmarks)
+
     def __init__(self, *specs):
         self.specs = list(specs)
+
+    def state(self, model_id):
+        return {}
 
     def list(self, kind=None):
         return [s for s in self.specs if kind in (None, s.kind)]

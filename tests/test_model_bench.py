@@ -1,24 +1,21 @@
 """`models bench`: a tiny random-weight VITS voice measured for real (load from disk, one sentence,
 peak memory), built-in records timed without a load, one-line refusals, the resident-memory sampler,
-and `ModelCache.offload` on a simulated CUDA device (the next use is an offload hit)."""
+and the CPU-tier timing on a simulated CUDA device (`ModelCache.offload` itself: test_cache.py)."""
 
 from __future__ import annotations
 
 import json
 import mmap
-from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from vidgen.errors import VidgenError
-from vidgen.jobs import GpuLane
 from vidgen.models import bench as bench_mod
 from vidgen.models.bench import PeakMemory, bench, summary
-from vidgen.models.cache import ModelCache, model_bytes
 from vidgen.models.registry import ModelSpec, Registry, packaged
 
 from . import tiny_vits as tv
+from .test_cache import FakeGPU, Spec, make
 from .tiny_models import offline_hub, one_torch_thread
 
 KEYS = {"model", "kind", "device", "load_disk_s", "load_cpu_s", "load_cpu_reason", "work_s", "work", "made_s",
@@ -106,77 +103,16 @@ def test_summary_shows_only_what_was_measured():
     assert summary({"load_disk_s": None, "work_s": 0.8, "peak_bytes": None}) == "work 0.8 s"
 
 
-# --- ModelCache.offload on a simulated CUDA device -------------------------------------------
-
-@dataclass(frozen=True)
-class Spec:
-    id: str
-    backend: str = "fake"
-    kind: str = "image"
-    name: str = ""
-    vram_gb: float = 0.0
-
-
-class FakeOnDevice:
-    """A real module behind a `.to()` that records where it was sent (no CUDA needed)."""
-
-    def __init__(self, kib: int):
-        from torch import nn
-
-        self.module = nn.Linear(256, kib, bias=False)
-        self.moves: list[str] = []
-
-    def parameters(self):
-        return self.module.parameters()
-
-    def buffers(self):
-        return self.module.buffers()
-
-    def to(self, device: str) -> "FakeOnDevice":
-        self.moves.append(device)
-        return self
-
-
-def fake_cuda(**kw) -> ModelCache:
-    kw.setdefault("cpu_budget_bytes", 1 << 30)
-    return ModelCache(loaders={"fake": lambda spec, device: FakeOnDevice(4)}, resolve=lambda mid: Spec(mid),
-                      device="cuda", budget_bytes=1 << 30, free_memory=lambda: 1 << 30, lane=GpuLane(), **kw)
-
-
-def test_offload_moves_a_resident_model_to_the_cpu_tier_and_the_next_use_is_an_offload_hit():
-    cache = fake_cuda()
-    with cache.use("a") as model:
-        assert not cache.offload("a")  # in use: it stays where it computes
-    assert cache.offload("a") and cache.loaded("a") == "cpu" and model.moves[-1] == "cpu"
-    assert cache.stats()["offloaded_bytes"] == model_bytes(model.module) and cache.stats()["bytes"] == 0
-    assert not cache.offload("a") and not cache.offload("never-loaded")  # not on the device
-    with cache.use("a") as again:
-        assert again is model and model.moves[-1] == "cuda"
-    s = cache.stats()
-    assert (s["misses"], s["offload_hits"], s["offloads"], s["evictions"]) == (1, 1, 1, 0)
-    assert cache.loaded("a") == "cuda"
-
-
-def test_offload_is_refused_on_the_cpu_and_drops_a_model_the_cpu_tier_cannot_hold():
-    cpu = ModelCache(loaders={"fake": lambda spec, device: FakeOnDevice(4)}, resolve=lambda mid: Spec(mid),
-                     device="cpu", budget_bytes=1 << 30, lane=GpuLane())
-    with cpu.use("a"):
-        pass
-    assert not cpu.offload("a") and cpu.loaded("a") == "cpu" and cpu.stats()["offloads"] == 0
-    full = fake_cuda(cpu_budget_bytes=0)
-    with full.use("a"):
-        pass
-    assert not full.offload("a") and full.loaded("a") is None and full.stats()["drops"] == 1
-
+# --- the CPU tier on a simulated CUDA device (test_cache.py's) -------------------------------
 
 def test_the_bench_times_the_use_after_an_offload_on_a_device_with_a_cpu_tier():
-    cache = fake_cuda()
+    cache, _ = make({"a": 4}, gpu=FakeGPU(total=1 << 20), cpu_budget_bytes=1 << 20)
     with cache.use("a"):
         pass
     seconds, why = bench_mod._from_cpu_tier(cache, Spec("a"), "ok")
     assert seconds is not None and seconds >= 0 and why == "" and cache.stats()["offload_hits"] == 1
     assert bench_mod._from_cpu_tier(cache, Spec("a"), "offload") == (None, bench_mod.CPU_OFFLOAD)
-    full = fake_cuda(cpu_budget_bytes=0)
+    full, _ = make({"b": 4}, gpu=FakeGPU(total=1 << 20), cpu_budget_bytes=0)
     with full.use("b"):
         pass
     assert bench_mod._from_cpu_tier(full, Spec("b"), "ok") == (None, bench_mod.NO_ROOM)

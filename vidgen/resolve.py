@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from .domain import WORDS_PER_SECOND, Character, Line, Project, Scene, Voice
 from .errors import VidgenError
-from .models import hub
+from .models import hub, url_records
+from .models.records import MODEL_ID
 from .models.registry import ModelSpec, Registry, registry_for
 from .services.images.painter import plan_heads
 from .services.voice import BUILTIN_VOICE, cast
@@ -25,7 +27,6 @@ from .services.voice.prosody import strip_markup
 from .store import Store
 
 ASSET_ID = re.compile(r"^[0-9a-f]{64}$")  # a content-addressed asset (SHA-256)
-MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # a record id (a LoRA record); a hub id has a "/"
 
 
 def model_of_kind(registry: Registry, model_id: str, kind: str) -> ModelSpec:
@@ -258,24 +259,26 @@ def model_revision(spec: ModelSpec, registry: Registry) -> str:
     if spec.source == "hf":
         return spec.revision
     if spec.source == "url":
-        state = registry.state(spec.id) if registry.store is not None else {}
-        return next((h for h in (*spec.sha256, *(state.get("sha256") or [])) if h), "")
+        return next((h for h in url_records.expected_hashes(spec, registry.state(spec.id)) if h), "")
     return ""
 
 
-def voice_revisions(store: Store, project: Project, scene: Scene) -> dict[str, str]:
-    """The revision of each downloaded voice model that speaks in `scene` (none for the built-in ones)."""
-    registry = project_registry(store, project)
-    voices, _ = scene_cast(store, project)
-    ids = {v.model for v in voices.values()} | {sp.voice.model for sp in scene_speech(store, project, scene)}
+def lora_revision(store: Store, source: str) -> str:
+    """The file hash of a LoRA record named by `source` ("" for an upload or a hub id, keyed as they are)."""
+    record = lora_record(store, source)
+    return model_revision(record, registry_for(store)) if record is not None else ""
+
+
+def voice_revisions(registry: Registry, voice_ids: Iterable[str]) -> dict[str, str]:
+    """The revision of each downloaded voice model among `voice_ids` (none for built-in voices or files)."""
     out = {}
-    for model_id in sorted(ids):
+    for voice_id in sorted(set(voice_ids)):
         try:
-            rev = model_revision(registry.get(model_id), registry)
-        except VidgenError:  # a voice file ("piper:/path.onnx") or the built-in voice
+            rev = model_revision(registry.get(voice_id), registry)
+        except VidgenError:  # a voice file ("piper:/path.onnx") or the built-in voice's id
             continue
         if rev:
-            out[model_id] = rev
+            out[voice_id] = rev
     return out
 
 
@@ -283,21 +286,19 @@ def models_used(store: Store, project: Project) -> dict[str, str]:
     """Every downloaded model a render of `project` runs, with the revision it runs (job and version record)."""
     registry = project_registry(store, project)
     specs: list[ModelSpec] = []
+    voices: list[str] = []
     for scene in project.scenes:
         image = image_model(store, project, scene)
         if uses_ai_image(image, scene):
             lead = dominant_character(project, scene)
             referenced = lead is not None and bool(lead.reference)  # the IP-Adapter runs only then (plan.py)
             specs += [image] + ([a] if referenced and (a := ip_adapter_for(store, image)) else [])
+            specs += [r for lo in project.settings.loras if (r := lora_record(store, lo.source))]
         specs.append(animation_model(store, project, scene))
-        lipsync = lipsync_model(store, project, scene)
-        specs += [lipsync] if lipsync else []
+        specs += [m] if (m := lipsync_model(store, project, scene)) else []
+        if spoken_lines(scene) and project.settings.voice != NO_VOICE:
+            voices += [sp.voice.model for sp in scene_speech(store, project, scene)]
     if project.settings.music == "auto":  # else none, or the user's own music file
         specs.append(music_model(store, project))
-    if any(uses_ai_image(image_model(store, project, sc), sc) for sc in project.scenes):
-        specs += [r for lo in project.settings.loras if (r := lora_record(store, lo.source))]
-    out = {s.id: rev for s in specs if (rev := model_revision(s, registry))}
-    for scene in project.scenes:
-        if spoken_lines(scene) and project.settings.voice != NO_VOICE:
-            out.update(voice_revisions(store, project, scene))
+    out = {s.id: rev for s in specs if (rev := model_revision(s, registry))} | voice_revisions(registry, voices)
     return dict(sorted(out.items()))

@@ -41,7 +41,7 @@ def hf_cache_dir() -> Path:
     return Path(home).expanduser() / "hub"
 
 
-def _offline() -> bool:
+def offline() -> bool:
     """HF_HUB_OFFLINE as set now (huggingface_hub reads it once at import)."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE:
         return True
@@ -166,7 +166,7 @@ def download(spec: ModelSpec, *, progress: Progress | None = None) -> Path:
         raise VidgenError(f"{spec.name} comes from a URL: run `python -m vidgen models download {spec.id}`.")
     if spec.source != "hf":
         raise VidgenError(f"{spec.name}: unknown source {spec.source!r}.")
-    if _offline():
+    if offline():
         try:
             path = local_path(spec)
         except VidgenError as e:
@@ -221,7 +221,7 @@ def _ollama_pull(spec: ModelSpec, report: Progress) -> Path:
 
 # ----------------------------------------------------------------------------- storage
 
-def _cached_repos() -> dict[str, Any]:
+def cached_repos() -> dict[str, Any]:
     """repo id -> CachedRepoInfo of the models in the HF cache (empty when there is no cache yet)."""
     if not hf_cache_dir().is_dir():
         return {}
@@ -243,7 +243,7 @@ def remove(spec: ModelSpec) -> int:
         return ollama_server.delete_model(spec.repo)
     if spec.source == "url":
         return url_records.remove(spec)
-    repo = _cached_repos().get(spec.repo)
+    repo = cached_repos().get(spec.repo)
     if repo is None:
         return 0
     hub = _hub()
@@ -269,7 +269,7 @@ def _disk_free() -> int:
 
 def storage_info(registry: Registry) -> dict[str, Any]:
     """Size on disk per model and per kind, the cache folder and the free disk space."""
-    repos = _cached_repos()
+    repos = cached_repos()
     models, by_kind, counted = [], {}, set()
     total = 0
     for spec in registry.list():

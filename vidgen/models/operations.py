@@ -32,14 +32,16 @@ EFFECT = {
 }
 
 
-def row(spec: ModelSpec, registry: Registry, info: dict[str, Any] | None = None) -> dict[str, Any]:
+def row(spec: ModelSpec, registry: Registry, info: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None) -> dict[str, Any]:
     """One model as JSON-able data: its record, status (ready | planned), runs, active, downloaded,
-    and compatibility with this machine when `info` (hub.device_info()) is given."""
+    pinned, its benchmark here, and compatibility with this machine when `info` (hub.device_info()) is
+    given. `state`: its stored state, when the caller has read them all at once."""
     out = spec.to_dict()
     out.update(status=spec.status, runs=spec.runs, active=registry.is_active(spec),
                downloaded=hub.is_downloaded(spec), pinned=spec.pinned)
     out.pop("folder", None)  # the server's folders stay on the server
-    state = registry.state(spec.id) if getattr(registry, "store", None) is not None else {}
+    state = registry.state(spec.id) if state is None else state
     out["bench"] = state.get("bench") or {}
     out["measured"] = benchmark.summary(out["bench"]) if out["bench"] else ""
     if spec.source == "ollama":  # the server's own figures: real bytes and the digest it runs
@@ -61,8 +63,8 @@ def source_label(r: dict[str, Any]) -> str:
 
 def list_rows(registry: Registry, kind: str | None = None) -> list[dict[str, Any]]:
     """Every model (of `kind`; None or "" = all) with its state on this machine."""
-    info = hub.device_info()
-    return [row(s, registry, info) for s in registry.list((kind or "").strip() or None)]
+    info, states = hub.device_info(), registry.states()  # one read of the store for every row
+    return [row(s, registry, info, states.get(s.id, {})) for s in registry.list((kind or "").strip() or None)]
 
 
 def download_plan(registry: Registry, model_id: str) -> list[ModelSpec]:

@@ -37,7 +37,7 @@ DATA_FILE = Path(__file__).with_name("registry.json")
 # HF rules: owner/name, letters, digits, "-", "_", "."; no "--" or ".."; at most 96 characters.
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 OLLAMA_TAG = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)?(:[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # a record id (a hub id has a "/")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")  # a pinned hub revision
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 LIST_HINT = "run `python -m vidgen models list`"
@@ -111,7 +111,7 @@ class ModelSpec:
     def problems(self) -> list[str]:
         """What makes this record incomplete or inconsistent (empty when it is fine)."""
         out = []
-        if not _ID.match(self.id or ""):
+        if not MODEL_ID.match(self.id or ""):
             out.append(f"id {self.id!r} must be lowercase letters, digits, '.', '_' or '-'")
         if self.kind not in KINDS:
             out.append(f"kind {self.kind!r} is not one of {', '.join(KINDS)}")

@@ -97,6 +97,13 @@ class PackagedRecords:
                     records[model_id] = dataclasses.replace(spec, folder=str(self.models_dir / model_id))
         return records
 
+    def states(self) -> dict[str, dict[str, Any]]:
+        """What the data folder keeps per model id: activation, chosen revision, measured hashes, benchmark."""
+        return {st["id"]: st for st in self._states() if st.get("id")}
+
+    def state(self, model_id: str) -> dict[str, Any]:
+        return self.states().get(model_id, {})
+
     def with_revisions(self: R, revisions: dict[str, str]) -> R:
         """This registry as a project sees it: `revisions` (model id -> commit) over the stored ones."""
         if not revisions:
@@ -184,10 +191,6 @@ class Registry(PackagedRecords):
     def _set_state(self, model_id: str, **fields: Any) -> None:
         self.store.set_model_state(model_id, **fields)
 
-    def state(self, model_id: str) -> dict[str, Any]:
-        """What the data folder keeps about a model: activation, chosen revision, benchmark ({} if none)."""
-        return next((st for st in self._states() if st.get("id") == model_id), {})
-
     def set_revision(self, model_id: str, revision: str) -> ModelSpec:
         """Use `revision` of a hub model from now on (the data folder's default; a project may override it)."""
         self._set_state(self.get(model_id).id, revision=revision)
@@ -253,8 +256,16 @@ class Registry(PackagedRecords):
         bad = spec.problems()
         if bad:  # a bug in the rules above, not the user's input
             raise VidgenError(f"Cannot add {repo}: {'; '.join(bad)}.")
+        return self.keep(spec)
+
+    def keep(self, spec: ModelSpec) -> ModelSpec:
+        """Store a checked user record (`add`, url_records.add_url); returns it as the registry sees it."""
         self._set_state(spec.id, spec=spec.stored(), added=time.time())
-        return spec
+        return self.get(spec.id)
+
+    def set_hashes(self, model_id: str, hashes: list[str]) -> None:
+        """Keep the sha256 of each file of a url record, as measured at its first download."""
+        self._set_state(self.get(model_id).id, sha256=hashes)
 
     def remove_user_model(self, model_id: str) -> None:
         """Forget a model the user added (its downloaded files are `hub.remove`'s business)."""

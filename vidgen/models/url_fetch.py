@@ -14,12 +14,14 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote, urlsplit
 
-import requests
-
 from ..errors import VidgenError
+from .records import SHA256
+
+if TYPE_CHECKING:
+    import requests
 
 Progress = Callable[[float, str], None]
 
@@ -34,7 +36,6 @@ SAFE_SUFFIXES = (".safetensors", ".onnx", ".json", ".sf2", ".sf3", ".gguf")
 # Pickle formats: loading one (torch.load, pickle.load) can run any code the file holds.
 PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".pkl", ".bin")
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class _Dropped(Exception):  # the connection failed or broke off: retry from the bytes already written
@@ -86,7 +87,7 @@ def check_format(name: str, *, allow_pickle: bool) -> bool:
 
 def _expected_hash(sha256: str) -> str:
     want = (sha256 or "").strip().lower()
-    if want and not _HEX64.fullmatch(want):
+    if want and not SHA256.match(want):
         raise VidgenError("The expected sha256 is not 64 hexadecimal characters: copy the full hash of the file.")
     return want
 
@@ -198,6 +199,8 @@ def _total_of(resp: requests.Response) -> tuple[int, int]:
 def _stream(session: requests.Session, url: str, part: Path, name: str, *, max_bytes: int,
             timeout: float, report: _Reporter) -> None:
     """One request: resume `part` where it stops (or start it), and stream the body onto it."""
+    import requests  # on the first download only: importing vidgen stays free of it
+
     have = part.stat().st_size if part.exists() else 0
     # identity: a compressed body would make byte offsets, Content-Length and the hash disagree
     headers = {"Accept-Encoding": "identity"}
@@ -268,6 +271,8 @@ def fetch(url: str, folder: Path | str, *, sha256: str = "", max_bytes: int = 0,
     folder.mkdir(parents=True, exist_ok=True)
     report = _Reporter(progress, label or name)
     failures = 0
+    import requests
+
     with requests.Session() as session:
         session.headers["User-Agent"] = "vidgen"
         while True:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -77,7 +76,7 @@ def add_url(registry: Registry, urls: Sequence[str], kind: str, *, sha256: Seque
         raise VidgenError("Two URLs end in the same file name: each file of a model needs its own name.")
     if kind == "voice" and sorted(n.lower().endswith(".json") for n in names) != [False, True]:
         raise VidgenError("A Piper voice is two files: its .onnx and its .onnx.json config.")
-    records = registry._records()
+    records = {s.id: s for s in registry.list()}
     for s in records.values():
         if s.source == "url" and s.urls == tuple(urls):
             raise VidgenError(f"{names[0]} is already registered as '{s.id}'.")
@@ -93,8 +92,7 @@ def add_url(registry: Registry, urls: Sequence[str], kind: str, *, sha256: Seque
     bad = spec.problems()
     if bad:
         raise VidgenError(f"Cannot add {main}: {'; '.join(bad)}.")
-    registry._set_state(spec.id, spec=spec.stored(), added=time.time())
-    return registry.get(spec.id)
+    return registry.keep(spec)
 
 
 def files(spec: ModelSpec) -> list[Path]:
@@ -138,7 +136,7 @@ def download(registry: Registry, spec: ModelSpec, *, progress: Progress | None =
                               progress=step, label=f"{spec.id}: {path.name}")
         measured.append(sha or url_fetch.sha256_of(got))
     if measured != expected:
-        registry._set_state(spec.id, sha256=measured)
+        registry.set_hashes(spec.id, measured)
     report(1.0, f"{spec.name}: downloaded and verified")
     return Path(spec.folder)
 

@@ -13,17 +13,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import VidgenError
-from .records import ModelSpec
+from .records import COMMIT as GIT_SHA1, SHA256, ModelSpec
 
 log = logging.getLogger(__name__)
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 CHUNK = 1 << 20
 
 
@@ -40,10 +37,10 @@ def _digest(path: Path, algo: str, *, git_blob: bool = False) -> str:
 def check_file(path: Path, expected: str) -> tuple[bool, str]:
     """(matches, what was compared) for a file and a published hash (SHA-256, or git's blob SHA-1)."""
     expected = expected.lower()
-    if _SHA256.match(expected):
+    if SHA256.match(expected):
         got = _digest(path, "sha256")
         return got == expected, "sha256 matches" if got == expected else f"sha256 {got[:12]}… is not {expected[:12]}…"
-    if _SHA1.match(expected):
+    if GIT_SHA1.match(expected):
         got = _digest(path, "sha1", git_blob=True)
         return got == expected, "git hash matches" if got == expected else f"git hash {got[:12]}… is not {expected[:12]}…"
     raise VidgenError(f"'{expected}' is neither a SHA-256 nor a git hash.")
@@ -78,7 +75,7 @@ def verify_snapshot(spec: ModelSpec, folder: Path) -> list[dict[str, Any]]:
     for path in snapshot_files(folder):
         name = path.relative_to(folder).as_posix()
         blob = Path(os.path.realpath(path))
-        if path.is_symlink() and (_SHA256.match(blob.name) or _SHA1.match(blob.name)):
+        if path.is_symlink() and (SHA256.match(blob.name) or GIT_SHA1.match(blob.name)):
             ok, reason = check_file(blob, blob.name)
             rows.append({"file": name, "ok": ok, "reason": reason, "blob": str(blob)})
         else:

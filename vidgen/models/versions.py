@@ -35,7 +35,7 @@ def local_revisions(spec: ModelSpec) -> list[dict[str, Any]]:
     """The commits of the record's repo in the HF cache: {commit, refs, bytes, files, modified}, newest first."""
     if spec.source != "hf":
         return []
-    repo = hub._cached_repos().get(spec.repo)
+    repo = hub.cached_repos().get(spec.repo)
     if repo is None:
         return []
     rows = [{"commit": r.commit_hash, "refs": sorted(r.refs), "bytes": int(r.size_on_disk), "files": len(r.files),
@@ -47,7 +47,7 @@ def hub_revisions(spec: ModelSpec, *, limit: int = 10) -> tuple[list[dict[str, A
     """(what the hub offers: its branches, tags and latest commits, a note); [] and why when offline."""
     if spec.source != "hf":
         return [], ""
-    if hub._offline():
+    if hub.offline():
         return [], "offline (HF_HUB_OFFLINE): only downloaded revisions are listed"
     try:
         from huggingface_hub import HfApi
@@ -75,7 +75,7 @@ def versions(registry: Registry, model_id: str, *, online: bool = True) -> dict[
         r["used"] = r["commit"] == spec.revision or spec.revision in r["refs"]
     offered, note = hub_revisions(spec) if online else ([], "")
     return {"id": spec.id, "repo": spec.repo, "revision": spec.revision, "pinned": spec.pinned,
-            "packaged": next((s.revision for s in registry._builtin.values() if s.id == spec.id), ""),
+            "packaged": getattr(registry._builtin.get(spec.id), "revision", ""),
             "downloaded": local, "hub": offered, "note": note}
 
 
@@ -126,7 +126,7 @@ def pin_after_download(registry: Registry, spec: ModelSpec, folder: str) -> str:
     """A record on a branch (main) is pinned to the commit its download got (the snapshot folder's name);
     returns that commit ("" when nothing changed)."""
     commit = os.path.basename(folder.rstrip("/"))
-    if spec.source != "hf" or spec.pinned or not COMMIT.match(commit) or getattr(registry, "store", None) is None:
+    if spec.source != "hf" or spec.pinned or not COMMIT.match(commit) or registry.store is None:
         return ""
     registry.set_revision(spec.id, commit)
     log.info("pinned %s to %s (it named %s)", spec.id, commit, spec.revision)

@@ -15,7 +15,8 @@ from typing import Any
 from ..domain import MIN_SCENE_SECONDS, SPEECH_LEAD_SECONDS, SPEECH_TAIL_SECONDS, Line, Project, Scene, ScenePlan
 from ..models.registry import registry_for
 from ..render_settings import RenderSettings
-from ..resolve import model_revision, music_model, scene_cast, scene_speech, spoken_lines, voice_revisions
+from ..resolve import (model_revision, music_model, project_registry, scene_cast, scene_speech, spoken_lines,
+                       voice_revisions)
 from ..services.voice import voice_for
 from ..store import Store
 
@@ -84,7 +85,8 @@ def voice_key(store: Store, project: Project, scene: Scene) -> str:
     as_cast = all(sp.voice == voice_for(voices, ln.speaker) and sp.language == language for sp, ln in zip(spoken, lines))
     own = {} if as_cast else \
         {"spoken": [[asdict(sp.voice), sp.language] for sp in spoken]}
-    revisions = voice_revisions(store, project, scene)  # downloaded voices' exact files (built-in: none)
+    # downloaded voices' exact files (built-in voices: none)
+    revisions = voice_revisions(project_registry(store, project), [sp.voice.model for sp in spoken])
     if revisions:
         own["revisions"] = revisions
     return step_key("voice", voice=project.settings.voice, lines=[_line_fields(line) for line in lines],

@@ -7,10 +7,9 @@ from dataclasses import asdict
 from typing import Any
 
 from ..domain import Project, Scene, SceneMedia
-from ..models.registry import ModelSpec, registry_for
-from ..resolve import (animation_model, dominant_character, is_ai_image_model, lora_path, lora_record,
-                       model_revision, scene_characters,
-                       scene_style)
+from ..models.registry import ModelSpec
+from ..resolve import (animation_model, dominant_character, ip_adapter_for, is_ai_image_model, lora_path,
+                       lora_revision, scene_characters, scene_style)
 from ..services.animation import ClipJob, choose_motion
 from ..services.assembly import scene_starts
 from ..services.images import diffusion
@@ -45,8 +44,7 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: ModelSpec) ->
                               "scheduler": s.scheduler,
                               "loras": [(lora_path(store, lo.source), lo.scale) for lo in s.loras]}
     # a LoRA record adds its file's hash: another file under the same id is another picture
-    inputs: dict[str, Any] = {"loras": [(lo.source, lo.scale, *([model_revision(r, registry_for(store))]
-                                                               if (r := lora_record(store, lo.source)) else []))
+    inputs: dict[str, Any] = {"loras": [(lo.source, lo.scale) + ((r,) if (r := lora_revision(store, lo.source)) else ())
                                         for lo in s.loras]}
     if scene.image and scene.image_strength > 0:
         fields.update(init_image=str(store.asset_path(scene.image)), strength=min(1.0, scene.image_strength))
@@ -54,7 +52,7 @@ def image_plan(store: Store, project: Project, scene: Scene, spec: ModelSpec) ->
     if lead is not None and lead.reference and spec.ip_adapter:
         fields.update(ip_image=str(store.asset_path(lead.reference)), ip_scale=s.reference_scale)
         inputs["ip_image"] = lead.reference
-        inputs["ip_adapter"] = registry_for(store).get(spec.ip_adapter).revision  # its exact files
+        inputs["ip_adapter"] = ip_adapter_for(store, spec).revision  # its exact files
     request = diffusion.ImageRequest(**fields)
     # the key names the pictures by asset id (content hash), not by their path in this data folder
     keyed = {**asdict(request), **inputs}
