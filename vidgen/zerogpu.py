@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 import traceback
 from collections.abc import Iterable
 from typing import Any, Callable, TypeVar
@@ -198,7 +199,16 @@ def _end_workers(before: set[int]) -> None:
         if proc.pid in before or not proc.name.startswith("ForkProcess"):
             continue
         proc.terminate()  # spaces' SIGTERM handler closes the worker's queue: it leaves its loop
-        proc.join(10)
-        if proc.is_alive():
+        if not _ended(proc, 10):
             proc.kill()
-            proc.join(5)
+            _ended(proc, 5)
+
+
+def _ended(proc: multiprocessing.process.BaseProcess, seconds: float) -> bool:
+    """Whether `proc` ended within `seconds`. spaces' sentinel thread joins it too: when that thread
+    reaps it first, our join returns before the exit code is recorded, so wait for that as well."""
+    deadline = time.monotonic() + seconds
+    proc.join(seconds)
+    while proc.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return not proc.is_alive()
