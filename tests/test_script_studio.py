@@ -44,7 +44,7 @@ def cli(*args: str, env_host: str = "", data: Path) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=300)
 
 
-def test_an_llm_reads_the_project_once_and_the_answer_is_cached(standin, studio):
+def test_an_llm_reads_the_project_once_and_the_answer_is_cached(standin, studio, monkeypatch):
     standin.answers = ["reader_baker.json"]
     first = studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})  # the registry's record of llama3.1:8b
     assert first["parser"] == "llama3.1:8b" and first["scenes"][0]["weather"] == "rain"
@@ -59,6 +59,8 @@ def test_an_llm_reads_the_project_once_and_the_answer_is_cached(standin, studio)
     standin.answers = ["reader_baker.json"]
     studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})
     assert len(standin.chats()) == 2  # read again by the new weights
+    monkeypatch.setenv("OLLAMA_HOST", dead_host())  # the server stopped: the kept reading still serves
+    assert studio.parse_script(BAKER, "", {"parser": "llama3.1-8b"})["scenes"] == first["scenes"]
     assert [[ln["text"] for ln in s["lines"]] for s in rules["scenes"]] == \
         [[ln["text"] for ln in s["lines"]] for s in first["scenes"]]  # the words are the script's either way
 

@@ -1,8 +1,8 @@
 """Reading a script into scenes: the rules always run (they check the text, and they are what an LLM
 reader's answer is checked against and falls back to); the project's LLM reader, when one is chosen,
-runs after them, cached as a step keyed by the model (its tag and the server's digest of it) and the
-text, so a render or a re-parse of the
-same script asks the model once (a reading where a chunk fell back to the rules is not kept)."""
+runs after them, cached as a step keyed by the model's tag and the text (and kept only while the
+server's digest of the tag is the one that read it), so a render or a re-parse of the same script
+asks the model once (a reading where a chunk fell back to the rules is not kept)."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ def read_script(store: Store, text: str, settings: RenderSettings, *, title: str
     tag = parser_tag(store, settings.parser)
     if tag is None:
         return rules
-    # the server's digest of the tag: a model pulled again under the same name reads the script again
-    digest = (ollama_server.find_model(tag) or {}).get("digest", "")
     key = step_key("parse", model=tag, text=hashlib.sha256(text.encode()).hexdigest(), title=title or "",
-                   filename=Path(filename).suffix.lower(), transition=settings.transition_seconds,
-                   **({"digest": digest} if digest else {}))
+                   filename=Path(filename).suffix.lower(), transition=settings.transition_seconds)
+    # the server's digest of the tag: a model pulled again under the same name reads the script again,
+    # while a server that is down (no digest) still gets the kept reading
+    digest = (ollama_server.find_model(tag) or {}).get("digest", "")
     hit = store.get_step(key)
-    if hit is not None:
+    read_by = (hit or {}).get("data", {}).get("digest", "")
+    if hit is not None and (not digest or not read_by or read_by == digest):
         doc = json.loads(store.asset_path(hit["outputs"]["parsed"]).read_text(encoding="utf-8"))
         return from_dict(ParsedScript, doc)
     parsed = read_with_llm(text, tag, rules, progress=progress, cancel=cancel)
